@@ -1,0 +1,3 @@
+from nextedit.cli import main
+
+main()

@@ -1,0 +1,22 @@
+"""The `nextedit` command line: thin commands over the same stage objects Python code uses.
+
+Each area registers its commands in its own module; heavy imports (torch, FastAPI) happen inside
+the commands so that `nextedit --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from nextedit.cli import (  # noqa: F401  (imported for their command registrations)
+    context_cmds,
+    data_cmds,
+    eval_cmds,
+    io_cmds,
+    model_cmds,
+    prompt_cmds,
+    serve_cmds,
+)
+from nextedit.cli.app import app
+
+
+def main() -> None:
+    app()

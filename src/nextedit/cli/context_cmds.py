@@ -1,0 +1,3 @@
+"""Commands: context_cmds (to be filled)."""
+
+from nextedit.cli.app import app  # noqa: F401

@@ -1,0 +1,3 @@
+"""Commands: data_cmds (to be filled)."""
+
+from nextedit.cli.app import app  # noqa: F401

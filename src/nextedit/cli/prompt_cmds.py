@@ -1,0 +1,3 @@
+"""Commands: prompt formats (to be filled)."""
+
+from nextedit.cli.app import app  # noqa: F401

@@ -1,0 +1,1 @@
+"""Reading and writing examples: streaming JSONL (plain/gzip/zstd) and Zed's Markdown eval cases."""

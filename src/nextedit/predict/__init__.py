@@ -1,0 +1,1 @@
+"""Providers behind `nextedit predict` and the server: one interface, many backends."""
