@@ -1,3 +1,98 @@
-"""Commands: data_cmds (to be filled)."""
+"""Commands: data builders — `ingest git|pypi|pypi-manifest`, `dedup`, `split`, `dataset …`, `bench …`."""
 
-from nextedit.cli.app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nextedit.cli.app import app, bench_app, dataset_app, ingest_app  # noqa: F401
+
+ManifestOpt = Annotated[
+    Path | None,
+    typer.Option("--manifest", "-m", help="Manifest JSON (default: the committed pypi-default.json)."),
+]
+CacheOpt = Annotated[
+    Path | None, typer.Option("--cache", help="Download/extract cache (default: data/cache/pypi).")
+]
+
+
+def _err(msg: str) -> None:
+    typer.secho(f"skipped: {msg}", fg="yellow", err=True)
+
+
+@ingest_app.command("pypi-manifest")
+def pypi_manifest(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Manifest file to write.")],
+    packages: Annotated[
+        list[str] | None, typer.Argument(help="Package names (default: the built-in list).")
+    ] = None,
+    releases: Annotated[int, typer.Option(help="Consecutive releases per package.")] = 5,
+    max_sdist_mb: Annotated[float, typer.Option(help="Skip packages whose sdist is larger.")] = 3.0,
+) -> None:
+    """Generate a manifest from PyPI's JSON simple index (metadata only; nothing is downloaded)."""
+    from nextedit.data.manifest import DEFAULT_PACKAGES, build_manifest
+
+    m = build_manifest(
+        packages or DEFAULT_PACKAGES, releases, int(max_sdist_mb * 1e6), log=lambda s: typer.echo(s, err=True)
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(m.to_json(), encoding="utf-8")
+    size = sum(r.size for r in m.releases())
+    typer.echo(f"{output}: {len(m.packages)} packages, {len(m.releases())} sdists, {size / 1e6:.1f} MB")
+
+
+@dataset_app.command("fetch")
+def dataset_fetch(manifest: ManifestOpt = None, cache: CacheOpt = None) -> None:
+    """Download (sha256-verified) and extract every sdist of the manifest into the cache."""
+    from nextedit.data.manifest import load_manifest
+    from nextedit.data.pypi import PypiCache
+
+    m = load_manifest(manifest)
+    c = PypiCache(cache)
+    trees = c.extract_all(m.releases(), on_error=_err)
+    c.close()
+    typer.echo(f"{len(trees)}/{len(m.releases())} release trees in {c.trees}")
+
+
+@dataset_app.command("corpus")
+def dataset_corpus(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Corpus JSONL.")] = Path("data/corpus.jsonl"),
+    manifest: ManifestOpt = None,
+    cache: CacheOpt = None,
+) -> None:
+    """Raw-code pretraining corpus: one {"path","text"} line per .py file of each package's newest release."""
+    from nextedit.data.corpus import write_corpus
+    from nextedit.data.manifest import load_manifest
+    from nextedit.data.pypi import PypiCache
+
+    m = load_manifest(manifest)
+    c = PypiCache(cache)
+    n, size = write_corpus(m, c, output, on_error=_err)
+    c.close()
+    typer.echo(f"{output}: {n} files, {size / 1e6:.1f} MB of text")
+
+
+@bench_app.command("fetch")
+def bench_fetch(
+    manifest: ManifestOpt = None,
+    cache: Annotated[
+        Path | None, typer.Option("--cache", help="Cache dir (default: a fresh temporary one).")
+    ] = None,
+) -> None:
+    """Time fetching + extracting every sdist of the manifest (into a fresh cache by default)."""
+    import tempfile
+
+    from nextedit.data.manifest import load_manifest
+    from nextedit.data.pypi import PypiCache, timed_fetch
+
+    m = load_manifest(manifest)
+    with tempfile.TemporaryDirectory() as tmp:
+        c = PypiCache(cache or tmp)
+        fetch_s, extract_s, nbytes = timed_fetch(m.releases(), c, on_error=_err)
+        c.close()
+    typer.echo(
+        f"{len(m.releases())} sdists, {nbytes / 1e6:.1f} MB: fetch {fetch_s:.1f} s "
+        f"({nbytes / 1e6 / max(fetch_s, 1e-9):.1f} MB/s), extract {extract_s:.1f} s, total {fetch_s + extract_s:.1f} s"
+    )
