@@ -1,0 +1,250 @@
+"""The inference engine on the prediction path: greedy decoding for any HF causal LM, with
+prompt-lookup speculative decoding, per-client prefix KV-cache reuse, stop strings, max tokens and
+cancellation between forward passes.
+
+One forward pass does all of: prefill of the uncached prompt tail + verification of a draft. Per
+step the cache holds every token but the last one generated; the step feeds that token plus the
+draft, accepts the longest draft prefix the model agrees with, adds the model's own next token,
+and crops the rejected draft tokens from the cache.
+
+    engine = Engine.load("models/nextedit-tiny")
+    result = engine.generate(prompt, max_tokens=256, stop=["<[end▁of▁sentence]>"], cache_key="client-1")
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nextedit.model.prefix_cache import CacheEntry, PrefixCache, common_prefix_len
+from nextedit.model.speculative import PromptLookupDrafter
+from nextedit.predict.base import Canceled, CancelToken
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "nextedit-tiny"
+
+
+@dataclass
+class GenerationResult:
+    """Text generated after the prompt (stop string excluded) and how it was produced."""
+
+    text: str
+    finish_reason: str  # "stop" (eos or stop string) | "length"
+    prompt_tokens: int
+    completion_tokens: int
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """Greedy generator around a loaded model and tokenizer (CPU by default, one request at a time)."""
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        speculative: bool = True,
+        max_draft: int = 8,
+        cache_entries: int = 16,
+        name: str = "model",
+    ) -> None:
+        import torch
+
+        self.torch = torch
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.speculative = speculative
+        self.max_draft = max_draft
+        self.prefix_cache = PrefixCache(cache_entries)
+        self.name = name
+        self.device = next(model.parameters()).device
+        self._lock = threading.Lock()
+        self.eos_ids = self._eos_ids()
+        self.max_positions = int(getattr(model.config, "max_position_embeddings", 1 << 30))
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        *,
+        threads: int | None = None,
+        device: str | None = None,
+        speculative: bool = True,
+        max_draft: int = 8,
+    ) -> Engine:
+        """Load a local HF checkpoint directory (default: the shipped ``models/nextedit-tiny``)."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = Path(path) if path else DEFAULT_MODEL_DIR
+        if not (path / "config.json").exists():
+            raise FileNotFoundError(f"{path}: not a model directory (no config.json)")
+        n = threads if threads is not None else int(os.environ.get("NEXTEDIT_THREADS", "1"))
+        torch.set_num_threads(max(1, n))
+        dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = torch.bfloat16 if dev.startswith("cuda") else torch.float32
+        tokenizer = AutoTokenizer.from_pretrained(str(path))
+        model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(dev)
+        return cls(model, tokenizer, speculative=speculative, max_draft=max_draft, name=path.name)
+
+    def _eos_ids(self) -> set[int]:
+        ids: set[int] = set()
+        eos = getattr(self.tokenizer, "eos_token_id", None)
+        if eos is not None:
+            ids.add(int(eos))
+        gen_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        if isinstance(gen_eos, int):
+            ids.add(gen_eos)
+        elif isinstance(gen_eos, list):
+            ids.update(int(x) for x in gen_eos)
+        return ids
+
+    # ------------------------------------------------------------------ helpers
+    def encode(self, text: str) -> list[int]:
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def decode(self, ids: list[int]) -> str:
+        return self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+    def _stop_ids(self, stop: list[str]) -> set[int]:
+        """Stop strings that are single tokens are matched by id (cheap); the rest by text."""
+        out = set(self.eos_ids)
+        for s in stop:
+            ids = self.encode(s)
+            if len(ids) == 1 and self.decode(ids) == s:
+                out.add(ids[0])
+        return out
+
+    def _forward(self, input_ids: list[int], cache: Any, n_logits: int) -> Any:
+        torch = self.torch
+        x = torch.tensor([input_ids], dtype=torch.long, device=self.device)
+        out = self.model(input_ids=x, cache=cache, use_cache=True, logits_to_keep=n_logits)
+        return out.logits[0].argmax(-1).tolist()
+
+    # ------------------------------------------------------------------ generation
+    def generate(
+        self,
+        prompt: str | list[int],
+        max_tokens: int = 256,
+        stop: list[str] | None = None,
+        *,
+        cancel: CancelToken | None = None,
+        cache_key: str | None = None,
+        speculative: bool | None = None,
+        draft_from: int | None = None,
+    ) -> GenerationResult:
+        """Greedy-decode after ``prompt``. ``cache_key`` enables prefix reuse across calls;
+        ``draft_from`` is a token index where prompt lookup searches first (the editable region).
+        Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
+        with self._lock:
+            return self._generate(prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from)
+
+    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from) -> GenerationResult:  # noqa: ANN001
+        from transformers import DynamicCache
+
+        t0 = time.perf_counter()
+        prompt_ids = self.encode(prompt) if isinstance(prompt, str) else list(prompt)
+        if not prompt_ids:
+            raise ValueError("empty prompt")
+        max_tokens = max(0, min(max_tokens, self.max_positions - len(prompt_ids)))
+        stop_ids = self._stop_ids(stop)
+        text_stops = [s for s in stop if s]
+        use_spec = self.speculative if speculative is None else speculative
+        drafter = PromptLookupDrafter(self.max_draft, search_start=draft_from or 0) if use_spec else None
+
+        # -- prefix cache: reuse the longest common token prefix of this client's previous run
+        entry = self.prefix_cache.take(cache_key) if cache_key else None
+        reused = 0
+        if entry is not None:
+            reused = min(common_prefix_len(entry.token_ids, prompt_ids), len(prompt_ids) - 1)
+            cache = entry.cache
+            extra = cache.get_seq_length() - reused
+            if reused <= 0:
+                cache = DynamicCache(config=self.model.config)
+                reused = 0
+            elif extra > 0:
+                cache.crop(-extra)
+        else:
+            cache = DynamicCache(config=self.model.config)
+
+        ids = list(prompt_ids)
+        pending = ids[reused:]  # tokens not yet in the cache (at least one)
+        generated: list[int] = []
+        forward_passes = drafted = accepted = 0
+        finish = "length"
+        first_token_ms = None
+        with self.torch.inference_mode():
+            while len(generated) < max_tokens:
+                if cancel is not None and cancel.canceled:
+                    raise Canceled()
+                budget = max_tokens - len(generated) - 1
+                draft = drafter.draft(ids, budget) if drafter is not None else []
+                preds = self._forward(pending + draft, cache, len(draft) + 1)
+                forward_passes += 1
+                if first_token_ms is None:
+                    first_token_ms = 1000 * (time.perf_counter() - t0)
+                n_ok = 0
+                while n_ok < len(draft) and draft[n_ok] == preds[n_ok]:
+                    n_ok += 1
+                new = draft[:n_ok] + [preds[n_ok]]
+                drafted += len(draft)
+                accepted += n_ok
+                if len(draft) > n_ok:
+                    cache.crop(-(len(draft) - n_ok))
+                stop_hit = False
+                for j, tok in enumerate(new):
+                    if tok in stop_ids:
+                        new = new[:j]
+                        stop_hit = True
+                        break
+                ids.extend(new)
+                generated.extend(new)
+                pending = [ids[-1]] if new else []
+                if drafter is not None and new:
+                    drafter.advance(ids, len(new))
+                if stop_hit:
+                    finish = "stop"
+                    break
+                if text_stops:
+                    text = self.decode(generated)
+                    if any(s in text for s in text_stops):
+                        finish = "stop"
+                        break
+                if not pending:
+                    break
+        text = self.decode(generated)
+        if text_stops:
+            cut = min((text.find(s) for s in text_stops if s in text), default=-1)
+            if cut >= 0:
+                text = text[:cut]
+                finish = "stop"
+        if len(generated) >= max_tokens and finish != "stop":
+            generated = generated[:max_tokens]
+        if cache_key:
+            # keep the cache consistent with ids: a stop inside an accepted draft left extra tokens
+            excess = cache.get_seq_length() - len(ids)
+            if excess > 0:
+                cache.crop(-excess)
+            self.prefix_cache.put(cache_key, CacheEntry(ids[: cache.get_seq_length()], cache))
+        total_ms = 1000 * (time.perf_counter() - t0)
+        n_out = len(generated)
+        return GenerationResult(
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=len(prompt_ids),
+            completion_tokens=n_out,
+            stats={
+                "forward_passes": forward_passes,
+                "drafted_tokens": drafted,
+                "accepted_tokens": accepted,
+                "reused_prefix_tokens": reused,
+                "prefilled_tokens": len(prompt_ids) - reused,
+                "first_token_ms": first_token_ms,
+                "model_ms": total_ms,
+                "tokens_per_s": (n_out / (total_ms / 1000)) if total_ms > 0 else 0.0,
+            },
+        )

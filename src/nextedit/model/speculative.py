@@ -1,0 +1,62 @@
+"""Prompt-lookup drafting with a copy pointer (draft-free speculative decoding).
+
+Next-edit outputs mostly copy the editable region of the prompt. The drafter proposes the tokens
+that followed the current n-gram the last time it occurred in the sequence; once a match is found
+it keeps a *copy pointer* and, as long as drafts are accepted, continues drafting from there
+without searching again. The engine verifies a whole draft in one forward pass.
+"""
+
+from __future__ import annotations
+
+
+class PromptLookupDrafter:
+    """Proposes up to ``max_draft`` tokens by matching the last ``ngram_max..ngram_min`` tokens.
+
+    ``search_start`` limits the lookup to ``ids[search_start:]`` (e.g. the editable region), with the
+    whole sequence searched as a fallback.
+    """
+
+    def __init__(self, max_draft: int = 8, ngram_max: int = 4, ngram_min: int = 1, search_start: int = 0) -> None:
+        self.max_draft = max_draft
+        self.ngram_max = ngram_max
+        self.ngram_min = ngram_min
+        self.search_start = search_start
+        self.pointer: int | None = None  # index in ids of the next token to copy
+
+    def _search(self, ids: list[int]) -> int | None:
+        n_ids = len(ids)
+        for n in range(min(self.ngram_max, n_ids - 1), self.ngram_min - 1, -1):
+            tail = ids[n_ids - n :]
+            first = tail[0]
+            # newest occurrence first (closest context is the likeliest continuation)
+            for lo in (self.search_start, 0):
+                i = n_ids - n - 1
+                while i >= lo:
+                    if ids[i] == first and ids[i : i + n] == tail:
+                        return i + n
+                    i -= 1
+                if lo == 0:
+                    break
+        return None
+
+    def draft(self, ids: list[int], budget: int) -> list[int]:
+        """Draft tokens to follow ``ids`` (prompt + generated so far), at most ``budget``."""
+        k = min(self.max_draft, budget)
+        if k <= 0:
+            return []
+        if self.pointer is None or self.pointer >= len(ids):
+            self.pointer = self._search(ids)
+        if self.pointer is None:
+            return []
+        return ids[self.pointer : self.pointer + k]
+
+    def advance(self, ids: list[int], n_new: int) -> None:
+        """After ``n_new`` tokens were appended to ``ids``: keep the copy pointer only if they are
+        exactly the tokens at the pointer (the model is still copying), else drop it."""
+        p = self.pointer
+        if p is None:
+            return
+        if ids[p : p + n_new] == ids[len(ids) - n_new :] and p + n_new < len(ids) - n_new:
+            self.pointer = p + n_new
+        else:
+            self.pointer = None

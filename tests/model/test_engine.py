@@ -1,0 +1,101 @@
+"""The inference engine: speculative decoding and prefix reuse must not change greedy outputs."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
+from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM  # noqa: E402
+
+from nextedit.model.engine import Engine  # noqa: E402
+from nextedit.model.speculative import PromptLookupDrafter  # noqa: E402
+from nextedit.predict.base import Canceled, CancelToken  # noqa: E402
+
+CORPUS = [
+    "def add(a, b):\n    return a + b\n",
+    "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n",
+    "for i in range(10):\n    print(i)\n",
+] * 20
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300,
+        special_tokens=["<|endoftext|>", "<|marker_1|>", "<[end▁of▁sentence]>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(CORPUS, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>")
+    torch.manual_seed(0)
+    cfg = Qwen2Config(
+        vocab_size=len(fast),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        eos_token_id=fast.eos_token_id,
+    )
+    model = Qwen2ForCausalLM(cfg)
+    return Engine(model, fast, max_draft=6)
+
+
+PROMPT = "class Point:\n    def __init__(self, x, y):\n        self.x = x\n"
+
+
+def test_speculative_equals_greedy(engine: Engine) -> None:
+    plain = engine.generate(PROMPT, max_tokens=24, speculative=False)
+    spec = engine.generate(PROMPT, max_tokens=24, speculative=True)
+    assert spec.text == plain.text
+    assert plain.stats["forward_passes"] == plain.completion_tokens
+    assert spec.stats["forward_passes"] <= plain.stats["forward_passes"]
+
+
+def test_prefix_cache_reuse_keeps_outputs(engine: Engine) -> None:
+    first = engine.generate(PROMPT, max_tokens=12, cache_key="c1", speculative=False)
+    again = engine.generate(PROMPT + "        self.y", max_tokens=12, cache_key="c1", speculative=False)
+    fresh = engine.generate(PROMPT + "        self.y", max_tokens=12, speculative=False)
+    assert first.stats["reused_prefix_tokens"] == 0
+    assert again.stats["reused_prefix_tokens"] > 0
+    assert again.stats["prefilled_tokens"] < fresh.stats["prefilled_tokens"]
+    assert again.text == fresh.text
+
+
+def test_max_tokens_and_stop(engine: Engine) -> None:
+    out = engine.generate(PROMPT, max_tokens=5, speculative=False)
+    assert out.completion_tokens <= 5
+    assert out.finish_reason in ("length", "stop")
+    full = engine.generate(PROMPT, max_tokens=20, speculative=False)
+    if len(full.text) > 3:
+        stop = full.text[2:4]
+        cut = engine.generate(PROMPT, max_tokens=20, stop=[stop], speculative=False)
+        assert cut.finish_reason == "stop"
+        assert stop not in cut.text
+        assert full.text.startswith(cut.text)
+
+
+def test_cancel_between_forward_passes(engine: Engine) -> None:
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Canceled):
+        engine.generate(PROMPT, max_tokens=10, cancel=token)
+
+
+def test_drafter_copies_after_match() -> None:
+    ids = [1, 2, 3, 4, 5, 6, 7, 1, 2, 3]
+    d = PromptLookupDrafter(max_draft=3, ngram_max=3, ngram_min=1)
+    assert d.draft(ids, budget=10) == [4, 5, 6]
+    ids += [4, 5, 6]
+    d.advance(ids, 3)
+    assert d.pointer == 6
+    assert d.draft(ids, budget=10) == [7, 1, 2]
+    ids += [9]
+    d.advance(ids, 1)
+    assert d.pointer is None
