@@ -1,7 +1,10 @@
 """§5.4 reversal ratio: how much of a prediction undoes the user's most recent edit.
 
-Diff algorithms: edits are :func:`nextedit.text.diff.granular_edits` (line histogram diff with a
-§5.3-token re-diff of small hunks); ``normalize`` char-diffs replaced texts with the histogram
+Diff algorithms: edits are granular edits (histogram line diff of
+:func:`nextedit.text.histogram.diff_sequences`, small hunks — both sides non-empty, ≤512 bytes and
+≤8 lines — re-diffed over §5.3 tokens). Unlike :func:`nextedit.text.diff.granular_edits` (the
+§2.10 editor edits) the ops are **not** trimmed of their common character prefix/suffix: the §5.4
+table needs ``"abcd"→"axbx"`` to count 4/8, not 3/6. ``normalize`` char-diffs replaced texts with the histogram
 diff of :func:`nextedit.text.histogram.diff_sequences` over characters. LCS of restored deletions
 is an exact character LCS (:func:`nextedit.metrics.lcs.lcs_length`). Counts are Unicode
 characters (Python ``str`` elements), as in Zed.
@@ -19,8 +22,9 @@ import re
 from dataclasses import dataclass
 
 from nextedit.metrics.lcs import lcs_length
-from nextedit.text.diff import granular_edits
+from nextedit.text.diff import MAX_WORD_DIFF_BYTES, MAX_WORD_DIFF_LINES, split_lines
 from nextedit.text.histogram import diff_sequences
+from nextedit.text.tokenize import tokenize
 
 ACCEPTED_PREDICTION_MARKER = "// User accepted prediction:"
 _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -226,9 +230,41 @@ def _normalize(old: str, edits: list[_Edit]) -> list[_Edit]:
     return out
 
 
+def _offsets(parts: list[str]) -> list[int]:
+    out = [0]
+    for p in parts:
+        out.append(out[-1] + len(p))
+    return out
+
+
+def granular_edits_untrimmed(old: str, new: str) -> list[_Edit]:
+    """§5.4 granular edits in character offsets of ``old`` (see module docstring)."""
+    a, b = split_lines(old), split_lines(new)
+    a_off, b_off = _offsets(a), _offsets(b)
+    edits: list[_Edit] = []
+    for a0, a1, b0, b1 in diff_sequences(a, b):
+        old_text, new_text = old[a_off[a0] : a_off[a1]], new[b_off[b0] : b_off[b1]]
+        small = (
+            old_text
+            and new_text
+            and a1 - a0 <= MAX_WORD_DIFF_LINES
+            and b1 - b0 <= MAX_WORD_DIFF_LINES
+            and len(old_text.encode()) <= MAX_WORD_DIFF_BYTES
+            and len(new_text.encode()) <= MAX_WORD_DIFF_BYTES
+        )
+        if not small:
+            edits.append(_Edit(a_off[a0], a_off[a1], new_text))
+            continue
+        ta, tb = tokenize(old_text), tokenize(new_text)
+        ta_off, tb_off = _offsets(ta), _offsets(tb)
+        base = a_off[a0]
+        for t0, t1, u0, u1 in diff_sequences(ta, tb):
+            edits.append(_Edit(base + ta_off[t0], base + ta_off[t1], new_text[tb_off[u0] : tb_off[u1]]))
+    return edits
+
+
 def _edits(old: str, new: str) -> list[_Edit]:
-    raw = [_Edit(e.old_start, e.old_end, e.new_text) for e in granular_edits(old, new)]
-    return _normalize(old, sorted(raw, key=lambda e: (e.start, e.end)))
+    return _normalize(old, granular_edits_untrimmed(old, new))
 
 
 def compute_reversal_overlap(original: str, current: str, predicted: str) -> ReversalOverlap:
