@@ -113,7 +113,9 @@ def unified_diff(
         o_e = min(len(a), last[1] + ctx)
         n_s = first[2] - (first[0] - o_s)
         n_e = last[3] + (o_e - last[1])
-        out.append(f"@@ -{_header_range(o_s, o_e - o_s, old_start_row)} +{_header_range(n_s, n_e - n_s, new_start_row)} @@\n")
+        out.append(
+            f"@@ -{_header_range(o_s, o_e - o_s, old_start_row)} +{_header_range(n_s, n_e - n_s, new_start_row)} @@\n"
+        )
         pos = o_s
         for a0, a1, b0, b1 in group:
             for i in range(pos, a0):

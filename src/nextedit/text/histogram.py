@@ -76,9 +76,9 @@ def _find_anchor(a: list[int], a_lo: int, a_hi: int, b: list[int], b_lo: int, b_
     return best, has_common
 
 
-def _myers(a: list[int], a_lo: int, a_hi: int, b: list[int], b_lo: int, b_hi: int) -> list[Region]:
-    """Myers' greedy O(ND) diff of one region; returns changed regions (absolute indices)."""
-    n, m = a_hi - a_lo, b_hi - b_lo
+def _myers_equal_pairs(a: list[int], b: list[int]) -> list[tuple[int, int]]:
+    """Myers' greedy O(ND) diff; returns the matched index pairs ``(i, j)`` of a shortest edit script."""
+    n, m = len(a), len(b)
     off = n + m + 1
     v = [0] * (2 * off + 1)
     trace: list[list[int]] = []
@@ -91,7 +91,7 @@ def _myers(a: list[int], a_lo: int, a_hi: int, b: list[int], b_lo: int, b_hi: in
             else:
                 x = v[off + k - 1] + 1
             y = x - k
-            while x < n and y < m and a[a_lo + x] == b[b_lo + y]:
+            while x < n and y < m and a[x] == b[y]:
                 x += 1
                 y += 1
             v[off + k] = x
@@ -100,7 +100,7 @@ def _myers(a: list[int], a_lo: int, a_hi: int, b: list[int], b_lo: int, b_hi: in
                 break
         if done:
             break
-    # Backtrack: collect the equal (diagonal) steps from the end; trace[d][k + d + 1] = v[k] before step d.
+    # Backtrack from the end; trace[d][k + d + 1] = v[k] before step d.
     equal: list[tuple[int, int]] = []
     x, y = n, m
     for d in range(len(trace) - 1, -1, -1):
@@ -120,14 +120,29 @@ def _myers(a: list[int], a_lo: int, a_hi: int, b: list[int], b_lo: int, b_hi: in
             equal.append((x, y))
         x, y = prev_x, prev_y
     equal.reverse()
+    return equal
+
+
+def _myers(a: list[int], a_lo: int, a_hi: int, b: list[int], b_lo: int, b_hi: int) -> list[Region]:
+    """Myers diff of one region → changed regions (absolute indices).
+
+    Items that occur on one side only can never match, so they are removed before the O(ND) search
+    (this keeps D small for repetitive inputs) and the matches are mapped back; the result stays minimal.
+    """
+    in_b = set(b[b_lo:b_hi])
+    in_a = set(a[a_lo:a_hi])
+    ka = [i for i in range(a_lo, a_hi) if a[i] in in_b]
+    kb = [j for j in range(b_lo, b_hi) if b[j] in in_a]
+    pairs = _myers_equal_pairs([a[i] for i in ka], [b[j] for j in kb])
     regions: list[Region] = []
-    pa, pb = 0, 0
-    for ex, ey in equal:
-        if ex != pa or ey != pb:
-            regions.append((a_lo + pa, a_lo + ex, b_lo + pb, b_lo + ey))
-        pa, pb = ex + 1, ey + 1
-    if pa != n or pb != m:
-        regions.append((a_lo + pa, a_hi, b_lo + pb, b_hi))
+    pa, pb = a_lo, b_lo
+    for fi, fj in pairs:
+        ea, eb = ka[fi], kb[fj]
+        if ea != pa or eb != pb:
+            regions.append((pa, ea, pb, eb))
+        pa, pb = ea + 1, eb + 1
+    if pa != a_hi or pb != b_hi:
+        regions.append((pa, a_hi, pb, b_hi))
     return regions
 
 

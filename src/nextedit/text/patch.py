@@ -215,7 +215,9 @@ class _Parser:
             text = text.replace(CURSOR_MARKER, "")
             if self.cursor is None and kind != "-":
                 self.cursor = PatchCursor(
-                    len(self.files) - 1, len(self.file().hunks) - 1, self._new_side_bytes() + len(text[:at].encode())
+                    len(self.files) - 1,
+                    len(self.file().hunks) - 1,
+                    self._new_side_bytes() + len(text[:at].encode()),
                 )
         self.hunk.lines.append(HunkLine(kind, text, soft=soft))
 
@@ -356,7 +358,9 @@ def _select_files(patch: Patch, path: str | None) -> list[FilePatch]:
     if path is None:
         paths = patch_files(patch)
         if len(paths) > 1:
-            raise PatchError(f"patch touches {len(paths)} files ({', '.join(paths)}); pass path= to choose one")
+            raise PatchError(
+                f"patch touches {len(paths)} files ({', '.join(paths)}); pass path= to choose one"
+            )
         return patch.files
     return [
         f
@@ -372,7 +376,9 @@ def _find_all(keys: list[str], needle: list[str]) -> list[int]:
 
 
 def _error(h: Hunk, index: int, where: str, reason: str) -> PatchError:
-    return PatchError(f"{h.describe(index)}{where}: {reason}", hunk_index=index, header=h.header, reason=reason)
+    return PatchError(
+        f"{h.describe(index)}{where}: {reason}", hunk_index=index, header=h.header, reason=reason
+    )
 
 
 def _apply_file(
@@ -418,7 +424,10 @@ def _apply_file(
                     cands.sort(key=lambda m: abs(m - expected))
                     if abs(cands[0] - expected) == abs(cands[1] - expected):
                         raise _error(
-                            h, hi, where, f"ambiguous: {len(cands)} matches, two equally near line {h.old_start}"
+                            h,
+                            hi,
+                            where,
+                            f"ambiguous: {len(cands)} matches, two equally near line {h.old_start}",
                         )
                 pos = cands[0]
                 if h.old_start is not None:

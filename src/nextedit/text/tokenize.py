@@ -13,13 +13,51 @@ Tokens concatenate back to the input: ``"".join(tokenize(t)) == t``.
 
 from __future__ import annotations
 
-OPERATORS: tuple[str, ...] = (
-    ">>>=", "<<=", ">>=", "...", "..=", "??=", "**=", ">>>", "::", "->", "=>", "==", "!=", "<=", ">=",
-    "&&", "||", "<<", ">>", "..", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "++", "--", "**",
-    "??", "?.", ":=", "<-", "//", "/*", "*/",
+OPERATORS: tuple[str, ...] = tuple(
+    [
+        ">>>=",
+        "<<=",
+        ">>=",
+        "...",
+        "..=",
+        "??=",
+        "**=",
+        ">>>",
+        "::",
+        "->",
+        "=>",
+        "==",
+        "!=",
+        "<=",
+        ">=",
+        "&&",
+        "||",
+        "<<",
+        ">>",
+        "..",
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        "%=",
+        "&=",
+        "|=",
+        "^=",
+        "++",
+        "--",
+        "**",
+        "??",
+        "?.",
+        ":=",
+        "<-",
+        "//",
+        "/*",
+        "*/",
+    ]
 )
 _OPS_BY_LEN: tuple[tuple[int, frozenset[str]], ...] = tuple(
-    (n, frozenset(op for op in OPERATORS if len(op) == n)) for n in sorted({len(o) for o in OPERATORS}, reverse=True)
+    (n, frozenset(op for op in OPERATORS if len(op) == n))
+    for n in sorted({len(o) for o in OPERATORS}, reverse=True)
 )
 _NEWLINE = "\n\r"
 
