@@ -1,0 +1,174 @@
+"""BM25 retrieval over 40-line chunks of a working tree (§1.10: k1=1.2, b=0.75), the fallback
+context source when go-to-definition finds nothing.
+
+Terms are identifiers, lower-cased, plus their camelCase/snake_case parts (``parseHttpRequest``
+→ ``parsehttprequest``, ``parse``, ``http``, ``request``). The corpus is built lazily on first
+search and refreshed per file by mtime/size.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK_LINES = 40
+K1 = 1.2
+B = 0.75
+MAX_FILE_BYTES = 1 << 20
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def terms(text: str) -> list[str]:
+    """BM25 terms of ``text`` (identifiers ≥2 chars and their sub-words, lower-cased)."""
+    out: list[str] = []
+    for m in _IDENT.finditer(text):
+        word = m.group()
+        if len(word) < 2:
+            continue
+        low = word.lower()
+        out.append(low)
+        parts = [p.lower() for p in _PARTS.findall(word)]
+        if len(parts) > 1:
+            out.extend(p for p in parts if len(p) > 1 and p != low)
+    return out
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows ``start_row..end_row`` (end inclusive) of ``path``."""
+
+    path: str
+    start_row: int
+    end_row: int
+    length: int  # number of terms
+    tf: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Hit:
+    path: str
+    start_row: int
+    end_row: int
+    score: float
+
+
+def chunk_file(path: str, text: str, chunk_lines: int = CHUNK_LINES) -> list[Chunk]:
+    lines = text.splitlines(keepends=True)
+    out = []
+    for start in range(0, len(lines), chunk_lines):
+        block = "".join(lines[start : start + chunk_lines])
+        t = terms(block)
+        if not t:
+            continue
+        out.append(Chunk(path, start, min(len(lines), start + chunk_lines) - 1, len(t), dict(Counter(t))))
+    return out
+
+
+class Bm25Index:
+    """BM25 over the 40-line chunks of ``paths`` (relative to ``root``).
+
+    ``paths`` may be a callable returning the current list (e.g. ``symbol_index.paths``).
+    """
+
+    def __init__(self, root: str | Path, paths: Iterable[str] | None = None) -> None:
+        self.root = Path(root)
+        self._paths_src = paths
+        self._files: dict[str, tuple[int, int, list[Chunk]]] = {}
+        self._postings: dict[str, set[tuple[str, int]]] = {}  # term → {(path, chunk index)}
+        self._total_len = 0
+        self._n_chunks = 0
+        self._lock = threading.Lock()
+
+    def _list_paths(self) -> list[str]:
+        src = self._paths_src
+        if src is None:
+            from nextedit.context.symbols import iter_source_files
+
+            return [rel for rel, _st in iter_source_files(self.root)]
+        return list(src() if callable(src) else src)
+
+    def _drop(self, rel: str) -> None:
+        old = self._files.pop(rel, None)
+        if old is None:
+            return
+        for i, c in enumerate(old[2]):
+            for t in c.tf:
+                post = self._postings.get(t)
+                if post is not None:
+                    post.discard((rel, i))
+                    if not post:
+                        del self._postings[t]
+            self._total_len -= c.length
+            self._n_chunks -= 1
+
+    def refresh(self) -> None:
+        """(Re)index files whose mtime or size changed; drop vanished ones."""
+        with self._lock:
+            wanted = set(self._list_paths())
+            for rel in [p for p in self._files if p not in wanted]:
+                self._drop(rel)
+            for rel in sorted(wanted):
+                try:
+                    st = os.stat(self.root / rel)
+                except OSError:
+                    self._drop(rel)
+                    continue
+                old = self._files.get(rel)
+                if old is not None and old[0] == st.st_mtime_ns and old[1] == st.st_size:
+                    continue
+                self._drop(rel)
+                if st.st_size > MAX_FILE_BYTES:
+                    continue
+                try:
+                    text = (self.root / rel).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                chunks = chunk_file(rel, text)
+                self._files[rel] = (st.st_mtime_ns, st.st_size, chunks)
+                for i, c in enumerate(chunks):
+                    for t in c.tf:
+                        self._postings.setdefault(t, set()).add((rel, i))
+                    self._total_len += c.length
+                    self._n_chunks += 1
+
+    def search(
+        self, query: str | list[str], k: int = 5, exclude: Iterable[tuple[str, int, int]] = ()
+    ) -> list[Hit]:
+        """Top ``k`` chunks for ``query`` (text or terms), best first; chunks overlapping an
+        ``exclude`` entry ``(path, first_row, last_row)`` are skipped. Builds lazily."""
+        if not self._files:
+            self.refresh()
+        q = terms(query) if isinstance(query, str) else query
+        qset = set(q)
+        if not qset or not self._n_chunks:
+            return []
+        with self._lock:
+            n = self._n_chunks
+            avg = self._total_len / n
+            scores: dict[tuple[str, int], float] = {}
+            for t in qset:
+                post = self._postings.get(t)
+                if not post:
+                    continue
+                w = math.log(1 + (n - len(post) + 0.5) / (len(post) + 0.5))
+                for key in post:
+                    c = self._files[key[0]][2][key[1]]
+                    f = c.tf[t]
+                    scores[key] = scores.get(key, 0.0) + w * f * (K1 + 1) / (f + K1 * (1 - B + B * c.length / avg))
+            excl = list(exclude)
+            hits = []
+            for (rel, i), score in scores.items():
+                c = self._files[rel][2][i]
+                if any(p == rel and c.start_row <= e and s <= c.end_row for p, s, e in excl):
+                    continue
+                hits.append(Hit(rel, c.start_row, c.end_row, score))
+        hits.sort(key=lambda h: (-h.score, h.path, h.start_row))
+        return hits[:k]
