@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from nextedit.metrics.lcs import lcs_length
 from nextedit.text.diff import MAX_WORD_DIFF_BYTES, MAX_WORD_DIFF_LINES, split_lines
 from nextedit.text.histogram import diff_sequences
+from nextedit.text.patch import paths_match
 from nextedit.text.tokenize import tokenize
 
 ACCEPTED_PREDICTION_MARKER = "// User accepted prediction:"
@@ -92,14 +93,6 @@ def events_from_prompt_inputs(prompt_inputs: dict) -> list[HistoryEvent]:
             continue
         out.append(HistoryEvent(path=ev.get("path") or "", diff=ev.get("diff") or "", predicted=bool(ev.get("predicted"))))
     return out
-
-
-def paths_match(a: str, b: str) -> bool:
-    """Equal, or equal once the first path component of one side is dropped (worktree root name)."""
-    a, b = a.lstrip("/"), b.lstrip("/")
-    if a == b:
-        return True
-    return (a.split("/", 1)[-1] == b and "/" in a) or (b.split("/", 1)[-1] == a and "/" in b)
 
 
 # ----------------------------------------------------------------------------- reverse apply

@@ -1,0 +1,215 @@
+"""§5.6 report: the per-prediction table, the TOTAL / AVERAGE row, summary lines and ``SummaryJson``.
+
+``summarize(scores)`` takes the score dicts written by :func:`nextedit.metrics.score.score_prediction`
+(one per prediction/repetition; each counts as one "example" in the averages) and returns every
+§5.6 ``SummaryJson`` key. Means are plain means over the scores that have the field; exact lines
+are **pooled** (micro: TP/FP/FN summed, then P/R/F1); delta-chrF counts are summed and its P/R are
+means. Fields nothing here can compute (editable-context coverage and jump locations need
+cross-file retrieval scoring) are present as ``None``; ``qa_*`` are ``None`` unless the scores
+carry ``qa_reverts_edits``/``qa_confidence`` (copied from ``example.qa`` by the score stage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nextedit.metrics.exact_lines import ClassificationMetrics
+
+PERCENTILES = (25, 50, 75, 90, 99)
+DEFAULT_ROWS = 20
+_UNSCORED_GROUPS = ("editable_context", "jump_location")
+
+
+def _values(scores: Sequence[dict], key: str) -> list:
+    return [s[key] for s in scores if s.get(key) is not None]
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def percentile(values: Sequence[int], p: float) -> int | None:
+    """Zed's nearest-rank percentile: sorted ``values[round(p/100 · (n−1))]``."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[round(p / 100 * (len(ordered) - 1))]
+
+
+def summarize(scores: Sequence[dict]) -> dict[str, Any]:
+    """Every §5.6 ``SummaryJson`` key (plus token-change percentiles) from per-prediction scores."""
+    n = len(scores)
+    lines = ClassificationMetrics.pooled(
+        ClassificationMetrics(s.get("exact_lines_tp", 0), s.get("exact_lines_fp", 0), s.get("exact_lines_fn", 0))
+        for s in scores
+    )
+    betas = _values(scores, "delta_chr_f_beta")
+    cursor_eval = [s for s in scores if s.get("cursor_evaluated")]
+    cursor_matches = sum(1 for s in cursor_eval if s.get("cursor_exact_match"))
+    isolated = sum(1 for s in scores if s.get("has_isolated_whitespace_changes"))
+    wrong_er = sum(1 for s in scores if s.get("wrong_editable_region"))
+    qa_rev = [1.0 if v else 0.0 for v in _values(scores, "qa_reverts_edits")]
+    ctx_bytes = _values(scores, "retrieved_context_bytes")
+    changed = [s for s in scores if not s.get("empty_prediction", False)]
+
+    out: dict[str, Any] = {
+        "total_examples": n,
+        "avg_delta_chr_f": _mean(_values(scores, "delta_chr_f")) or 0.0,
+        "delta_chr_f_beta": betas[0] if betas else 0.5,
+        "delta_chr_f_true_positives": sum(_values(scores, "delta_chr_f_true_positives")),
+        "delta_chr_f_false_positives": sum(_values(scores, "delta_chr_f_false_positives")),
+        "delta_chr_f_false_negatives": sum(_values(scores, "delta_chr_f_false_negatives")),
+        "delta_chr_f_precision": _mean(_values(scores, "delta_chr_f_precision")) or 0.0,
+        "delta_chr_f_recall": _mean(_values(scores, "delta_chr_f_recall")) or 0.0,
+        "avg_braces_disbalance": _mean(_values(scores, "braces_disbalance")) or 0.0,
+        "exact_lines_tp": lines.true_positives,
+        "exact_lines_fp": lines.false_positives,
+        "exact_lines_fn": lines.false_negatives,
+        "exact_lines_precision": lines.precision,
+        "exact_lines_recall": lines.recall,
+        "exact_lines_f1": lines.f1,
+        "avg_reversal_ratio": _mean(_values(scores, "reversal_ratio")) or 0.0,
+        "qa_avg_reverts_edits": _mean(qa_rev),
+        "qa_avg_confidence": _mean(_values(scores, "qa_confidence")),
+        "cursor_exact_match_rate": cursor_matches / len(cursor_eval) if cursor_eval else None,
+        "cursor_exact_matches": cursor_matches,
+        "cursor_avg_distance": _mean([s["cursor_distance"] for s in cursor_eval if s.get("cursor_distance") is not None]),
+        "cursor_total_evaluated": len(cursor_eval),
+        "wrong_editable_region_rate": wrong_er / n if n else 0.0,
+        "isolated_whitespace_rate": isolated / n if n else 0.0,
+        "isolated_whitespace_count": isolated,
+        "avg_kept_rate": _mean(_values(scores, "kept_rate")),
+        "kept_rate_examples": len(_values(scores, "kept_rate")),
+        "avg_recall_rate": _mean(_values(scores, "recall_rate")),
+        "recall_rate_examples": len(_values(scores, "recall_rate")),
+        "total_kept_chars": sum(_values(scores, "kept_chars")),
+        "total_correctly_deleted_chars": sum(_values(scores, "correctly_deleted_chars")),
+        "total_discarded_chars": sum(_values(scores, "discarded_chars")),
+    }
+    for group in _UNSCORED_GROUPS:
+        for key in ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives"):
+            out[f"{group}_{key}"] = None
+    out["avg_retrieved_context_bytes"] = _mean(ctx_bytes)
+    out["total_retrieved_context_bytes"] = sum(ctx_bytes) if ctx_bytes else None
+    for key in ("inserted_tokens", "deleted_tokens"):
+        vals = [s[key] for s in changed if s.get(key) is not None]
+        out[f"{key}_percentiles"] = {f"p{p}": percentile(vals, p) for p in PERCENTILES}
+    out["patch_apply_failures"] = sum(1 for s in scores if s.get("actual_patch_applied") is False)
+    out["prediction_errors"] = sum(1 for s in scores if s.get("prediction_error"))
+    return out
+
+
+# ------------------------------------------------------------------------------------ table
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
+def _cursor_cell(s: dict) -> str:
+    if not s.get("cursor_evaluated"):
+        return "-"
+    if s.get("cursor_exact_match"):
+        return "✓"
+    d = s.get("cursor_distance")
+    return "✗" if d is None else f"±{d}"
+
+
+def _f1(s: dict) -> float:
+    return ClassificationMetrics(s.get("exact_lines_tp", 0), s.get("exact_lines_fp", 0), s.get("exact_lines_fn", 0)).f1
+
+
+def report_table(rows: Sequence[tuple[str, dict]], summary: dict[str, Any], verbose: bool = False) -> Table:
+    """``rows`` = (label, score) per prediction; first 20 unless ``verbose``, then TOTAL / AVERAGE."""
+    beta = summary["delta_chr_f_beta"]
+    table = Table(title=f"nextedit eval — {summary['total_examples']} predictions, delta chrF β={beta:g}")
+    for col in ("Example", "DeltaChrF", "Brace", "F1 %", "Revert %", "QaRev", "QaConf", "Cursor", "WrgER"):
+        table.add_column(col, justify="left" if col == "Example" else "right")
+    shown = rows if verbose else rows[:DEFAULT_ROWS]
+    for label, s in shown:
+        qa_rev = s.get("qa_reverts_edits")
+        qa_conf = s.get("qa_confidence")
+        table.add_row(
+            label,
+            f"{s.get('delta_chr_f', 0.0):.2f}",
+            str(s.get("braces_disbalance", 0)),
+            f"{100 * _f1(s):.1f}",
+            f"{100 * s.get('reversal_ratio', 0.0):.1f}",
+            "-" if qa_rev is None else ("✗" if qa_rev else "✓"),
+            "-" if qa_conf is None else str(qa_conf),
+            _cursor_cell(s),
+            "✗" if s.get("wrong_editable_region") else "",
+        )
+    if len(rows) > len(shown):
+        table.add_row(f"… {len(rows) - len(shown)} more (--verbose)", *[""] * 8)
+    table.add_section()
+    table.add_row(
+        "TOTAL / AVERAGE",
+        f"{summary['avg_delta_chr_f']:.2f}",
+        f"{summary['avg_braces_disbalance']:.2f}",
+        f"{100 * summary['exact_lines_f1']:.1f}",
+        f"{100 * summary['avg_reversal_ratio']:.1f}",
+        _pct(summary["qa_avg_reverts_edits"]),
+        "-" if summary["qa_avg_confidence"] is None else f"{summary['qa_avg_confidence']:.2f}",
+        _pct(summary["cursor_exact_match_rate"]),
+        _pct(summary["wrong_editable_region_rate"]),
+        style="bold",
+    )
+    return table
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The text lines printed under the table (§5.6)."""
+    s = summary
+    out = [
+        f"Delta chrF (β={s['delta_chr_f_beta']:g}): {s['avg_delta_chr_f']:.2f}  TP {s['delta_chr_f_true_positives']}, "
+        f"FP {s['delta_chr_f_false_positives']}, FN {s['delta_chr_f_false_negatives']}, "
+        f"P {s['delta_chr_f_precision']:.3f}, R {s['delta_chr_f_recall']:.3f}",
+        f"Exact lines: TP {s['exact_lines_tp']}, FP {s['exact_lines_fp']}, FN {s['exact_lines_fn']}, "
+        f"P {s['exact_lines_precision']:.3f}, R {s['exact_lines_recall']:.3f}, F1 {s['exact_lines_f1']:.3f}",
+    ]
+    if s["cursor_total_evaluated"]:
+        dist = "-" if s["cursor_avg_distance"] is None else f"{s['cursor_avg_distance']:.1f}"
+        out.append(
+            f"Cursor: {s['cursor_exact_matches']}/{s['cursor_total_evaluated']} exact "
+            f"({_pct(s['cursor_exact_match_rate'])}%), avg distance {dist} bytes"
+        )
+    else:
+        out.append("Cursor: no expected cursor positions")
+    out.append(
+        f"Isolated whitespace changes: {s['isolated_whitespace_count']}/{s['total_examples']} "
+        f"({_pct(s['isolated_whitespace_rate'])}%)"
+    )
+    out.append(
+        f"Kept rate: {_pct(s['avg_kept_rate'])}% avg ({s['kept_rate_examples']} evaluated, "
+        f"{s['total_kept_chars']} kept chars, {s['total_correctly_deleted_chars']} correctly deleted chars, "
+        f"{s['total_discarded_chars']} discarded chars)"
+    )
+    out.append(f"Recall rate: {_pct(s['avg_recall_rate'])}% avg ({s['recall_rate_examples']} evaluated)")
+    out.append(f"Reversal ratio: {_pct(s['avg_reversal_ratio'])}% avg")
+    if s["avg_retrieved_context_bytes"] is not None:
+        out.append(
+            f"Retrieved context: {s['avg_retrieved_context_bytes']:.0f} bytes avg, "
+            f"{s['total_retrieved_context_bytes']} total"
+        )
+    for key in ("inserted_tokens", "deleted_tokens"):
+        pct = s[f"{key}_percentiles"]
+        if pct["p50"] is not None:
+            out.append(key.replace("_", " ").capitalize() + ": " + ", ".join(f"{k} {v}" for k, v in pct.items()))
+    if s["patch_apply_failures"] or s["prediction_errors"]:
+        out.append(f"Prediction errors: {s['prediction_errors']}, patches that did not apply: {s['patch_apply_failures']}")
+    return out
+
+
+def print_report(
+    rows: Sequence[tuple[str, dict]], console: Console | None = None, verbose: bool = False
+) -> dict[str, Any]:
+    """Print the table and summary lines; return the summary dict."""
+    console = console or Console()
+    summary = summarize([s for _, s in rows])
+    console.print(report_table(rows, summary, verbose=verbose))
+    for line in summary_lines(summary):
+        console.print(line, highlight=False)
+    return summary
