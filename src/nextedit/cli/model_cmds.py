@@ -1,3 +1,118 @@
-"""Commands: model_cmds (to be filled)."""
+"""Commands of the model area: tokenizer training, model training, export, synthetic SFT data.
 
-from nextedit.cli.app import app  # noqa: F401
+Heavy imports (torch, transformers) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from nextedit.cli.app import app
+
+
+@app.command("train-tokenizer")
+def train_tokenizer_cmd(
+    corpus: Annotated[
+        list[str], typer.Argument(help="Corpus .jsonl (lines with 'text') or directories of .py files.")
+    ],
+    out: Annotated[str, typer.Option("--out", "-o", help="Directory for the HF tokenizer files.")],
+    vocab_size: Annotated[
+        int, typer.Option("--vocab-size", help="Total vocabulary incl. marker tokens.")
+    ] = 6144,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", help="Train on at most this many bytes.")
+    ] = 50_000_000,
+) -> None:
+    """Train the byte-level BPE tokenizer (every prompt-format marker is one token)."""
+    from nextedit.model.tokenizer import describe, iter_corpus_texts, train_tokenizer
+
+    tok = train_tokenizer(iter_corpus_texts(corpus, max_bytes=max_bytes), vocab_size)
+    tok.save_pretrained(out)
+    typer.echo(json.dumps({"out": out, **describe(tok)}))
+
+
+@app.command("train")
+def train_cmd(
+    recipe: Annotated[
+        str, typer.Option("--recipe", "-r", help="Recipe TOML (see recipes/).")
+    ] = "recipes/tiny.toml",
+    out: Annotated[
+        str | None, typer.Option("--out", "-o", help="Checkpoint directory (default: recipe's `out`).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the latest checkpoint in --out.")
+    ] = False,
+    max_steps: Annotated[
+        int | None, typer.Option("--max-steps", help="Stop after this global step (schedule unchanged).")
+    ] = None,
+) -> None:
+    """Train (or continue training) a model from a recipe; logs to <out>/train_log.jsonl."""
+    from nextedit.model.config import load_recipe
+    from nextedit.model.train import train
+
+    try:
+        r = load_recipe(recipe)
+    except (OSError, ValueError) as e:
+        raise typer.BadParameter(str(e), param_hint="--recipe") from e
+    summary = train(r, out=out, resume=resume, max_steps=max_steps)
+    typer.echo(json.dumps(summary, default=str))
+
+
+@app.command("export-model")
+def export_model_cmd(
+    checkpoint: Annotated[
+        str, typer.Argument(help="A checkpoint directory, or a run directory (uses its `best`).")
+    ],
+    dest: Annotated[str, typer.Argument(help="Destination directory (weights, config, tokenizer).")],
+    base: Annotated[str | None, typer.Option("--base", help="Base checkpoint for LoRA adapters.")] = None,
+) -> None:
+    """Copy a checkpoint's weights + tokenizer + configs (no optimizer state) for shipping/serving."""
+    from pathlib import Path
+
+    from nextedit.model.train import export_model, latest_checkpoint
+
+    path = Path(checkpoint)
+    if not (path / "config.json").exists() and not (path / "adapter_config.json").exists():
+        best = path / "best"
+        path = path / best.read_text().strip() if best.exists() else latest_checkpoint(path)
+        if path is None:
+            raise typer.BadParameter(f"{checkpoint} has no checkpoint", param_hint="CHECKPOINT")
+    typer.echo(str(export_model(path, dest, base=base)))
+
+
+@app.command("synthesize-edits")
+def synthesize_edits_cmd(
+    sources: Annotated[list[str], typer.Argument(help="Corpus .jsonl or directories of .py files.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output JSONL of formatted SFT examples.")],
+    n: Annotated[int, typer.Option("--n", help="Number of examples.")] = 1000,
+    kinds: Annotated[
+        str, typer.Option("--kinds", help="Comma list: copy,complete,rename,insert_arg,noedit.")
+    ] = "",
+    max_lines: Annotated[int, typer.Option("--max-lines", help="Snippet size limit (lines).")] = 40,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    format_name: Annotated[
+        str, typer.Option("--format", help="Prompt format of the edit kinds.")
+    ] = "zeta2_1",
+) -> None:
+    """Synthetic next-edit SFT examples (prompt.input / prompt.expected_output) from plain code."""
+    from rich.progress import track
+
+    from nextedit.io.jsonl import JsonlWriter
+    from nextedit.model.synthetic import synthetic_examples
+
+    gen = synthetic_examples(
+        sources,
+        n=n,
+        kinds=[k for k in kinds.split(",") if k] or None,
+        max_lines=max_lines,
+        seed=seed,
+        format_name=format_name,
+    )
+    w = JsonlWriter(output)
+    for ex in track(gen, total=n, description="synthesize", transient=True):
+        w.write(ex)
+    w.close()
+    typer.echo(json.dumps({"output": output, "examples": w.count}))
