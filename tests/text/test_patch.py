@@ -244,3 +244,49 @@ def test_headerless_insertion_without_context_needs_numbers():
     with pytest.raises(PatchError, match="no context lines"):
         apply_patch("a\n", "+b\n")
     assert apply_patch("a\nc\n", "@@ -1,0 +2,1 @@\n+b\n") == "a\nb\nc\n"
+
+
+def test_counted_hunk_keeps_lines_that_look_like_file_headers():
+    # A removed SQL comment "-- old" and an added "++ new" inside a hunk whose counts are not used up.
+    patch = "@@ -1,3 +1,3 @@\n a\n--- old comment\n+++ new comment\n b\n"
+    assert apply_patch("a\n-- old comment\nb\n", patch) == "a\n++ new comment\nb\n"
+    # ...while a real file header after a complete hunk starts a new file.
+    two = "--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n-a\n+b\n--- a/y\n+++ b/y\n@@ -1,1 +1,1 @@\n-c\n+d\n"
+    assert patch_files(two) == ["x", "y"]
+
+
+def test_legacy_cursor_line_with_other_comment_prefix():
+    patch = "@@ -1,3 +1,3 @@\n fn main() {\n-    let x = 1;\n+    let xy = 1;\n//         ^[CURSOR_POSITION]\n }\n"
+    text, cursor = apply_patch_with_cursor("fn main() {\n    let x = 1;\n}\n", patch)
+    assert text == "fn main() {\n    let xy = 1;\n}\n"
+    assert text[:cursor] == "fn main() {\n    let xy"
+    assert "CURSOR" not in strip_cursor(patch)[0]
+
+
+def test_cursor_is_mapped_through_later_sections_of_the_same_file():
+    patch = "--- a/f\n+++ b/f\n@@ -2,1 +2,1 @@\n-b\n+B<|user_cursor|>\n--- a/f\n+++ b/f\n@@ -1,1 +1,1 @@\n-a\n+aaa\n"
+    text, cursor = apply_patch_with_cursor("a\nb\n", patch)
+    assert text == "aaa\nB\n"
+    assert text[:cursor] == "aaa\nB"
+
+
+def test_parser_never_raises_and_apply_only_raises_patch_error():
+    import random
+
+    rng = random.Random(5)
+    pieces = [
+        "--- a/f", "+++ b/f", "@@ -1,2 +1,2 @@", "@@ @@", "@@ -3 +3 @@", " a", "-a", "+b", "",
+        "\\ No newline at end of file", "# ^[CURSOR_POSITION]", "// group", "diff --git a/f b/f",
+        "index 1..2", "+x<|user_cursor|>", " <|user_cursor|>", "-", "+", " ", "junk", "#  <[CURSOR]",
+    ]  # fmt: skip
+    for _ in range(2000):
+        patch = "\n".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) + rng.choice(["", "\n"])
+        parsed = parse_patch(patch)
+        strip_cursor(patch)
+        parse_patch(parsed.to_text())
+        for text in ("", "a\n", "a\nb", "a\na\nb\n"):
+            try:
+                new, cursor = apply_patch_with_cursor(text, patch, "f")
+            except PatchError:
+                continue
+            assert cursor is None or 0 <= cursor <= len(new.encode())

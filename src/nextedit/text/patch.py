@@ -160,7 +160,11 @@ def _clean_path(raw: str) -> str | None:
 
 
 def _is_legacy_cursor_line(line: str) -> bool:
-    return line.startswith("#") and any(tag in line for tag in LEGACY_CURSOR_TAGS)
+    """A comment line (``#``, or another comment prefix such as ``//``) holding a cursor tag.
+
+    Lines starting with a diff prefix (``+``, ``-``, space) are hunk lines, never marker lines.
+    """
+    return line[:1] not in ("+", "-", " ", "") and any(tag in line for tag in LEGACY_CURSOR_TAGS)
 
 
 def _legacy_column(line: str) -> int:
@@ -179,6 +183,7 @@ class _Parser:
         self.open = False
         self.file_from_git = False
         self.cursor: PatchCursor | None = None
+        self.n_old = self.n_new = 0  # old/new-side lines of the open hunk
 
     def file(self) -> FilePatch:
         if not self.files:
@@ -205,6 +210,7 @@ class _Parser:
         self.file().hunks.append(hunk)
         self.hunk = hunk
         self.open = True
+        self.n_old = self.n_new = 0
 
     def add_line(self, kind: str, text: str, soft: bool = False) -> None:
         if not self.open:
@@ -220,6 +226,8 @@ class _Parser:
                     self._new_side_bytes() + len(text[:at].encode()),
                 )
         self.hunk.lines.append(HunkLine(kind, text, soft=soft))
+        self.n_old += kind != "+"
+        self.n_new += kind != "-"
 
     def _new_side_bytes(self) -> int:
         assert self.hunk is not None
@@ -236,12 +244,28 @@ class _Parser:
         start = self._new_side_bytes() - len(prev.text.encode()) - 1
         self.cursor = PatchCursor(len(self.files) - 1, len(self.file().hunks) - 1, start + column)
 
+    def _expecting_more(self) -> bool:
+        """True inside an open hunk whose ``@@`` counts are not yet used up."""
+        h = self.hunk
+        if h is None or not self.open or h.old_count is None or h.new_count is None:
+            return False
+        return self.n_old < h.old_count or self.n_new < h.new_count
+
+    @staticmethod
+    def _header_follows(lines: list[str], i: int) -> bool:
+        return i >= len(lines) or lines[i].startswith(("@@", "diff ", "--- "))
+
     def feed(self, lines: list[str]) -> None:
         i = 0
         while i < len(lines):
             line = lines[i]
             nxt = lines[i + 1] if i + 1 < len(lines) else None
-            if line.startswith("--- ") and nxt is not None and nxt.startswith("+++ "):
+            if (
+                line.startswith("--- ")
+                and nxt is not None
+                and nxt.startswith("+++ ")
+                and (not self._expecting_more() or self._header_follows(lines, i + 2))
+            ):
                 self.close()
                 if not (self.file_from_git and self.files and not self.files[-1].hunks):
                     self.files.append(FilePatch())
@@ -275,10 +299,10 @@ class _Parser:
             elif line.startswith("\\"):
                 if self.hunk is not None and self.hunk.lines:
                     self.hunk.lines[-1].no_newline = True
+            elif _is_legacy_cursor_line(line):
+                self.legacy_cursor(line)
             elif line.startswith("#"):
-                if _is_legacy_cursor_line(line):
-                    self.legacy_cursor(line)
-                # other '#' lines are ignored ("garbage") without ending the hunk
+                pass  # other '#' lines are ignored ("garbage") without ending the hunk
             else:
                 # diff/index/mode lines, '//' group comments, free text: end the current hunk.
                 self.close()
@@ -382,9 +406,13 @@ def _error(h: Hunk, index: int, where: str, reason: str) -> PatchError:
 
 
 def _apply_file(
-    text: str, fp: FilePatch, start_row: int, lenient: bool, cursor_hunk: int | None
-) -> tuple[str, int | None]:
-    """Apply one file section; returns the new text and the byte offset where hunk ``cursor_hunk``'s new side starts."""
+    text: str, fp: FilePatch, start_row: int, lenient: bool, cursor_hunk: int | None, track: int | None = None
+) -> tuple[str, int | None, int | None]:
+    """Apply one file section.
+
+    Returns the new text, the byte offset where hunk ``cursor_hunk``'s new side starts, and the byte offset
+    ``track`` (of the old text) mapped into the new text.
+    """
     lines = split_lines(text)
     keys = [ln[:-1] if ln.endswith("\n") else ln for ln in lines]
     stripped: list[str] | None = None
@@ -396,10 +424,10 @@ def _apply_file(
         old = h.old_lines
         try:
             if not old:
-                if h.old_start is not None:
+                if not lines:
+                    pos = 0  # also accepts the "-1,0" some writers use for an empty old file
+                elif h.old_start is not None:
                     pos = h.old_start - start_row + drift
-                elif not lines:
-                    pos = 0
                 else:
                     raise _error(h, hi, where, "no context lines and no line numbers to locate the hunk")
                 if not prev_end <= pos <= len(lines):
@@ -442,11 +470,17 @@ def _apply_file(
     lacks_final_newline = bool(lines) and not lines[-1].endswith("\n")
     out: list[str] = []
     cursor_at: int | None = None
+    spans: list[tuple[int, int, int, int]] = []  # replaced byte spans (old0, old1, new0, new1)
+    old_b = new_b = 0
     cur = 0
     for pos, end, h, hi in placements:
-        out.extend(lines[cur:pos])
+        kept = lines[cur:pos]
+        out.extend(kept)
+        kept_b = sum(len(x.encode()) for x in kept)
+        old_b += kept_b
+        new_b += kept_b
         if hi == cursor_hunk:
-            cursor_at = len("".join(out).encode())
+            cursor_at = new_b
         new_side: list[tuple[str, bool]] = []
         k = pos
         for ln in h.lines:
@@ -459,13 +493,33 @@ def _apply_file(
                 new_side.append((ln.text, ln.no_newline))
         at_eof = end == len(lines)
         has_markers = any(ln.no_newline for ln in h.lines)
+        piece: list[str] = []
         for j, (content, no_nl) in enumerate(new_side):
             last = j == len(new_side) - 1
             drop_nl = last and at_eof and (no_nl if has_markers else lacks_final_newline)
-            out.append(content if drop_nl else content + "\n")
+            piece.append(content if drop_nl else content + "\n")
+        out.extend(piece)
+        old_len = sum(len(x.encode()) for x in lines[pos:end])
+        new_len = sum(len(x.encode()) for x in piece)
+        spans.append((old_b, old_b + old_len, new_b, new_b + new_len))
+        old_b += old_len
+        new_b += new_len
         cur = end
     out.extend(lines[cur:])
-    return "".join(out), cursor_at
+    mapped = None if track is None else _map_offset(track, spans)
+    return "".join(out), cursor_at, mapped
+
+
+def _map_offset(offset: int, spans: list[tuple[int, int, int, int]]) -> int:
+    """Map a byte offset of the old text through replaced spans (inside a span: clamped into its new text)."""
+    delta = 0
+    for o0, o1, n0, n1 in spans:
+        if offset < o0:
+            break
+        if offset < o1:
+            return n0 + min(offset - o0, n1 - n0)
+        delta = n1 - o1
+    return offset + delta
 
 
 def apply_patch(
@@ -492,7 +546,8 @@ def apply_patch_with_cursor(
     for fp in files:
         fi = next(i for i, f in enumerate(p.files) if f is fp)
         cursor_hunk = p.cursor.hunk_index if p.cursor is not None and p.cursor.file_index == fi else None
-        text, hunk_at = _apply_file(text, fp, start_row, lenient, cursor_hunk)
+        text, hunk_at, mapped = _apply_file(text, fp, start_row, lenient, cursor_hunk, cursor_offset)
+        cursor_offset = mapped
         if hunk_at is not None and p.cursor is not None:
             h = fp.hunks[p.cursor.hunk_index]
             new_len = sum(len(t.encode()) + 1 for t in h.new_lines)
