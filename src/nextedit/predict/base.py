@@ -73,5 +73,7 @@ class Provider(Protocol):
     name: str
 
     def predict_request(
-        self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None
-    ) -> EditPrediction: ...
+        self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None, cache_key: str | None = None
+    ) -> EditPrediction:
+        """``cache_key`` (e.g. the client id) lets a model provider reuse its KV cache; others ignore it."""
+        ...

@@ -1,0 +1,43 @@
+"""``local[:PATH]``: the in-process engine (shipped model by default, or any local HF causal LM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nextedit.predict.base import CancelToken
+from nextedit.predict.model_provider import ModelProvider
+
+
+class LocalProvider(ModelProvider):
+    """Runs :class:`nextedit.model.engine.Engine` on this machine."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        prompt_format: str = "zeta2_1",
+        *,
+        max_output_tokens: int | None = 64,
+        speculative: bool = True,
+        threads: int | None = None,
+        engine: Any = None,
+    ) -> None:
+        from nextedit.model.engine import DEFAULT_MODEL_DIR, Engine
+
+        self.path = Path(path) if path else DEFAULT_MODEL_DIR
+        self.name = f"local:{self.path.name}"
+        super().__init__(prompt_format, max_output_tokens)
+        self.engine = engine or Engine.load(self.path, threads=threads, speculative=speculative)
+        self.model_version = self.path.name
+
+    def complete(
+        self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
+    ) -> tuple[str, dict[str, Any]]:
+        result = self.engine.generate(prompt, max_tokens=max_tokens, stop=stop, cancel=cancel, cache_key=cache_key)
+        stats = dict(result.stats)
+        stats.update(
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            finish_reason=result.finish_reason,
+        )
+        return result.text, stats
