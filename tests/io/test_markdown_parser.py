@@ -46,6 +46,11 @@ def test_front_matter_name_sections_case_insensitive():
     assert ex.rejected_patch is None
 
 
+def test_byte_order_mark_before_front_matter():
+    ex = parse_markdown('\ufeff+++\nrevision = "abc"\n+++\n' + CURSOR)
+    assert ex.revision == "abc"
+
+
 def test_toml_errors_are_ignored():
     ex = parse_markdown("+++\nthis is = = not toml\n+++\n" + CURSOR)
     assert ex.repository_url == "" and ex.cursor_path == "a.py"

@@ -226,6 +226,7 @@ def parse_markdown(text: str, path: str | None = None) -> Example:
 
     Raises :class:`MarkdownError` naming ``path`` and the 1-based line of the problem.
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors add
     try:
         meta, body, skipped = _front_matter(text)
     except MarkdownError as e:
