@@ -264,7 +264,6 @@ class CursorRegion:
         return slice_bytes(self.context_text.encode("utf-8"), s, e)
 
 
-
 def token_limits_for(format: Any) -> tuple[int, int]:
     """(editable, context) token limits of a format given by name, tuple or object with ``token_limits``."""
     if isinstance(format, tuple):
