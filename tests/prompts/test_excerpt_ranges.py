@@ -115,7 +115,9 @@ def test_legacy_ranges_all_keys_and_resolve():
     assert set(r.to_zed_json()) == set(EXCERPT_RANGE_BUDGETS)
     assert len(r.context_8192) >= len(r.context_4096) >= len(r.editable_350_context_1024)
     assert r.editable_512 is not None and len(r.editable_512) > len(r.editable_350)
-    req = Zeta2PromptInput(cursor_path="a.txt", cursor_excerpt=t, cursor_offset_in_excerpt=cursor, excerpt_ranges=r)
+    req = Zeta2PromptInput(
+        cursor_path="a.txt", cursor_excerpt=t, cursor_offset_in_excerpt=cursor, excerpt_ranges=r
+    )
     region = resolve_cursor_region(req, "zeta2")
     assert region.editable == r.editable_350 and region.context == r.editable_350_context_150
     assert region.context_text.encode() == data[region.context.start : region.context.end]

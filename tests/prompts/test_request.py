@@ -8,7 +8,7 @@ from nextedit.schema.request import ByteRange, Zeta2PromptInput, byte_to_char, c
 
 ZED_REQUEST = {
     "cursor_path": "zed/crates/foo/src/lib.rs",
-    "cursor_excerpt": "fn main() {\n    let é = 1;\n    println!(\"{é}\");\n}",
+    "cursor_excerpt": 'fn main() {\n    let é = 1;\n    println!("{é}");\n}',
     "cursor_offset_in_excerpt": 16,
     "excerpt_start_row": 100,
     "events": [
@@ -29,7 +29,12 @@ ZED_REQUEST = {
             "max_row": 420,
             "in_open_source_repo": True,
             "excerpts": [
-                {"row_range": {"start": 10, "end": 24}, "text": "pub struct Foo {}", "order": 0, "context_source": "lsp"}
+                {
+                    "row_range": {"start": 10, "end": 24},
+                    "text": "pub struct Foo {}",
+                    "order": 0,
+                    "context_source": "lsp",
+                }
             ],
         }
     ],
@@ -73,7 +78,13 @@ def test_zed_json_round_trip_exact():
 
 def test_optional_fields_omitted_like_zed():
     data = dict(ZED_REQUEST)
-    for k in ("excerpt_start_row", "repo_url", "active_buffer_diagnostics", "syntax_ranges", "some_future_field"):
+    for k in (
+        "excerpt_start_row",
+        "repo_url",
+        "active_buffer_diagnostics",
+        "syntax_ranges",
+        "some_future_field",
+    ):
         data.pop(k)
     data["related_files"] = None
     out = Zeta2PromptInput.from_json(data).to_zed_json()

@@ -96,7 +96,11 @@ class RelatedExcerpt(_Open):
     context_source: str | None = None
 
     def to_zed_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"row_range": self.row_range.to_zed_json(), "text": self.text, "order": self.order}
+        out: dict[str, Any] = {
+            "row_range": self.row_range.to_zed_json(),
+            "text": self.text,
+            "order": self.order,
+        }
         if self.context_source is not None:
             out["context_source"] = self.context_source
         out.update(self._extra_json())
