@@ -27,7 +27,6 @@ from nextedit.text.histogram import diff_sequences
 from nextedit.text.patch import paths_match
 from nextedit.text.tokenize import tokenize
 
-ACCEPTED_PREDICTION_MARKER = "// User accepted prediction:"
 _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
@@ -41,48 +40,12 @@ class HistoryEvent:
     predicted: bool = False
 
 
-def _strip_ab(path: str) -> str:
-    path = path.strip()
-    if "\t" in path:
-        path = path.split("\t", 1)[0]
-    return path[2:] if path.startswith(("a/", "b/")) else path
-
-
 def events_from_edit_history(history: str) -> list[HistoryEvent]:
-    """Split an ``edit_history`` string (concatenated ``--- a/``/``+++ b/`` diffs, oldest first) into
-    events. A ``// User accepted prediction:`` line marks the following diff as ``predicted``."""
-    events: list[HistoryEvent] = []
-    lines = history.splitlines(keepends=True)
-    pending_predicted = False
-    current: HistoryEvent | None = None
-    body: list[str] = []
+    """Events of an ``edit_history`` string (oldest first), split by
+    :func:`nextedit.context.history.split_edit_history` (``// User accepted prediction:`` → predicted)."""
+    from nextedit.context.history import split_edit_history
 
-    def flush() -> None:
-        if current is not None:
-            current.diff = "".join(body)
-            events.append(current)
-
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.rstrip("\r\n") == ACCEPTED_PREDICTION_MARKER:
-            pending_predicted = True
-            i += 1
-            continue
-        if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
-            flush()
-            old = _strip_ab(line[4:])
-            new = _strip_ab(lines[i + 1][4:])
-            current = HistoryEvent(path=new if new != "/dev/null" else old, diff="", predicted=pending_predicted)
-            pending_predicted = False
-            body = []
-            i += 2
-            continue
-        if current is not None:
-            body.append(line)
-        i += 1
-    flush()
-    return events
+    return [HistoryEvent(path=s.path, diff=s.hunks, predicted=s.predicted) for s in split_edit_history(history)]
 
 
 def events_from_prompt_inputs(prompt_inputs: dict) -> list[HistoryEvent]:

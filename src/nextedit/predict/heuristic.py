@@ -1,0 +1,223 @@
+"""The ``heuristic`` provider: a non-neural baseline over the request alone (no model, ~1 ms).
+
+Two rules, tried in order, inside the zeta2 editable region
+(:func:`nextedit.context.excerpt_ranges.resolve_cursor_region`, ``editable_350`` or computed):
+
+1. **Rename propagation.** Token-diff the ``-``/``+`` lines of the cursor file's newest edit event
+   (identifier runs, punctuation and whitespace as tokens, :class:`difflib.SequenceMatcher`). Every
+   one-identifier-for-one-identifier substitution ``old → new`` (e.g. ``qty → quantity``) is applied
+   to the other whole-token occurrences of ``old`` in the region, on lines that are not among the
+   event's added lines. Occurrences of the same *kind* only: an attribute rename (``.old``) renames
+   attributes, a bare-name rename renames bare names; ``old=`` (keyword argument) is left alone.
+   A paired changed line also yields its whole differing token span (``utcnow( → now(timezone.utc``),
+   propagated the same way (longest spans first).
+2. **Identifier completion.** If the cursor ends an identifier fragment of ≥ 2 characters (and no
+   identifier character follows), complete it with the identifier from the excerpt and related
+   files that starts with it and is longer: most frequent first, then nearest to the cursor —
+   unless the fragment itself is used at least as often as a complete identifier.
+
+If neither applies the answer is "no edit" (``editable_range`` 0..0, ``output`` "").
+Offsets in the answer are UTF-8 bytes of ``cursor_excerpt``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from nextedit.predict.base import CancelToken, EditPrediction
+
+if TYPE_CHECKING:
+    from nextedit.schema.request import Zeta2PromptInput
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_IDENT = re.compile(r"[^\W\d]\w*")
+_FRAGMENT_AT_END = re.compile(r"[^\W\d]\w*\Z")
+MIN_COMPLETION_PREFIX = 2
+
+
+Substitution = tuple[str, str, bool]  # (old text, new text, old text was preceded by ".")
+
+
+def _span_substitution(old_line: str, new_line: str) -> Substitution | None:
+    """The differing token span of two lines (common token prefix/suffix removed) when the old
+    span starts or ends with an identifier and is not a single identifier (handled per token)."""
+    a, b = _TOKEN.findall(old_line), _TOKEN.findall(new_line)
+    p = 0
+    while p < min(len(a), len(b)) and a[p] == b[p]:
+        p += 1
+    q = 0
+    while q < min(len(a), len(b)) - p and a[-1 - q] == b[-1 - q]:
+        q += 1
+    old_span, new_span = a[p : len(a) - q], b[p : len(b) - q]
+    if not old_span or not new_span or len(old_span) > 8 or len(old_span) == 1:
+        return None
+    if not (_IDENT.fullmatch(old_span[0]) or _IDENT.fullmatch(old_span[-1])):
+        return None
+    if any(t.isspace() for t in (old_span[0], old_span[-1], new_span[0], new_span[-1])):
+        return None
+    return "".join(old_span), "".join(new_span), p > 0 and a[p - 1] == "."
+
+
+def _substitutions(diff: str) -> tuple[list[Substitution], set[str]]:
+    """Substitutions of a hunk diff, longest spans first, and the set of added lines (stripped).
+
+    Per change group: one-identifier-for-one-identifier token replacements (``qty → quantity``)
+    and, for paired lines, the whole differing span (``utcnow( → now(timezone.utc``); a token
+    substitution already covered by a span one is dropped, and so is an ``old`` with two
+    different replacements."""
+    subs: dict[tuple[str, bool], str] = {}
+    conflicting: set[tuple[str, bool]] = set()
+    spans: list[Substitution] = []
+    added_lines: set[str] = set()
+    removed: list[str] = []
+    added: list[str] = []
+
+    def flush() -> None:
+        if removed and added:
+            a = _TOKEN.findall("\n".join(removed))
+            b = _TOKEN.findall("\n".join(added))
+            sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+            for tag, i1, i2, j1, j2 in sm.get_opcodes():
+                if tag != "replace" or i2 - i1 != 1 or j2 - j1 != 1:
+                    continue
+                old, new = a[i1], b[j1]
+                if not (_IDENT.fullmatch(old) and _IDENT.fullmatch(new)):
+                    continue
+                key = (old, i1 > 0 and a[i1 - 1] == ".")
+                if subs.get(key, new) != new:
+                    conflicting.add(key)
+                subs[key] = new
+            if len(removed) == len(added):
+                for old_line, new_line in zip(removed, added, strict=True):
+                    span = _span_substitution(old_line, new_line)
+                    if span is not None and span not in spans:
+                        spans.append(span)
+        removed.clear()
+        added.clear()
+
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++", "@@")):
+            flush()
+        elif line.startswith("-"):
+            removed.append(line[1:])
+        elif line.startswith("+"):
+            added.append(line[1:])
+            added_lines.add(line[1:].strip())
+        else:
+            flush()
+    flush()
+    covered = {t for old, _, _ in spans for t in _TOKEN.findall(old)}
+    singles = [
+        (old, new, attr)
+        for (old, attr), new in subs.items()
+        if (old, attr) not in conflicting and old not in covered
+    ]
+    return sorted(spans, key=lambda s: -len(s[0])) + singles, added_lines
+
+
+def propagate_rename(region: str, diff: str) -> str | None:
+    """``region`` with the newest edit's substitutions propagated, or None if nothing changed."""
+    subs, added_lines = _substitutions(diff)
+    if not subs:
+        return None
+    compiled = []
+    for old, new, attr in subs:
+        left = r"(?<!\w)" if re.match(r"\w", old[0]) else ""
+        right = r"(?!\w)" if re.match(r"\w", old[-1]) else ""
+        compiled.append((re.compile(left + re.escape(old) + right), new, attr, bool(right)))
+    lines = region.splitlines(keepends=True)
+    changed = False
+    for i, line in enumerate(lines):
+        if line.strip() in added_lines:
+            continue
+        new_line = line
+        for pattern, new, attr, ends_with_word in compiled:
+
+            def repl(
+                m: re.Match[str], new: str = new, attr: bool = attr, text: str = new_line, word: bool = ends_with_word
+            ) -> str:
+                s, e = m.span()
+                is_attr = s > 0 and text[s - 1] == "."
+                is_kwarg = word and text[e : e + 1] == "=" and text[e + 1 : e + 2] != "="
+                return new if is_attr == attr and not is_kwarg else m.group(0)
+
+            new_line = pattern.sub(repl, new_line)
+        if new_line != line:
+            lines[i] = new_line
+            changed = True
+    return "".join(lines) if changed else None
+
+
+def complete_identifier(text_before: str, text_after: str, corpus: list[str], cursor_pos: int) -> str | None:
+    """The suffix completing the identifier fragment that ends ``text_before``, or None.
+
+    Candidates come from ``corpus[0]`` (the excerpt, where distance to ``cursor_pos`` ranks ties)
+    and the other corpus texts (related files; counted, never nearest).
+    """
+    m = _FRAGMENT_AT_END.search(text_before)
+    if m is None or len(m.group(0)) < MIN_COMPLETION_PREFIX or (text_after[:1] and re.match(r"\w", text_after[:1])):
+        return None
+    prefix = m.group(0)
+    counts: Counter[str] = Counter()
+    nearest: dict[str, int] = {}
+    as_is = 0  # the fragment used elsewhere as a complete identifier
+    for k, text in enumerate(corpus):
+        for ident in _IDENT.finditer(text):
+            word = ident.group(0)
+            if word == prefix and not (k == 0 and ident.end() == cursor_pos):
+                as_is += 1
+            if len(word) <= len(prefix) or not word.startswith(prefix):
+                continue
+            counts[word] += 1
+            d = abs(ident.start() - cursor_pos) if k == 0 else 1 << 30
+            nearest[word] = min(nearest.get(word, d), d)
+    if not counts:
+        return None
+    best = min(counts, key=lambda w: (-counts[w], nearest[w], w))
+    if as_is >= counts[best]:
+        return None  # "err" is more likely finished than the start of "error"
+    return best[len(prefix) :]
+
+
+class HeuristicProvider:
+    """Rename propagation, then identifier completion, else no edit (see module docstring)."""
+
+    name = "heuristic"
+
+    def predict_request(self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None) -> EditPrediction:
+        from nextedit.context.excerpt_ranges import resolve_cursor_region
+        from nextedit.text.patch import paths_match
+
+        region = resolve_cursor_region(request, "zeta2")
+        start, end = region.editable.start, region.editable.end
+        data = request.excerpt_bytes()
+        old_region = data[start:end].decode("utf-8")
+
+        events = [e for e in request.events if paths_match(e.path, request.cursor_path)]
+        if events and not events[-1].predicted:
+            renamed = propagate_rename(old_region, events[-1].diff)
+            if renamed is not None:
+                return EditPrediction(output=renamed, editable_range=(start, end), model_version=self.name)
+
+        cursor = request.cursor_offset_in_excerpt
+        if start <= cursor <= end:
+            before = data[:cursor].decode("utf-8", errors="replace")
+            after = data[cursor:].decode("utf-8", errors="replace")
+            corpus = [request.cursor_excerpt]
+            for f in request.related_files or []:
+                corpus.extend(ex.text for ex in f.excerpts)
+            suffix = complete_identifier(before, after, corpus, len(before))
+            if suffix:
+                in_region = cursor - start
+                raw = old_region.encode()
+                out = (raw[:in_region] + suffix.encode() + raw[in_region:]).decode("utf-8")
+                return EditPrediction(
+                    output=out,
+                    editable_range=(start, end),
+                    cursor_offset=in_region + len(suffix.encode()),
+                    model_version=self.name,
+                )
+        return EditPrediction(output="", editable_range=(0, 0), model_version=self.name)

@@ -1,0 +1,63 @@
+"""Build the editor request (``Zeta2PromptInput``) for an example that has no ``prompt_inputs``.
+
+The request is what a stock Zed would send for the example's Cursor Position block: the excerpt
+with its cursor (byte offset), the edit history as ``BufferChange`` events, the 11 pre-computed
+``excerpt_ranges`` (§2.2, no syntax ranges) and no related files. ``excerpt_start_row`` is
+inferred from the edit history when one of its hunks is found in the excerpt (its ``@@`` old/new
+numbers then give the excerpt's first row); otherwise it stays ``None`` (patches are then numbered
+from row 0 of the excerpt). The expected patches are never looked at.
+"""
+
+from __future__ import annotations
+
+from nextedit.schema.example import Example
+from nextedit.schema.request import Zeta2PromptInput
+
+
+def _infer_start_row(excerpt: str, diffs: list[str]) -> int | None:
+    """First buffer row of ``excerpt`` from the newest history hunk whose new side occurs once in it."""
+    from nextedit.text.patch import parse_patch
+
+    keys = excerpt.split("\n")
+    for diff in reversed(diffs):
+        try:
+            patch = parse_patch(diff)
+        except ValueError:
+            continue
+        for fp in patch.files:
+            for h in fp.hunks:
+                new = h.new_lines
+                if h.new_start is None or not new or not any(ln.kind != " " for ln in h.lines):
+                    continue
+                hits = [i for i in range(len(keys) - len(new) + 1) if keys[i : i + len(new)] == new]
+                if len(hits) == 1 and h.new_start - 1 - hits[0] >= 0:
+                    return h.new_start - 1 - hits[0]
+    return None
+
+
+def request_from_example(example: Example) -> Zeta2PromptInput:
+    """``example.prompt_inputs`` as a request when present, else a minimal request (module doc)."""
+    if example.prompt_inputs:
+        return Zeta2PromptInput.from_json(example.prompt_inputs)
+    from nextedit.context.excerpt_ranges import compute_legacy_excerpt_ranges
+    from nextedit.context.history import events_from_edit_history
+    from nextedit.io.markdown import cursor_excerpt
+
+    excerpt, cursor = cursor_excerpt(example.cursor_position, example.cursor_path)
+    events = events_from_edit_history(example.edit_history)
+    mine = [e.diff for e in events if _same_file(e.path, example.cursor_path)]
+    return Zeta2PromptInput(
+        cursor_path=example.cursor_path,
+        cursor_excerpt=excerpt,
+        cursor_offset_in_excerpt=cursor,
+        excerpt_start_row=_infer_start_row(excerpt, mine),
+        events=events,
+        related_files=[],
+        excerpt_ranges=compute_legacy_excerpt_ranges(excerpt, cursor, None),
+    )
+
+
+def _same_file(a: str, b: str) -> bool:
+    from nextedit.text.patch import paths_match
+
+    return paths_match(a, b)
