@@ -96,3 +96,60 @@ def bench_fetch(
         f"{len(m.releases())} sdists, {nbytes / 1e6:.1f} MB: fetch {fetch_s:.1f} s "
         f"({nbytes / 1e6 / max(fetch_s, 1e-9):.1f} MB/s), extract {extract_s:.1f} s, total {fetch_s + extract_s:.1f} s"
     )
+
+
+def _split_value(split: str | None):  # noqa: ANN202
+    """``0.3`` → fraction, ``12`` → index, a kind name → that kind, None → uniform."""
+    if split is None:
+        return None
+    from nextedit.data.split_commit import KINDS
+
+    if split in KINDS:
+        return split
+    if "." in split:
+        return float(split)
+    return int(split)
+
+
+SplitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--split", "-s", help="Split point: fraction (0.3), index (12) or kind (fim, same-file-near, ...)."
+    ),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same inputs + seed → same output).")]
+
+
+@ingest_app.command("git")
+def ingest_git(
+    repo: Annotated[Path, typer.Option("--repo", help="Local git repository.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Examples JSONL (appended; resumable).")],
+    rev: Annotated[str, typer.Option(help="Revision to walk back from.")] = "HEAD",
+    max_commits: Annotated[int | None, typer.Option(help="Walk at most N commits.")] = None,
+    samples: Annotated[int, typer.Option("--samples", "-n", help="Examples per commit.")] = 3,
+    seed: SeedOpt = 0,
+    split: SplitOpt = None,
+    min_lines: Annotated[int, typer.Option(help="Skip commits with fewer edited lines.")] = 2,
+    max_lines: Annotated[int, typer.Option(help="Skip commits with more edited lines.")] = 1000,
+    no_resume: Annotated[bool, typer.Option("--no-resume", help="Start over.")] = False,
+) -> None:
+    """Synthetic examples from the non-merge commits of a local repository (split-commit, §3.10)."""
+    from nextedit.data.git_ingest import CommitFilter, GitError, GitIngest
+    from nextedit.data.ingest import run_ingest
+    from nextedit.data.split_commit import SplitConfig
+
+    try:
+        stage = GitIngest(
+            repo,
+            rev=rev,
+            max_commits=max_commits,
+            samples=samples,
+            seed=seed,
+            cfg=SplitConfig(split=_split_value(split)),
+            flt=CommitFilter(min_lines, max_lines),
+            on_error=_err,
+        )
+    except GitError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from e
+    run_ingest(stage, output, resume=not no_resume)
