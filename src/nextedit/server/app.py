@@ -1,0 +1,141 @@
+"""``create_app(config)``: the FastAPI application (protocol routers + health, metrics, reload).
+
+    app = create_app(load_config("serve.toml"))      # or create_app() for the embedded default
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from nextedit.server.config import ConfigError, ServerConfig, default_config, load_config
+from nextedit.server.errors import BadRequest, ServerError, error_response
+from nextedit.server.http import BearerAuth
+from nextedit.server.protocols import native, ollama, openai, outcomes
+from nextedit.server.service import PredictionService
+from nextedit.server.telemetry import TelemetryStore
+
+log = logging.getLogger("nextedit.server")
+
+
+async def reload_from_file(service: PredictionService, path: Path | None = None) -> list[str]:
+    """Re-read the config file and swap models/experiments without dropping requests."""
+    path = path or service.config.path
+    if path is None:
+        raise BadRequest("the server was started without a config file; nothing to reload")
+    config = await asyncio.to_thread(load_config, path)
+    return await asyncio.to_thread(service.reload, config)
+
+
+async def _watch_config(service: PredictionService, interval_s: float) -> None:
+    """Reload when the config file's mtime changes."""
+    path = service.config.path
+    if path is None:
+        return
+    last = path.stat().st_mtime if path.exists() else 0.0
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            continue
+        if mtime != last:
+            last = mtime
+            try:
+                await reload_from_file(service, path)
+            except Exception as e:  # noqa: BLE001 - keep serving the old config
+                log.error("config reload from %s failed, keeping the old config: %s", path, e)
+
+
+def create_app(
+    config: ServerConfig | None = None,
+    *,
+    providers: dict[str, Any] | None = None,
+    store: TelemetryStore | None = None,
+    watch_config_s: float | None = None,
+    sighup_reload: bool = False,
+) -> FastAPI:
+    """Build the app. ``providers`` maps model names to ready Provider objects (embedding/tests)."""
+    config = config or default_config()
+    service = PredictionService(config, providers=providers, store=store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        watcher = asyncio.create_task(_watch_config(service, watch_config_s)) if watch_config_s else None
+        if sighup_reload:
+            install_sighup_reload(app)
+        yield
+        if watcher:
+            watcher.cancel()
+        await asyncio.to_thread(service.close)
+
+    app = FastAPI(title="nextedit prediction server", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.service = service
+    for module in (openai, ollama, native, outcomes):
+        app.include_router(module.router)
+
+    @app.exception_handler(ServerError)
+    async def _server_error(request: Request, exc: ServerError) -> Response:
+        return error_response(exc)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:  # last resort; should not happen
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": {"type": "internal_error", "message": f"{type(exc).__name__}"}}, status_code=500)
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        models = {
+            name: {"model_version": m.spec.model_version, "provider": m.spec.provider, "queue": m.worker.queue_depth}
+            for name, m in service.models.items()
+        }
+        return JSONResponse({"status": "ok", "models": models, "experiments": [e.name for e in service.config.experiments]})
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(service.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.post("/admin/reload")
+    async def admin_reload() -> JSONResponse:
+        try:
+            models = await reload_from_file(service)
+        except ConfigError as e:
+            raise BadRequest(str(e)) from None
+        return JSONResponse({"status": "reloaded", "models": models})
+
+    @app.get("/edit_prediction_experiments")
+    async def experiments() -> JSONResponse:
+        return JSONResponse([e.name for e in service.config.experiments])
+
+    app.add_middleware(BearerAuth, tokens=lambda: service.config.auth_tokens)
+    return app
+
+
+def install_sighup_reload(app: FastAPI) -> None:
+    """Reload the config on SIGHUP (POSIX; call from inside the running loop)."""
+    import signal
+
+    if os.name != "posix":
+        return
+    loop = asyncio.get_running_loop()
+    service: PredictionService = app.state.service
+
+    def _on_hup() -> None:
+        async def _do() -> None:
+            try:
+                await reload_from_file(service)
+            except Exception as e:  # noqa: BLE001
+                log.error("SIGHUP reload failed, keeping the old config: %s", e)
+
+        loop.create_task(_do())
+
+    loop.add_signal_handler(signal.SIGHUP, _on_hup)

@@ -1,0 +1,199 @@
+"""Server configuration: models, experiments and limits, from a TOML (or YAML) file.
+
+    [server]
+    store = "sqlite:///nextedit-telemetry.db"   # or postgresql+psycopg://user:pw@host/db, or "none"
+    deadline_ms = 1500          # per-request deadline (queue + model)
+    max_body_bytes = 2097152    # compressed request body limit
+    auth_tokens = []            # bearer tokens; empty = no auth (or env NEXTEDIT_API_KEYS, comma-separated)
+
+    [models.tiny]               # a local checkpoint through the provider registry
+    provider = "local:models/nextedit-tiny"
+    prompt_format = "zeta2_1"   # the format /predict_edits/v3 uses for this model
+    workers = 1
+    max_queue = 32
+
+    [models.big]                # a remote OpenAI-compatible backend (vLLM, llama-server)
+    provider = "openai-compatible:http://127.0.0.1:8000/v1/completions"
+    remote_model = "zeta"
+    prompt_format = "zeta2_1"
+
+    [[experiments]]
+    name = "control"
+    model = "tiny"
+    weight = 0.9
+    [[experiments]]
+    name = "big"
+    model = "big"
+    weight = 0.1
+
+Without ``[[experiments]]`` every model gets an experiment of its own name with equal weight.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("nextedit.server")
+
+DEFAULT_STORE = "sqlite:///nextedit-telemetry.db"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SHIPPED_MODEL = REPO_ROOT / "models" / "nextedit-tiny"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One servable model. ``provider`` is a :func:`nextedit.predict.registry.get_provider` spec,
+    or ``openai-compatible:URL`` for a remote completions backend."""
+
+    name: str
+    provider: str = "heuristic"
+    version: str = ""  # model_version reported everywhere (default: the name)
+    prompt_format: str = "zeta2_1"
+    workers: int = 1
+    max_queue: int = 64
+    remote_model: str | None = None
+    max_tokens: int = 512  # generation cap for /predict_edits/v3
+    timeout_s: float = 10.0  # remote backends only
+
+    @property
+    def model_version(self) -> str:
+        return self.version or self.name
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    model: str
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    models: dict[str, ModelSpec]
+    experiments: tuple[Experiment, ...]
+    store: str = DEFAULT_STORE
+    deadline_ms: int = 1500
+    max_body_bytes: int = 2 << 20
+    max_decompressed_bytes: int = 16 << 20
+    auth_tokens: tuple[str, ...] = ()
+    assignment_salt: str = "nextedit"
+    path: Path | None = None  # the file it came from (for reload)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_overrides(self, **kw: Any) -> ServerConfig:
+        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+
+def _int(value: Any, where: str, *, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{where}: expected an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerConfig:
+    """Validate a decoded config mapping; raises :class:`ConfigError` naming the bad key."""
+    where = str(path) if path else "config"
+    server = data.get("server", {}) or {}
+    if not isinstance(server, dict):
+        raise ConfigError(f"{where}: [server] must be a table")
+    raw_models = data.get("models", {}) or {}
+    if not isinstance(raw_models, dict) or not raw_models:
+        raise ConfigError(f"{where}: at least one [models.NAME] table is required")
+    models: dict[str, ModelSpec] = {}
+    known = {f for f in ModelSpec.__dataclass_fields__ if f != "name"}
+    for name, m in raw_models.items():
+        if not isinstance(m, dict):
+            raise ConfigError(f"{where}: models.{name} must be a table")
+        unknown = set(m) - known
+        if unknown:
+            raise ConfigError(f"{where}: models.{name}: unknown keys {sorted(unknown)}")
+        spec = ModelSpec(name=name, **m)
+        _int(spec.workers, f"{where}: models.{name}.workers", minimum=1)
+        _int(spec.max_queue, f"{where}: models.{name}.max_queue", minimum=1)
+        models[name] = spec
+    experiments: list[Experiment] = []
+    for i, e in enumerate(data.get("experiments", []) or []):
+        if not isinstance(e, dict) or "name" not in e or "model" not in e:
+            raise ConfigError(f"{where}: experiments[{i}] needs `name` and `model`")
+        if e["model"] not in models:
+            raise ConfigError(f"{where}: experiments[{i}] ({e['name']}): unknown model {e['model']!r}")
+        weight = e.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise ConfigError(f"{where}: experiments[{i}].weight must be a number >= 0")
+        experiments.append(Experiment(name=str(e["name"]), model=e["model"], weight=float(weight)))
+    if not experiments:
+        experiments = [Experiment(name=n, model=n, weight=1.0) for n in models]
+    if len({e.name for e in experiments}) != len(experiments):
+        raise ConfigError(f"{where}: experiment names must be unique")
+    if sum(e.weight for e in experiments) <= 0:
+        raise ConfigError(f"{where}: experiment weights sum to 0")
+    tokens = server.get("auth_tokens", []) or []
+    env_tokens = [t.strip() for t in os.environ.get("NEXTEDIT_API_KEYS", "").split(",") if t.strip()]
+    return ServerConfig(
+        models=models,
+        experiments=tuple(experiments),
+        store=str(server.get("store", DEFAULT_STORE)),
+        deadline_ms=_int(server.get("deadline_ms", 1500), f"{where}: server.deadline_ms", minimum=1),
+        max_body_bytes=_int(server.get("max_body_bytes", 2 << 20), f"{where}: server.max_body_bytes", minimum=1),
+        max_decompressed_bytes=_int(
+            server.get("max_decompressed_bytes", 16 << 20), f"{where}: server.max_decompressed_bytes", minimum=1
+        ),
+        auth_tokens=tuple(str(t) for t in [*tokens, *env_tokens]),
+        assignment_salt=str(server.get("assignment_salt", "nextedit")),
+        path=path,
+    )
+
+
+def load_config(path: str | Path) -> ServerConfig:
+    """Read a ``.toml`` (or ``.yaml``/``.yml`` when PyYAML is installed) config file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read config: {e}") from e
+    try:
+        if p.suffix in (".yaml", ".yml"):
+            import yaml  # optional
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except ImportError as e:
+        raise ConfigError(f"{p}: YAML configs need PyYAML (pip install pyyaml) or use TOML") from e
+    except Exception as e:  # noqa: BLE001 - parser errors of either library
+        raise ConfigError(f"{p}: cannot parse config: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: top level must be a mapping")
+    return parse_config(data, path=p.resolve())
+
+
+def default_config(provider: str | None = None, *, store: str | None = None) -> ServerConfig:
+    """The embedded default: the shipped ``models/nextedit-tiny`` through the ``local`` provider when
+    it exists and loads, else the ``heuristic`` provider (logged). ``provider`` forces a spec."""
+    if provider is None:
+        provider = "heuristic"
+        if SHIPPED_MODEL.exists():
+            try:
+                from nextedit.predict.registry import get_provider
+
+                get_provider(f"local:{SHIPPED_MODEL}")
+                provider = f"local:{SHIPPED_MODEL}"
+            except Exception as e:  # noqa: BLE001 - any load failure means: fall back
+                log.warning("shipped model %s does not load (%s); serving the heuristic provider", SHIPPED_MODEL, e)
+        else:
+            log.warning("no shipped model at %s; serving the heuristic provider", SHIPPED_MODEL)
+    name = "nextedit-tiny" if provider.startswith("local") else provider.split(":", 1)[0]
+    log.info("default model %r uses provider %r", name, provider)
+    spec = ModelSpec(name=name, provider=provider, workers=1 if provider.startswith("local") else 2)
+    cfg = ServerConfig(models={name: spec}, experiments=(Experiment(name="default", model=name),))
+    env_tokens = tuple(t.strip() for t in os.environ.get("NEXTEDIT_API_KEYS", "").split(",") if t.strip())
+    return cfg.with_overrides(store=store, auth_tokens=env_tokens or None)

@@ -1,0 +1,75 @@
+"""Prometheus metrics of one server instance (own registry, so tests can run several servers).
+
+Latency histograms are in **seconds**, labelled by ``model_version`` and ``stage`` (queue, context,
+prompt, model, parse, total). Token counters count model tokens (or bytes//3 estimates for
+non-neural providers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+STAGES = ("queue", "context", "prompt", "model", "parse", "total")
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
+
+
+class _QueueDepthCollector:
+    def __init__(self, depths: Callable[[], dict[str, tuple[int, int]]]) -> None:
+        self.depths = depths
+
+    def collect(self):  # noqa: ANN201 - prometheus collector protocol
+        queued = GaugeMetricFamily("nextedit_queue_depth", "Requests waiting for a model worker", labels=["model"])
+        running = GaugeMetricFamily("nextedit_running", "Requests being run by a model worker", labels=["model"])
+        for model, (q, r) in sorted(self.depths().items()):
+            queued.add_metric([model], q)
+            running.add_metric([model], r)
+        yield queued
+        yield running
+
+
+class ServerMetrics:
+    def __init__(self, queue_depths: Callable[[], dict[str, tuple[int, int]]] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.latency = Histogram(
+            "nextedit_request_latency_seconds",
+            "Server-side latency per stage",
+            ["model_version", "stage"],
+            buckets=BUCKETS,
+            registry=r,
+        )
+        self.requests = Counter(
+            "nextedit_requests", "Requests by API, model version and status", ["api", "model_version", "status"], registry=r
+        )
+        self.prompt_tokens = Counter("nextedit_prompt_tokens", "Prompt tokens", ["model_version"], registry=r)
+        self.completion_tokens = Counter("nextedit_completion_tokens", "Completion tokens", ["model_version"], registry=r)
+        self.accepted = Counter("nextedit_predictions_accepted", "Accepted predictions", ["model_version"], registry=r)
+        self.rejected = Counter(
+            "nextedit_predictions_rejected", "Rejected predictions", ["model_version", "reason", "was_shown"], registry=r
+        )
+        self.settled = Counter("nextedit_predictions_settled", "Settled predictions", ["model_version"], registry=r)
+        self.kept_rate = Histogram(
+            "nextedit_settled_kept_rate",
+            "Kept rate of settled predictions",
+            ["model_version"],
+            buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+            registry=r,
+        )
+        self.telemetry_dropped = Counter(
+            "nextedit_telemetry_dropped", "Telemetry records dropped (writer queue full or write failed)", registry=r
+        )
+        self.reloads = Counter("nextedit_config_reloads", "Config reloads", ["result"], registry=r)
+        self.info = Gauge("nextedit_model_info", "Served models", ["model", "model_version", "provider"], registry=r)
+        if queue_depths is not None:
+            r.register(_QueueDepthCollector(queue_depths))
+
+    def observe_latency(self, model_version: str, timings_ms: dict[str, float]) -> None:
+        for stage in STAGES:
+            if stage in timings_ms and timings_ms[stage] is not None:
+                self.latency.labels(model_version, stage).observe(timings_ms[stage] / 1000.0)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""Thin protocol adapters over :class:`nextedit.server.service.PredictionService`."""

@@ -1,0 +1,64 @@
+"""Helpers the adapters share: reading a validated body and running a raw completion."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from starlette.requests import Request
+
+from nextedit.server.errors import BadRequest
+from nextedit.server.http import decode_json, read_body, validate
+from nextedit.server.predictor import TextOutcome
+from nextedit.server.service import PredictionService, RequestContext
+
+M = TypeVar("M", bound=BaseModel)
+
+DEADLINE_HEADER = "x-nextedit-deadline-ms"
+
+
+def service_of(request: Request) -> PredictionService:
+    return request.app.state.service
+
+
+async def read_model(request: Request, model: type[M], what: str, *, allow_compressed: bool = True) -> M:
+    svc = service_of(request)
+    body = await read_body(
+        request,
+        max_bytes=svc.config.max_body_bytes,
+        max_decompressed=svc.config.max_decompressed_bytes,
+        allow_compressed=allow_compressed,
+    )
+    return validate(model, decode_json(body), what)
+
+
+def deadline_from(request: Request) -> float | None:
+    v = request.headers.get(DEADLINE_HEADER)
+    if v is None:
+        return None
+    try:
+        ms = float(v)
+    except ValueError:
+        raise BadRequest(f"{DEADLINE_HEADER} must be a number of milliseconds, got {v!r}") from None
+    if ms <= 0:
+        raise BadRequest(f"{DEADLINE_HEADER} must be positive")
+    return ms
+
+
+async def run_completion(
+    request: Request, ctx: RequestContext, *, prompt: str, max_tokens: int, stop: list[str], model_hint: str | None
+) -> TextOutcome:
+    """Run a raw-prompt completion on the assigned model (supersession/deadline included)."""
+    svc = service_of(request)
+
+    def work(predictor: Any, job: Any) -> TextOutcome:
+        return predictor.complete(prompt, max_tokens=max_tokens, stop=stop, cancel=job.cancel, cache_key=ctx.client_key)
+
+    return await svc.execute(
+        ctx,
+        work,
+        pin=request.headers.get("x-zed-preferred-experiment"),
+        model_hint=model_hint,
+        is_disconnected=request.is_disconnected,
+        deadline_ms=deadline_from(request),
+    )

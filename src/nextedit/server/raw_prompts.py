@@ -1,0 +1,71 @@
+"""Raw prompts for non-neural providers: recover the request from a formatted prompt, and encode a
+prediction as the exact completion text the format's parser (Zed's) maps back to it.
+
+Offsets are UTF-8 bytes of the prompt's visible context (``PromptParts.context``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nextedit.predict.base import EditPrediction
+
+
+@dataclass
+class RecoveredPrompt:
+    parts: Any  # nextedit.prompts.base.PromptParts
+    request: Any  # nextedit.schema.request.Zeta2PromptInput
+
+
+def request_from_prompt(fmt: Any, prompt: str) -> RecoveredPrompt:
+    """``fmt.parse_prompt`` + ``to_request``; ValueError when the prompt is not in ``fmt``."""
+    parts = fmt.parse_prompt(prompt)
+    return RecoveredPrompt(parts=parts, request=parts.to_request())
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    i = 0
+    while i < limit and a[len(a) - 1 - i] == b[len(b) - 1 - i]:
+        i += 1
+    return i
+
+
+def region_edit(rec: RecoveredPrompt, pred: EditPrediction) -> tuple[str, str, int | None]:
+    """(old region, new region, cursor in new) for the prompt's editable region. Changes outside
+    that region cannot be expressed in the format and count as "no edit"."""
+    old_ctx = rec.request.excerpt_bytes()
+    s, e = rec.parts.editable_range
+    old_region = old_ctx[s:e].decode("utf-8")
+    if pred.error is not None or pred.is_no_edit(rec.request.cursor_excerpt):
+        return old_region, old_region, None
+    ps, pe = pred.editable_range
+    if not (0 <= ps <= pe <= len(old_ctx)):
+        return old_region, old_region, None
+    new_ctx = old_ctx[:ps] + pred.output.encode("utf-8") + old_ctx[pe:]
+    p = _common_prefix(old_ctx, new_ctx)
+    suf = _common_suffix(old_ctx, new_ctx, min(len(old_ctx), len(new_ctx)) - p)
+    if p < s or len(old_ctx) - suf > e:
+        return old_region, old_region, None
+    tail = len(old_ctx) - e
+    new_region = new_ctx[s : len(new_ctx) - tail].decode("utf-8")
+    cursor = None
+    if pred.cursor_offset is not None:
+        c = ps + pred.cursor_offset - s
+        if 0 <= c <= len(new_region.encode("utf-8")):
+            cursor = c
+    return old_region, new_region, cursor
+
+
+def encode_prediction(fmt: Any, rec: RecoveredPrompt, pred: EditPrediction) -> str:
+    """The model-output text for ``pred`` in ``fmt`` (end marker included; the caller applies stops)."""
+    old_region, new_region, cursor = region_edit(rec, pred)
+    return fmt.encode_output(old_region, new_region, cursor)

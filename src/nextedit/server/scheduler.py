@@ -1,0 +1,252 @@
+"""The one place model work is scheduled: per-model worker threads behind a bounded queue.
+
+* Model work never runs on the event loop: handlers build a :class:`Job` and ``await`` it.
+* Per client, a newer job supersedes the older queued or running one: a queued job is dropped at
+  once, a running one has its :class:`~nextedit.predict.base.CancelToken` set (the engine checks it
+  between forward passes); both resolve with :class:`~nextedit.server.errors.Canceled`.
+* The queue is bounded: a full queue raises :class:`Overloaded` (429) with a Retry-After estimate.
+* Every job has a deadline: expiry while queued or running resolves it with
+  :class:`DeadlineExceeded` (408) and cancels the model work.
+* ``queue_ms`` (enqueue → start) and ``run_ms`` are measured for every job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nextedit.predict.base import Canceled as ModelCanceled
+from nextedit.predict.base import CancelToken
+from nextedit.server.errors import (
+    Canceled,
+    DeadlineExceeded,
+    ModelError,
+    Overloaded,
+    ServerError,
+    Unavailable,
+)
+
+log = logging.getLogger("nextedit.server")
+
+
+class Job:
+    """One unit of model work. ``fn(job)`` runs in a worker thread and may read ``job.cancel``."""
+
+    def __init__(
+        self,
+        fn: Callable[[Job], Any],
+        *,
+        client_key: str,
+        deadline: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.fn = fn
+        self.client_key = client_key
+        self.deadline = deadline  # time.monotonic() seconds
+        self.cancel = CancelToken()
+        self.loop = loop
+        self.future: asyncio.Future = loop.create_future()
+        # the waiter may have given up (deadline, disconnect): never warn about an unread result
+        self.future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self.enqueued_at = time.monotonic()
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.state = "new"  # new | queued | running | done
+        self.reason: str | None = None  # superseded | deadline | disconnected | shutdown
+
+    @property
+    def queue_ms(self) -> float:
+        end = self.started_at if self.started_at is not None else (self.finished_at or time.monotonic())
+        return (end - self.enqueued_at) * 1000.0
+
+    def abort(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.cancel.cancel()
+
+    def error(self) -> ServerError:
+        if self.reason == "deadline":
+            return DeadlineExceeded("request deadline exceeded", retry_after=1)
+        if self.reason == "shutdown":
+            return Unavailable("server is shutting down", retry_after=1)
+        if self.reason == "disconnected":
+            return Canceled("client disconnected")
+        return Canceled("superseded by a newer request from the same client")
+
+    def _settle(self, result: Any = None, error: BaseException | None = None) -> None:
+        def _set() -> None:
+            if self.future.done():
+                return
+            if error is not None:
+                self.future.set_exception(error)
+            else:
+                self.future.set_result(result)
+
+        with contextlib.suppress(RuntimeError):  # loop closed (shutdown)
+            self.loop.call_soon_threadsafe(_set)
+
+
+class ModelWorker:
+    """Worker threads + bounded FIFO queue for one model."""
+
+    def __init__(self, name: str, *, workers: int = 1, max_queue: int = 64) -> None:
+        self.name = name
+        self.max_queue = max_queue
+        self.n_workers = workers
+        self._cv = threading.Condition()
+        self._queue: collections.deque[Job] = collections.deque()
+        self._latest: dict[str, Job] = {}
+        self._running = 0
+        self._closing = False
+        self._service_s = 0.05  # EWMA of run time, for Retry-After
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"nextedit-model-{name}-{i}", daemon=True)
+            for i in range(workers)
+        ]
+        for t in self._threads:
+            t.start()
+
+    # ------------------------------------------------------------------ introspection
+    @property
+    def queue_depth(self) -> int:
+        return len(self._queue)
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    def retry_after(self) -> float:
+        """Seconds until the queue has likely drained (at least 1)."""
+        backlog = len(self._queue) + self._running
+        return max(1.0, backlog * self._service_s / max(1, self.n_workers))
+
+    # ------------------------------------------------------------------ submission
+    def submit(self, job: Job) -> None:
+        """Enqueue ``job``; supersede the client's previous job; raise Overloaded when full."""
+        with self._cv:
+            if self._closing:
+                raise Unavailable(f"model {self.name} is being unloaded", retry_after=1)
+            old = self._latest.get(job.client_key)
+            if old is not None and old.state in ("queued", "running"):
+                old.abort("superseded")
+                if old.state == "queued":
+                    self._queue.remove(old)
+                    old.state = "done"
+                    old.finished_at = time.monotonic()
+                    old._settle(error=old.error())
+            if len(self._queue) >= self.max_queue:
+                raise Overloaded(
+                    f"model {self.name} queue is full ({self.max_queue} waiting)", retry_after=self.retry_after()
+                )
+            job.state = "queued"
+            self._queue.append(job)
+            self._latest[job.client_key] = job
+            self._cv.notify()
+
+    def discard(self, job: Job) -> None:
+        """Drop a queued job whose waiter gave up (deadline, disconnect)."""
+        with self._cv:
+            if job.state == "queued":
+                self._queue.remove(job)
+                job.state = "done"
+                job.finished_at = time.monotonic()
+            if self._latest.get(job.client_key) is job and job.state == "done":
+                del self._latest[job.client_key]
+
+    # ------------------------------------------------------------------ worker loop
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue and not self._closing:
+                    self._cv.wait()
+                if not self._queue:
+                    return
+                job = self._queue.popleft()
+                now = time.monotonic()
+                if not job.cancel.canceled and now >= job.deadline:
+                    job.abort("deadline")
+                if job.cancel.canceled:
+                    job.state = "done"
+                    job.finished_at = now
+                    if self._latest.get(job.client_key) is job:
+                        del self._latest[job.client_key]
+                    job._settle(error=job.error())
+                    continue
+                job.state = "running"
+                job.started_at = now
+                self._running += 1
+            result: Any = None
+            error: BaseException | None = None
+            try:
+                result = job.fn(job)
+            except ModelCanceled:
+                error = job.error()
+            except ServerError as e:
+                error = e
+            except Exception as e:  # noqa: BLE001 - a model failure must not kill the worker
+                log.exception("model %s failed", self.name)
+                error = ModelError(f"model {self.name} failed: {type(e).__name__}: {e}")
+            finished = time.monotonic()
+            if error is None and job.reason is not None:
+                error = job.error()  # finished, but superseded / timed out meanwhile: stale
+            with self._cv:
+                job.state = "done"
+                job.finished_at = finished
+                self._running -= 1
+                self._service_s = 0.8 * self._service_s + 0.2 * (finished - (job.started_at or finished))
+                if self._latest.get(job.client_key) is job:
+                    del self._latest[job.client_key]
+            job._settle(result, error)
+
+    def close(self, *, drain: bool = True, timeout: float = 30.0) -> None:
+        """Stop accepting work; finish (``drain``) or cancel what is queued; join the threads."""
+        with self._cv:
+            self._closing = True
+            if not drain:
+                while self._queue:
+                    job = self._queue.popleft()
+                    job.abort("shutdown")
+                    job.state = "done"
+                    job._settle(error=job.error())
+            self._cv.notify_all()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+
+async def run_job(
+    worker: ModelWorker,
+    job: Job,
+    *,
+    is_disconnected: Callable[[], Awaitable[bool]] | None = None,
+    poll_s: float = 0.2,
+) -> Any:
+    """Submit ``job`` and wait for it, enforcing its deadline and (optionally) client disconnects."""
+    worker.submit(job)
+    try:
+        while True:
+            remaining = job.deadline - time.monotonic()
+            if remaining <= 0:
+                job.abort("deadline")
+                worker.discard(job)
+                if job.future.done() and job.future.exception() is None:
+                    return job.future.result()
+                raise job.error()
+            timeout = min(remaining, poll_s) if is_disconnected else remaining
+            done, _ = await asyncio.wait({job.future}, timeout=timeout)
+            if done:
+                return job.future.result()
+            if is_disconnected is not None and await is_disconnected():
+                job.abort("disconnected")
+                worker.discard(job)
+                raise job.error()
+    except asyncio.CancelledError:
+        job.abort("disconnected")
+        worker.discard(job)
+        raise

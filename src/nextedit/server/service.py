@@ -1,0 +1,253 @@
+"""The prediction service: models, routing, scheduling, and per-request bookkeeping.
+
+Protocol adapters call :meth:`PredictionService.execute` with a closure that does the model work
+(run in the model's worker thread); the service assigns the experiment, enforces the deadline,
+supersession and queue limits, and records the latency breakdown (queue, context, prompt, model,
+parse, total; **ms**), token counts, a telemetry row, metrics and one JSON log line without code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nextedit.server.config import ModelSpec, ServerConfig
+from nextedit.server.errors import NotFound, ServerError
+from nextedit.server.experiments import Assignment, ExperimentRouter
+from nextedit.server.metrics import ServerMetrics
+from nextedit.server.predictor import Outcome, Predictor
+from nextedit.server.scheduler import Job, ModelWorker, run_job
+from nextedit.server.telemetry import TelemetryStore, open_store
+
+log = logging.getLogger("nextedit.server")
+request_log = logging.getLogger("nextedit.server.requests")
+
+
+@dataclass
+class LoadedModel:
+    spec: ModelSpec
+    predictor: Predictor
+    worker: ModelWorker
+
+
+@dataclass
+class RequestContext:
+    """What one request carries through the service (no code content)."""
+
+    api: str
+    client_key: str
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created: float = field(default_factory=time.time)
+    started: float = field(default_factory=time.perf_counter)
+    timings: dict[str, float] = field(default_factory=dict)
+    assignment: Assignment | None = None
+    model_version: str | None = None
+    can_collect_data: bool = False
+    input_json: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        return hashlib.sha256(self.client_key.encode()).hexdigest()[:16]
+
+
+class PredictionService:
+    """Owns the loaded models (one worker pool each), the router, the store and the metrics."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        providers: dict[str, Any] | None = None,
+        store: TelemetryStore | None = None,
+    ) -> None:
+        self._providers = dict(providers or {})  # test/embedding hook: model name -> Provider object
+        self.metrics = ServerMetrics(self.queue_depths)
+        self.store = store if store is not None else open_store(config.store, on_drop=self._on_drop)
+        self._reload_lock = threading.Lock()
+        self.started_at = time.time()
+        self.config = config
+        self.models: dict[str, LoadedModel] = self._load_models(config, {})
+        self.router = ExperimentRouter(config)
+        self._publish_info()
+
+    # ------------------------------------------------------------------ models
+    def _on_drop(self, n: int) -> None:
+        self.metrics.telemetry_dropped.inc(n)
+
+    def _load_one(self, spec: ModelSpec) -> LoadedModel:
+        if spec.name in self._providers:
+            predictor = Predictor.__new__(Predictor)
+            predictor.spec = spec
+            predictor.provider = self._providers[spec.name]
+            engine = getattr(predictor.provider, "engine", None)
+            predictor.engine = engine if callable(getattr(engine, "generate", None)) else None
+            predictor.kind = "model" if predictor.engine is not None else "provider"
+        else:
+            predictor = Predictor(spec)
+        log.info("model %s ready (provider %s, %s, %d workers)", spec.name, spec.provider, predictor.kind, spec.workers)
+        return LoadedModel(spec, predictor, ModelWorker(spec.name, workers=spec.workers, max_queue=spec.max_queue))
+
+    def _load_models(self, config: ServerConfig, current: dict[str, LoadedModel]) -> dict[str, LoadedModel]:
+        models: dict[str, LoadedModel] = {}
+        try:
+            for name, spec in config.models.items():
+                old = current.get(name)
+                models[name] = old if old is not None and old.spec == spec else self._load_one(spec)
+        except Exception:
+            for name, m in models.items():
+                if current.get(name) is not m:
+                    m.worker.close(drain=False, timeout=1)
+            raise
+        return models
+
+    def _publish_info(self) -> None:
+        self.metrics.info.clear()
+        for name, m in self.models.items():
+            self.metrics.info.labels(name, m.spec.model_version, m.spec.provider).set(1)
+
+    def queue_depths(self) -> dict[str, tuple[int, int]]:
+        return {name: (m.worker.queue_depth, m.worker.running) for name, m in getattr(self, "models", {}).items()}
+
+    def reload(self, config: ServerConfig) -> list[str]:
+        """Swap to ``config`` without dropping requests: unchanged models keep their workers, new
+        ones load before the swap, removed ones finish their queue in the background."""
+        with self._reload_lock:
+            try:
+                models = self._load_models(config, self.models)
+            except Exception:
+                self.metrics.reloads.labels("error").inc()
+                raise
+            old = self.models
+            self.models, self.router, self.config = models, ExperimentRouter(config), config
+            self._publish_info()
+            retired = [m for name, m in old.items() if models.get(name) is not m]
+            for m in retired:
+                threading.Thread(target=self._retire, args=(m,), daemon=True).start()
+            self.metrics.reloads.labels("ok").inc()
+            log.info("config reloaded: models %s, experiments %s", sorted(models), [e.name for e in config.experiments])
+            return sorted(models)
+
+    @staticmethod
+    def _retire(m: LoadedModel) -> None:
+        m.worker.close(drain=True)
+        m.predictor.close()
+
+    def close(self) -> None:
+        for m in self.models.values():
+            m.worker.close(drain=False, timeout=5)
+            m.predictor.close()
+        self.store.close()
+
+    # ------------------------------------------------------------------ requests
+    def assign(self, ctx: RequestContext, *, pin: str | None, model_hint: str | None) -> LoadedModel:
+        a = self.router.assign(ctx.client_key, pin=pin, model_hint=model_hint)
+        model = self.models.get(a.model)
+        if model is None:  # a reload raced us; route again on the new snapshot
+            a = self.router.assign(ctx.client_key, pin=pin, model_hint=model_hint)
+            model = self.models.get(a.model)
+            if model is None:
+                raise NotFound(f"model {a.model!r} is not loaded")
+        ctx.assignment = a
+        ctx.model_version = model.spec.model_version
+        return model
+
+    async def execute(
+        self,
+        ctx: RequestContext,
+        work: Callable[[Predictor, Job], Outcome],
+        *,
+        pin: str | None = None,
+        model_hint: str | None = None,
+        is_disconnected: Callable[[], Awaitable[bool]] | None = None,
+        deadline_ms: float | None = None,
+    ) -> Outcome:
+        """Run ``work`` on the assigned model's worker; record everything; re-raise errors."""
+        model = self.assign(ctx, pin=pin, model_hint=model_hint)
+        budget = self.config.deadline_ms if deadline_ms is None else min(deadline_ms, self.config.deadline_ms)
+        job = Job(
+            lambda j: work(model.predictor, j),
+            client_key=ctx.client_key,
+            deadline=time.monotonic() + budget / 1000.0,
+            loop=asyncio.get_running_loop(),
+        )
+        try:
+            outcome: Outcome = await run_job(model.worker, job, is_disconnected=is_disconnected)
+        except ServerError as e:
+            ctx.timings["queue"] = job.queue_ms
+            self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
+            raise
+        ctx.timings["queue"] = job.queue_ms
+        ctx.timings.update(outcome.timings)
+        return outcome
+
+    def finish(
+        self,
+        ctx: RequestContext,
+        *,
+        status: str,
+        http_status: int,
+        outcome: Outcome | None = None,
+        no_edit: bool | None = None,
+        output: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Metrics, telemetry row and the JSON log line for one finished request."""
+        ctx.timings["total"] = (time.perf_counter() - ctx.started) * 1000
+        mv = ctx.model_version or "unassigned"
+        self.metrics.requests.labels(ctx.api, mv, status).inc()
+        if status == "ok":
+            self.metrics.observe_latency(mv, ctx.timings)
+        if outcome is not None:
+            self.metrics.prompt_tokens.labels(mv).inc(outcome.prompt_tokens)
+            self.metrics.completion_tokens.labels(mv).inc(outcome.completion_tokens)
+        a = ctx.assignment
+        row = {
+            "id": ctx.request_id,
+            "created_at": ctx.created,
+            "client_id": ctx.client_id,
+            "model_version": ctx.model_version,
+            "experiment": a.experiment if a else None,
+            "api": ctx.api,
+            "prompt_format": outcome.prompt_format if outcome else None,
+            "status": status,
+            "http_status": http_status,
+            **{f"{k}_ms": ctx.timings.get(k) for k in ("queue", "context", "prompt", "model", "parse", "total")},
+            "prompt_tokens": outcome.prompt_tokens if outcome else None,
+            "completion_tokens": outcome.completion_tokens if outcome else None,
+            "spec_drafted": outcome.spec_drafted if outcome else None,
+            "spec_accepted": outcome.spec_accepted if outcome else None,
+            "no_edit": no_edit,
+            "can_collect_data": ctx.can_collect_data,
+            "error": error,
+        }
+        if ctx.can_collect_data:
+            row["prompt"] = outcome.prompt if outcome else None
+            row["input_json"] = ctx.input_json
+            row["output"] = output
+        self.store.record_request(row)
+        line = {
+            "event": "request",
+            "request_id": ctx.request_id,
+            "api": ctx.api,
+            "client_id": ctx.client_id,
+            "model_version": ctx.model_version,
+            "experiment": row["experiment"],
+            "format": row["prompt_format"],
+            "status": status,
+            "http_status": http_status,
+            "latency_ms": {k: round(v, 2) for k, v in ctx.timings.items()},
+            "prompt_tokens": row["prompt_tokens"],
+            "completion_tokens": row["completion_tokens"],
+            "no_edit": no_edit,
+        }
+        if error:
+            line["error"] = error[:300]
+        request_log.info(json.dumps(line, separators=(",", ":")))

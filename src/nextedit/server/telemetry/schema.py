@@ -1,0 +1,90 @@
+"""Tables (SQLAlchemy Core; same schema on SQLite and PostgreSQL).
+
+``requests``: one row per prediction request. Latencies in **milliseconds**; tokens are model
+tokens (bytes//3 estimates for non-neural providers). ``prompt``/``input_json``/``output`` are only
+filled when the client set ``can_collect_data``. ``outcome`` is the latest outcome event kind
+(``accepted``, ``rejected:<Reason>``, ``settled``).
+
+``outcome_events``: accept / reject / settled reports from the editor, keyed by ``request_id``.
+``settled_region`` is only stored when the client allowed data collection.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),  # unix seconds
+    Column("client_id", String(64)),  # sha256 prefix of the client key (never the raw token/IP)
+    Column("model_version", String(200)),
+    Column("experiment", String(200)),
+    Column("api", String(32)),  # openai | ollama | v3
+    Column("prompt_format", String(64)),
+    Column("status", String(32)),  # ok | canceled | deadline_exceeded | overloaded | invalid_request | ...
+    Column("http_status", Integer),
+    Column("queue_ms", Float),
+    Column("context_ms", Float),
+    Column("prompt_ms", Float),
+    Column("model_ms", Float),
+    Column("parse_ms", Float),
+    Column("total_ms", Float),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("spec_drafted", Integer),  # speculative decoding: drafted tokens
+    Column("spec_accepted", Integer),  # ... and how many the model accepted
+    Column("no_edit", Boolean),
+    Column("can_collect_data", Boolean),
+    Column("error", Text),
+    Column("outcome", String(64)),
+    Column("prompt", Text),
+    Column("input_json", Text),
+    Column("output", Text),
+    Index("ix_requests_created_at", "created_at"),
+    Index("ix_requests_model_version", "model_version"),
+)
+
+outcome_events = Table(
+    "outcome_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),  # accept | reject | settled
+    Column("reason", String(32)),  # reject reason (§1.5)
+    Column("was_shown", Boolean),
+    Column("model_version", String(200)),
+    Column("e2e_latency_ms", Float),
+    Column("can_collect_data", Boolean),
+    Column("is_in_open_source_repo", Boolean),
+    Column("settled_region", Text),
+    Column("ts_error_count_before", Integer),
+    Column("ts_error_count_after", Integer),
+    Column("edit_bytes_candidate_new", Integer),
+    Column("edit_bytes_reference_new", Integer),
+    Column("edit_bytes_candidate_deleted", Integer),
+    Column("edit_bytes_reference_deleted", Integer),
+    Column("edit_bytes_kept", Integer),
+    Column("edit_bytes_correctly_deleted", Integer),
+    Column("edit_bytes_discarded", Integer),
+    Column("edit_bytes_context", Integer),
+    Column("edit_bytes_kept_rate", Float),
+    Column("edit_bytes_recall_rate", Float),
+    Column("extra", JSON),  # other reported fields (sample_data only when can_collect_data)
+    Index("ix_outcome_events_request_id", "request_id"),
+)
