@@ -1,8 +1,9 @@
 """Histogram diff over sequences of hashable items (lines, tokens, characters).
 
 The algorithm (as in git's ``xhistogram.c`` and imara-diff's ``Histogram``): strip the common prefix
-and suffix of a region, then pick as anchor the common run whose rarest line occurs least often in the
-old side (ties → the longer run), and recurse on both sides of it. Items that occur more than
+and suffix once, then in each region pick as anchor the common run whose rarest item occurs least often
+in the old side of the region (ties → the longer run, then the first found scanning the new side), and
+recurse on both sides of it. Items that occur more than
 ``MAX_CHAIN_LEN`` times in the region are never anchors; a region that has common items but no usable
 anchor falls back to Myers' O(ND) diff; a region with no common item at all is one replacement.
 
@@ -150,15 +151,17 @@ def diff_sequences(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[Region]
     """Histogram diff of two sequences → sorted changed regions ``(a0, a1, b0, b1)``, half-open."""
     ia, ib = _intern(a, b)
     out: list[Region] = []
-    stack: list[Region] = [(0, len(ia), 0, len(ib))]
+    # Like git (xdl_trim_ends), the common prefix/suffix is stripped once; inside, anchors decide.
+    a_lo, b_lo, a_hi, b_hi = 0, 0, len(ia), len(ib)
+    while a_lo < a_hi and b_lo < b_hi and ia[a_lo] == ib[b_lo]:
+        a_lo += 1
+        b_lo += 1
+    while a_lo < a_hi and b_lo < b_hi and ia[a_hi - 1] == ib[b_hi - 1]:
+        a_hi -= 1
+        b_hi -= 1
+    stack: list[Region] = [(a_lo, a_hi, b_lo, b_hi)]
     while stack:
         a_lo, a_hi, b_lo, b_hi = stack.pop()
-        while a_lo < a_hi and b_lo < b_hi and ia[a_lo] == ib[b_lo]:
-            a_lo += 1
-            b_lo += 1
-        while a_lo < a_hi and b_lo < b_hi and ia[a_hi - 1] == ib[b_hi - 1]:
-            a_hi -= 1
-            b_hi -= 1
         if a_lo == a_hi and b_lo == b_hi:
             continue
         if a_lo == a_hi or b_lo == b_hi:

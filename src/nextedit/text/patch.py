@@ -393,10 +393,32 @@ def _select_files(patch: Patch, path: str | None) -> list[FilePatch]:
     ]
 
 
-def _find_all(keys: list[str], needle: list[str]) -> list[int]:
-    n = len(needle)
-    first = needle[0]
-    return [i for i in range(len(keys) - n + 1) if keys[i] == first and keys[i : i + n] == needle]
+class _LineIndex:
+    """Positions of each line in a text, for locating hunks without scanning the whole text per hunk."""
+
+    def __init__(self, keys: list[str]):
+        self.keys = keys
+        self.positions: dict[str, list[int]] = {}
+        for i, k in enumerate(keys):
+            self.positions.setdefault(k, []).append(i)
+
+    def find_all(self, needle: list[str]) -> list[int]:
+        """Start indices where ``needle`` occurs as consecutive lines (probing via its rarest line)."""
+        best_j, best = 0, None
+        for j, line in enumerate(needle):
+            pos = self.positions.get(line)
+            if pos is None:
+                return []
+            if best is None or len(pos) < len(best):
+                best_j, best = j, pos
+        assert best is not None
+        n, keys = len(needle), self.keys
+        out = []
+        for p in best:
+            start = p - best_j
+            if start >= 0 and start + n <= len(keys) and keys[start : start + n] == needle:
+                out.append(start)
+        return out
 
 
 def _error(h: Hunk, index: int, where: str, reason: str) -> PatchError:
@@ -415,7 +437,8 @@ def _apply_file(
     """
     lines = split_lines(text)
     keys = [ln[:-1] if ln.endswith("\n") else ln for ln in lines]
-    stripped: list[str] | None = None
+    index = _LineIndex(keys)
+    stripped: _LineIndex | None = None
     where = f" of {fp.path}" if fp.path else ""
     placements: list[tuple[int, int, Hunk, int]] = []
     prev_end = 0
@@ -435,11 +458,11 @@ def _apply_file(
                 if h.old_start is not None:
                     drift = pos - (h.old_start - start_row)
             else:
-                matches = _find_all(keys, old)
+                matches = index.find_all(old)
                 if not matches:
                     if stripped is None:
-                        stripped = [k.rstrip() for k in keys]
-                    matches = _find_all(stripped, [x.rstrip() for x in old])
+                        stripped = _LineIndex([k.rstrip() for k in keys])
+                    matches = stripped.find_all([x.rstrip() for x in old])
                 if not matches:
                     raise _error(h, hi, where, "context not found")
                 cands = [m for m in matches if m >= prev_end]
