@@ -68,7 +68,8 @@ class PredictionService:
         providers: dict[str, Any] | None = None,
         store: TelemetryStore | None = None,
     ) -> None:
-        self._providers = dict(providers or {})  # test/embedding hook: model name -> Provider object
+        # embedding/test hook: model name -> ready Provider object, used for specs with provider "test"
+        self._providers = dict(providers or {})
         self.metrics = ServerMetrics(self.queue_depths)
         self.store = store if store is not None else open_store(config.store, on_drop=self._on_drop)
         self._reload_lock = threading.Lock()
@@ -83,7 +84,9 @@ class PredictionService:
         self.metrics.telemetry_dropped.inc(n)
 
     def _load_one(self, spec: ModelSpec) -> LoadedModel:
-        if spec.name in self._providers:
+        if spec.provider == "test":
+            if spec.name not in self._providers:
+                raise ValueError(f"model {spec.name}: provider 'test' needs an object passed to create_app(providers=)")
             predictor = Predictor.__new__(Predictor)
             predictor.spec = spec
             predictor.provider = self._providers[spec.name]
