@@ -3,8 +3,8 @@
 The request is what a stock Zed would send for the example's Cursor Position block: the excerpt
 with its cursor (byte offset), the edit history as ``BufferChange`` events, the 11 pre-computed
 ``excerpt_ranges`` (§2.2, no syntax ranges) and no related files. ``excerpt_start_row`` is
-inferred from the edit history when one of its hunks is found in the excerpt (its ``@@`` old/new
-numbers then give the excerpt's first row); otherwise it stays ``None`` (patches are then numbered
+inferred from the edit history when one of its hunks is found in the excerpt (its ``@@`` new-side
+number then gives the excerpt's first row); otherwise it stays ``None`` (patches are then numbered
 from row 0 of the excerpt). The expected patches are never looked at.
 """
 
@@ -15,7 +15,8 @@ from nextedit.schema.request import Zeta2PromptInput
 
 
 def _infer_start_row(excerpt: str, diffs: list[str]) -> int | None:
-    """First buffer row of ``excerpt`` from the newest history hunk whose new side occurs once in it."""
+    """First buffer row of ``excerpt``, from the newest history hunk whose new side (context lines at
+    its ends may be dropped: they can lie outside the excerpt) occurs exactly once in it."""
     from nextedit.text.patch import parse_patch
 
     keys = excerpt.split("\n")
@@ -26,12 +27,17 @@ def _infer_start_row(excerpt: str, diffs: list[str]) -> int | None:
             continue
         for fp in patch.files:
             for h in fp.hunks:
-                new = h.new_lines
-                if h.new_start is None or not new or not any(ln.kind != " " for ln in h.lines):
+                side = [ln for ln in h.lines if ln.kind != "-"]
+                if h.new_start is None or not side or all(ln.kind == " " for ln in h.lines):
                     continue
-                hits = [i for i in range(len(keys) - len(new) + 1) if keys[i : i + len(new)] == new]
-                if len(hits) == 1 and h.new_start - 1 - hits[0] >= 0:
-                    return h.new_start - 1 - hits[0]
+                lead = next((i for i, ln in enumerate(side) if ln.kind != " "), len(side))
+                trail = next((i for i, ln in enumerate(reversed(side)) if ln.kind != " "), len(side))
+                for k in range(min(lead, len(side) - 1) + 1):
+                    for t in range(min(trail, len(side) - k - 1) + 1):
+                        block = [ln.text for ln in side[k : len(side) - t]]
+                        hits = [i for i in range(len(keys) - len(block) + 1) if keys[i : i + len(block)] == block]
+                        if len(hits) == 1 and h.new_start - 1 + k - hits[0] >= 0:
+                            return h.new_start - 1 + k - hits[0]
     return None
 
 

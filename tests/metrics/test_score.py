@@ -1,0 +1,124 @@
+import pytest
+
+from nextedit.metrics.report import percentile, summarize, summary_lines
+from nextedit.metrics.score import ScoreStage, score_example, score_prediction
+from nextedit.schema.example import Example, Prediction, QaResult
+
+EXCERPT = "def area(w, h):\n    return w * h\n\n\ndef main():\n    print(area(2, 3))\n"
+CURSOR_POSITION = EXCERPT.replace("return w * h", "return w * h<|user_cursor|>")
+FIX = "--- a/geo.py\n+++ b/geo.py\n@@ -1,2 +1,2 @@\n def area(w, h):\n-    return w * h\n+    return abs(w * h)<|user_cursor|>\n"
+ALT = "--- a/geo.py\n+++ b/geo.py\n@@ -1,2 +1,2 @@\n def area(w, h):\n-    return w * h\n+    return w * h * 1\n"
+
+
+def _example(patches, **kw):
+    return Example(name="geo", cursor_path="geo.py", cursor_position=CURSOR_POSITION, expected_patches=patches, **kw)
+
+
+def test_perfect_prediction():
+    ex = _example([FIX])
+    s = score_prediction(ex, Prediction(actual_patch=FIX))
+    assert s["delta_chr_f"] == pytest.approx(100.0)
+    assert (s["exact_lines_tp"], s["exact_lines_fp"], s["exact_lines_fn"]) == (2, 0, 0)
+    assert s["kept_rate"] == 1.0 and s["recall_rate"] == 1.0
+    assert s["cursor_evaluated"] and s["cursor_exact_match"] and s["cursor_distance"] == 0
+    assert s["actual_patch_applied"] is True and s["expected_patch_index"] == 0
+    assert s["braces_disbalance"] == 0 and not s["wrong_editable_region"]
+
+
+def test_best_of_alternatives_is_kept():
+    ex = _example([FIX, ALT])
+    s = score_prediction(ex, Prediction(actual_patch=ALT))
+    assert s["expected_patch_index"] == 1 and s["delta_chr_f"] == pytest.approx(100.0)
+    assert not s["cursor_evaluated"]  # ALT has no cursor
+
+
+def test_patch_that_does_not_apply_scores_as_no_edit():
+    ex = _example([FIX])
+    bad = "--- a/geo.py\n+++ b/geo.py\n@@ -1 +1 @@\n-not in the file\n+x\n"
+    s = score_prediction(ex, Prediction(actual_patch=bad))
+    assert s["actual_patch_applied"] is False and "context not found" in s["actual_patch_error"]
+    assert s["delta_chr_f"] == 0.0 and s["empty_prediction"]
+    # an unapplied patch contributes no changed lines
+    assert s["exact_lines_fp"] == 0
+
+
+def test_no_expected_patch_means_no_edit_expected():
+    ex = _example([])
+    assert score_prediction(ex, Prediction(actual_patch=""))["delta_chr_f"] == 100.0
+    assert score_prediction(ex, Prediction(actual_patch=FIX))["delta_chr_f"] == 0.0
+
+
+def test_cursor_distance_and_noop_cursor_pair():
+    ex = _example([FIX])
+    # same edit, cursor 2 bytes earlier
+    moved = FIX.replace("abs(w * h)<|user_cursor|>", "abs(w * <|user_cursor|>h)")
+    s = score_prediction(ex, Prediction(actual_patch=moved))
+    assert s["cursor_distance"] == 2 and not s["cursor_exact_match"]
+    assert s["delta_chr_f"] == pytest.approx(100.0)
+    # a -x/+x pair that only carries the cursor marker (what region_patch writes) is not a change
+    carrier = (
+        "--- a/geo.py\n+++ b/geo.py\n@@ -1,2 +1,2 @@\n-def area(w, h):\n-    return w * h\n"
+        "+def area(w, h):<|user_cursor|>\n+    return abs(w * h)\n"
+    )
+    s = score_prediction(ex, Prediction(actual_patch=carrier))
+    assert (s["exact_lines_tp"], s["exact_lines_fp"], s["exact_lines_fn"]) == (2, 0, 0)
+    assert s["delta_chr_f"] == pytest.approx(100.0)
+    assert s["cursor_distance"] == len("\n    return abs(w * h)")
+
+
+def test_prompt_inputs_excerpt_is_preferred():
+    pi = {"cursor_path": "geo.py", "cursor_excerpt": EXCERPT, "cursor_offset_in_excerpt": 0, "excerpt_start_row": 0,
+          "events": [], "related_files": [{"path": "x.py", "excerpts": [{"text": "abcd"}]}]}
+    ex = Example(name="g", cursor_path="geo.py", cursor_position="broken, no marker", expected_patches=[FIX],
+                 prompt_inputs=pi)
+    s = score_prediction(ex, Prediction(actual_patch=FIX))
+    assert s["delta_chr_f"] == pytest.approx(100.0) and s["retrieved_context_bytes"] == 4
+
+
+def test_reversal_in_score_uses_history():
+    hist = "--- a/geo.py\n+++ b/geo.py\n@@ -1,2 +1,2 @@\n def area(w, h):\n-    return w + h\n+    return w * h\n"
+    ex = _example([FIX], edit_history=hist)
+    undo = "--- a/geo.py\n+++ b/geo.py\n@@ -1,2 +1,2 @@\n def area(w, h):\n-    return w * h\n+    return w + h\n"
+    assert score_prediction(ex, Prediction(actual_patch=undo))["reversal_ratio"] == 1.0
+    assert score_prediction(ex, Prediction(actual_patch=FIX))["reversal_ratio"] == 0.0
+
+
+def test_score_stage_and_qa_copy():
+    ex = _example([FIX], predictions=[Prediction(actual_patch=FIX), Prediction(actual_patch="")],
+                  qa=[QaResult(reverts_edits=False, confidence=5), None])
+    stage = ScoreStage()
+    (out,) = stage.run([ex])
+    assert len(out.score) == 2 and out.score[0]["qa_confidence"] == 5 and "qa_confidence" not in out.score[1]
+    assert stage.is_complete(out)
+    broken = Example(name="b", cursor_position="no marker", predictions=[Prediction(actual_patch="")])
+    (kept,) = stage.run([broken])
+    assert kept.score == [] and stage.errors and "b: cannot score" in stage.errors[0]
+
+
+def test_summary_pooling_and_means():
+    ex = _example([FIX], predictions=[Prediction(actual_patch=FIX), Prediction(actual_patch="")])
+    scores = score_example(ex)
+    summary = summarize(scores)
+    assert summary["total_examples"] == 2
+    assert summary["avg_delta_chr_f"] == pytest.approx(50.0)
+    # pooled: TP 2 (first) + FN 2 (second)
+    assert (summary["exact_lines_tp"], summary["exact_lines_fp"], summary["exact_lines_fn"]) == (2, 0, 2)
+    assert summary["exact_lines_precision"] == 1.0 and summary["exact_lines_recall"] == 0.5
+    assert summary["exact_lines_f1"] == pytest.approx(2 / 3)
+    assert summary["cursor_total_evaluated"] == 2 and summary["cursor_exact_matches"] == 1
+    assert summary["cursor_exact_match_rate"] == 0.5 and summary["cursor_avg_distance"] == 0
+    assert summary["qa_avg_confidence"] is None and summary["jump_location_f1"] is None
+    assert summary["kept_rate_examples"] == 2
+    assert any(line.startswith("Delta chrF (β=0.5)") for line in summary_lines(summary))
+
+
+def test_summary_of_nothing():
+    s = summarize([])
+    assert s["total_examples"] == 0 and s["avg_delta_chr_f"] == 0.0 and s["cursor_exact_match_rate"] is None
+
+
+def test_percentile_nearest_rank():
+    assert percentile([], 50) is None
+    assert percentile([5], 99) == 5
+    vals = list(range(1, 11))  # n=10: index round(p/100*9)
+    assert [percentile(vals, p) for p in (25, 50, 75, 90, 99)] == [3, 5, 8, 9, 10]
