@@ -6,10 +6,9 @@ import asyncio
 import time
 
 import httpx
-import pytest
 
-from nextedit.server.experiments import ExperimentRouter
 from nextedit.server.config import parse_config
+from nextedit.server.experiments import ExperimentRouter
 from tests.server.fakes import TodoProvider
 from tests.server.test_endpoints import v3_body
 
