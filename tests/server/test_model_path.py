@@ -1,0 +1,81 @@
+"""The model path: /predict_edits/v3 builds the prompt, generates with the format's stop tokens
+(per-client cache key), parses; raw prompts go to the engine untouched. A fake engine stands in for
+the network (it edits through the real zeta2_1 prompt parser/encoder)."""
+
+from __future__ import annotations
+
+import httpx
+
+from nextedit.model.engine import GenerationResult
+from nextedit.prompts import get_format
+from tests.server.test_endpoints import v3_body
+
+EXCERPT = "def f(x):\n    # TODO: handle None\n    return x\n"
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def generate(self, prompt, max_tokens=256, stop=None, *, cancel=None, cache_key=None, **_):  # noqa: ANN001, ANN201
+        self.calls.append({"prompt": prompt, "stop": stop, "cache_key": cache_key, "max_tokens": max_tokens})
+        fmt = get_format("zeta2_1")
+        try:
+            parts = fmt.parse_prompt(prompt)
+        except ValueError:
+            return GenerationResult("plain completion<STOP>ignored", "stop", 7, 3, {})
+        old = parts.editable_text
+        text = fmt.encode_output(old, old.replace("TODO", "DONE"), None)
+        return GenerationResult(text, "stop", 100, 20, {"drafted_tokens": 12, "accepted_tokens": 9})
+
+
+class FakeModelProvider:
+    name = "fake-model"
+
+    def __init__(self) -> None:
+        self.engine = FakeEngine()
+
+
+def test_v3_through_prompt_engine_parse(start_server) -> None:  # noqa: ANN001
+    prov = FakeModelProvider()
+    srv = start_server({"models": {"m": {"provider": "test", "prompt_format": "zeta2_1", "version": "m-1"}}}, providers={"m": prov})
+    r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(EXCERPT, 10), headers={"x-client-id": "dev-7"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    s, e = d["editable_range"]["start"], d["editable_range"]["end"]
+    new = EXCERPT.encode()[:s] + d["output"].encode() + EXCERPT.encode()[e:]
+    assert new.decode() == EXCERPT.replace("TODO", "DONE")
+    call = prov.engine.calls[-1]
+    assert call["stop"] == ["<[end▁of▁sentence]>"] and call["cache_key"] == "id:dev-7"
+    assert "<|marker_1|>" in call["prompt"] and call["prompt"].endswith("<[fim-middle]>")
+    store = srv.app.state.service.store
+    store.flush()
+    row = store.fetch()[0]
+    assert row["prompt_format"] == "zeta2_1" and row["prompt_tokens"] == 100 and row["completion_tokens"] == 20
+    assert row["spec_drafted"] == 12 and row["spec_accepted"] == 9
+    assert row["prompt_ms"] is not None and row["parse_ms"] is not None and row["model_ms"] is not None
+
+
+def test_raw_prompt_goes_to_engine_with_stop(start_server) -> None:  # noqa: ANN001
+    prov = FakeModelProvider()
+    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": prov})
+    body = {"model": "m", "prompt": "anything at all", "max_tokens": 9, "stop": ["<STOP>"]}
+    d = httpx.post(srv.url + "/v1/completions", json=body).json()
+    assert d["choices"][0]["text"] == "plain completion" and d["choices"][0]["finish_reason"] == "stop"
+    assert d["usage"] == {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}
+    assert prov.engine.calls[-1]["max_tokens"] == 9 and prov.engine.calls[-1]["prompt"] == "anything at all"
+
+
+def test_v3_heuristic_rename(start_server) -> None:  # noqa: ANN001
+    srv = start_server({"models": {"h": {"provider": "heuristic"}}})
+    excerpt = "def restock(item, quantity):\n    if qty <= 0:\n        raise ValueError('bad')\n    return qty\n"
+    event = {
+        "event": "BufferChange", "path": "a.py", "old_path": "a.py",
+        "diff": "@@ -1,2 +1,2 @@\n-def restock(item, qty):\n+def restock(item, quantity):\n     if qty <= 0:\n",
+        "old_range": {"start": 18, "end": 21}, "new_range": {"start": 18, "end": 26}, "predicted": False,
+        "in_open_source_repo": True,
+    }  # fmt: skip
+    body = v3_body(excerpt, len("def restock(item, quantity"), events=[event], cursor_path="a.py")
+    d = httpx.post(srv.url + "/predict_edits/v3", json=body).json()
+    s, e = d["editable_range"]["start"], d["editable_range"]["end"]
+    assert (excerpt.encode()[:s] + d["output"].encode() + excerpt.encode()[e:]).decode() == excerpt.replace("qty", "quantity")
