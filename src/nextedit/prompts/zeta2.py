@@ -177,7 +177,9 @@ class Zeta2Format(SeedCoderFormat):
             raise ParseError("unexpected '<<<<<<< CURRENT' in output")
         if content.strip() == NO_EDITS:
             return region.editable_text, None
-        if content.endswith("\n"):
+        # The target always ends with "\n" before the end marker; drop it unless the old region
+        # itself ends with one (the client pads both sides with "\n" anyway, §1.3).
+        if content.endswith("\n") and not region.editable_text.endswith("\n"):
             content = content[:-1]
         return split_cursor(content)
 
