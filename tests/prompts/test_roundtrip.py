@@ -143,6 +143,9 @@ def test_empty_patch_targets():
         get_format("zeta2_1").encode_target(req, "--- a/x\n+++ b/x\n")
         == "<|marker_1|><|marker_1|><[end▁of▁sentence]>"
     )
+    # the no-edit marker pair is the one nearest to the request cursor
+    near_end = spec_request(cursor_offset_in_excerpt=14)
+    assert get_format("zeta2_1").encode_target(near_end, "") == "<|marker_2|><|marker_2|><[end▁of▁sentence]>"
     assert "NO_EDITS" in get_format("teacher").encode_target(req, "")
     patch = "--- a/test.rs\n+++ b/test.rs\n@@ -2,1 +2,1 @@\n-editable\n+edit<|user_cursor|>ed\n"
     assert get_format("zeta2").encode_target(req, patch) == "edit<|user_cursor|>ed\n>>>>>>> UPDATED\n"

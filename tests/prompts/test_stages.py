@@ -34,6 +34,13 @@ def test_expected_output_parses_back_to_expected_patch(fmt):
         parse.process(out)
         pred = out.predictions[0]
         assert pred.error is None, pred.error
+        if (
+            "<|user_cursor|>" in out.prompt.expected_output
+            or "<|user_cursor_is_here|>" in out.prompt.expected_output
+        ):
+            c = pred.actual_cursor
+            assert c is not None and c.editable_region_offset is not None and c.path == out.cursor_path
+            assert "<|user_cursor|>" in pred.actual_patch
         request = example_request(out)
         start_row = request.excerpt_start_row or 0
         want = apply_patch(

@@ -148,6 +148,13 @@ def insert_at_byte(text: str, offset: int | None, insert: str) -> str:
     return (data[:offset] + insert.encode() + data[offset:]).decode()
 
 
+def cursor_in_editable(region: CursorRegion) -> int | None:
+    """The request cursor as a byte offset inside the editable text, None if it lies outside."""
+    s, e = region.editable_in_context
+    c = region.cursor_in_context
+    return c - s if s <= c <= e else None
+
+
 def ensure_newline(text: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
@@ -170,6 +177,8 @@ class PromptFormat(ABC):
     line_tokens: ClassVar[frozenset[str]] = frozenset()
     #: stop sequences sent with completion requests
     stop_tokens: ClassVar[tuple[str, ...]] = ()
+    #: a no-edit SFT target points at the request cursor (V0318: ``tag(n)tag(n)`` nearest to it)
+    no_edit_uses_request_cursor: ClassVar[bool] = False
     #: generation limit when no client setting applies (Zed's raw/Baseten path)
     default_max_tokens: ClassVar[int] = 2048
 
@@ -234,6 +243,8 @@ class PromptFormat(ABC):
         one. Raises ValueError if the patch does not apply or edits outside the editable region."""
         region = self.region(request)
         new_region, cursor_in_new = new_region_from_patch(request, region, patch, cursor)
+        if new_region == region.editable_text and self.no_edit_uses_request_cursor:
+            cursor_in_new = cursor_in_editable(region)
         return self.encode_output(region.editable_text, new_region, cursor_in_new)
 
     def prefill(self, region: CursorRegion) -> str:

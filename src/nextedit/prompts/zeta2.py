@@ -20,6 +20,7 @@ from nextedit.prompts.base import (
     ParseError,
     PromptFormat,
     PromptParts,
+    cursor_in_editable,
     ensure_newline,
     insert_at_byte,
     split_cursor,
@@ -42,13 +43,6 @@ SEPARATOR = "=======\n"
 UPDATED = ">>>>>>> UPDATED\n"
 NO_EDITS = "NO_EDITS"
 HISTORY_NAME = "edit_history"
-
-
-def cursor_in_editable(region: CursorRegion) -> int | None:
-    """Cursor byte offset inside the editable text, None if the cursor lies outside it."""
-    s, e = region.editable_in_context
-    c = region.cursor_in_context
-    return c - s if s <= c <= e else None
 
 
 def related_files_for_prompt(request: Zeta2PromptInput, region: CursorRegion):  # noqa: ANN201

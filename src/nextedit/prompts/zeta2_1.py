@@ -44,6 +44,7 @@ class Zeta2_1Format(SeedCoderFormat):  # noqa: N801 (mirrors the product name)
         *(marker_tag(k) for k in range(1, MAX_MARKERS + 1)),
     )  # fmt: skip
     line_tokens: ClassVar[frozenset[str]] = frozenset({NO_EDITS})
+    no_edit_uses_request_cursor: ClassVar[bool] = True
     stop_tokens: ClassVar[tuple[str, ...]] = (SEED_EOS,)
     end_marker: ClassVar[str] = SEED_EOS
 
