@@ -254,8 +254,9 @@ def repo_name(repository_url: str) -> str:
     """The worktree root name for a repository URL: its last path component without ``.git``
     (``pypi:name==1.0`` → ``name``)."""
     url = repository_url.strip().rstrip("/")
-    if url.startswith("pypi:"):
-        return re.split(r"[=<>!~ ]", url[5:], maxsplit=1)[0] or "project"
+    m = re.match(r"^[A-Za-z][\w+.-]*:(?!//)(.*)$", url)
+    if m and "/" not in m.group(1):  # a registered-source spec like pypi:name==1.0
+        return re.split(r"[=<>!~@ ]", m.group(1), maxsplit=1)[0] or "project"
     name = re.split(r"[/:]", url)[-1] if url else ""
     return name[:-4] if name.endswith(".git") else name
 

@@ -235,7 +235,7 @@ def resolve(
     chosen = [c for t, c in scored if t == best]
     if best <= 1:
         chosen = [c for c in chosen if c.kind not in ("variable", "field")]
-        if best == 0 and len(chosen) > MAX_UNRELATED_CANDIDATES:
+        if len(chosen) > MAX_UNRELATED_CANDIDATES:
             return []
     return [c for c in chosen if c.name_end - c.name_start <= MAX_TARGET_BYTES][:MAX_DEFINITIONS_PER_NAME]
 
