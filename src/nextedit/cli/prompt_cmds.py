@@ -72,3 +72,37 @@ def parse_output_cmd(
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from e
     run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
+
+
+@app.command("print-zeta-formats")
+def print_formats_cmd() -> None:
+    """List the prompt formats: name, Zed format, aliases, token limits, stop tokens, special tokens."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from nextedit.prompts.registry import ALIASES, FORMATS, get_format
+
+    table = Table(title="prompt formats")
+    for col in (
+        "name",
+        "zeta format",
+        "aliases",
+        "(editable, context)",
+        "max prompt",
+        "stop",
+        "special tokens",
+    ):
+        table.add_column(col)
+    for name in FORMATS:
+        fmt = get_format(name)
+        aliases = sorted(a for a, n in ALIASES.items() if n == name and a != name)
+        table.add_row(
+            name,
+            fmt.zeta_format,
+            ", ".join(aliases),
+            str(fmt.token_limits),
+            str(fmt.max_prompt_tokens) if fmt.max_prompt_tokens < 1 << 20 else "-",
+            " ".join(repr(s) for s in fmt.stop_tokens) or "(EOS)",
+            str(len(fmt.special_tokens)),
+        )
+    Console().print(table)

@@ -175,7 +175,8 @@ class TeacherFormat(PromptFormat):
 
     @property
     def provider(self) -> str:
-        return f"teacher:{self.zeta_format}"
+        """Zed's default teacher provider string (backend ``sonnet45``)."""
+        return f"teacher:sonnet45:{self.zeta_format}"
 
     def build_prompt(
         self, request: Zeta2PromptInput, region: CursorRegion, edit_history: str | None = None
