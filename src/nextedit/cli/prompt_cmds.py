@@ -78,6 +78,7 @@ def parse_output_cmd(
 def print_formats_cmd() -> None:
     """List the prompt formats: name, Zed format, aliases, token limits, stop tokens, special tokens."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from nextedit.prompts.registry import ALIASES, FORMATS, get_format
@@ -102,7 +103,7 @@ def print_formats_cmd() -> None:
             ", ".join(aliases),
             str(fmt.token_limits),
             str(fmt.max_prompt_tokens) if fmt.max_prompt_tokens < 1 << 20 else "-",
-            " ".join(repr(s) for s in fmt.stop_tokens) or "(EOS)",
+            escape(" ".join(repr(s) for s in fmt.stop_tokens) or "(EOS)"),
             str(len(fmt.special_tokens)),
         )
     Console().print(table)
