@@ -197,3 +197,25 @@ def test_parse_real_outputs():
     )
     assert (p.new_editable_region, p.cursor_offset_in_new_region) == ("edited", 6)
     assert p.new_excerpt(req) == "prefix\nedited\nsuffix"
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_random_garbage_never_raises(name):
+    """parse_output returns a typed result for any text, never an exception."""
+    fmt = get_format(name)
+    rng = random.Random(3)
+    pieces = [
+        "<|marker_1|>", "<|marker_2|>", "<|marker_3|>", "<|marker_99|>", "<|marker_|>", "<|user_cursor|>",
+        ">>>>>>> UPDATED\n", "<<<<<<< CURRENT\n", "=======\n", "NO_EDITS", "<[end▁of▁sentence]>",
+        "<|editable_region_start|>", "<|editable_region_end|>", "\n", "`````", "é", "x", " ",
+        "<|user_cursor_is_here|>", "<|start_of_file|>",
+    ]  # fmt: skip
+    for _ in range(300):
+        req, *_ = make_case(rng)
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        out = fmt.parse_output(req, raw)
+        assert isinstance(out, ParsedOutput | Unparseable)
+        if isinstance(out, ParsedOutput):
+            out.new_excerpt(req)  # the result is valid UTF-8 at valid offsets
+            c = out.cursor_offset_in_new_region
+            assert c is None or 0 <= c <= len(out.new_editable_region.encode())
