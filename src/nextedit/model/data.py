@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 IGNORE = -100
-REGION_START_TOKENS = ("<|marker_1|>", "<<<<<<< CURRENT\n", "<|editable_region_start|>")
+REGION_START_TOKENS = ("<|marker_1|>", "<<<<<<< CURRENT", "<|editable_region_start|>")
 
 
 # ---------------------------------------------------------------------------------------------- SFT

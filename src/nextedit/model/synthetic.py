@@ -14,6 +14,8 @@ next edit follows from it. Kinds:
   to the other calls of ``f`` in the editable region.
 * ``noedit``: the user finished an edit (completed line); nothing more to do (target = no edit).
 
+Kinds may carry a sampling weight, ``"copy:0.4"``; defaults are in ``DEFAULT_WEIGHTS``.
+
 Edit kinds are rendered through the prompt registry (``get_format(fmt).format_prompt`` and the
 format's output encoder), so prompts and targets are byte-identical to what inference sees.
 :func:`synthetic_pairs` yields ``(prompt, expected_output)``; :func:`synthetic_examples` yields
@@ -306,6 +308,19 @@ def render_copy(rng: random.Random, path: str, snip: str, max_copy_lines: int = 
 
 
 # ---------------------------------------------------------------------------------- generator
+def parse_kinds(kinds: list[str] | None) -> tuple[list[str], list[float]]:
+    """Kinds and sampling weights from ``["copy:0.4", "complete", ...]`` (default weight per kind)."""
+    names: list[str] = []
+    weights: list[float] = []
+    for item in kinds or list(KINDS):
+        name, _, w = item.partition(":")
+        if name not in KINDS:
+            raise ValueError(f"synthetic: unknown kind {name!r}; known: {', '.join(KINDS)}")
+        names.append(name)
+        weights.append(float(w) if w else DEFAULT_WEIGHTS[name])
+    return names, weights
+
+
 def synthetic_examples(
     sources: Iterable[str | Path] | list[tuple[str, str]],
     *,
@@ -327,11 +342,7 @@ def synthetic_examples(
     if not files:
         raise ValueError("synthetic: no usable source files")
     fmt = get_format(format_name)
-    kinds = list(kinds or KINDS)
-    for k in kinds:
-        if k not in KINDS:
-            raise ValueError(f"synthetic: unknown kind {k!r}; known: {', '.join(KINDS)}")
-    weights = [DEFAULT_WEIGHTS[k] for k in kinds]
+    kinds, weights = parse_kinds(kinds)
     rng = random.Random(seed)
     made = 0
     attempts = 0

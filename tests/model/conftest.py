@@ -1,0 +1,35 @@
+"""A tiny real model (random weights, our tokenizer) saved in HF format, shared by model tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch = pytest.importorskip("torch")
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from nextedit.model.tokenizer import train_tokenizer
+
+    out = tmp_path_factory.mktemp("tiny-model")
+    texts = [p.read_text() for p in sorted((ROOT / "src" / "nextedit" / "text").glob("*.py"))]
+    tok = train_tokenizer(texts, vocab_size=600)
+    tok.save_pretrained(out)
+    torch.manual_seed(0)
+    cfg = Qwen2Config(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=4096,
+        eos_token_id=tok.eos_token_id,
+    )
+    Qwen2ForCausalLM(cfg).save_pretrained(out)
+    return out
