@@ -8,29 +8,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from transformers import Qwen2Config, Qwen2ForCausalLM  # noqa: E402
-
 from nextedit.io.inputs import read_examples  # noqa: E402
 from nextedit.model.bench_latency import bench_latency, percentile, typed_one_more  # noqa: E402
-from nextedit.model.tokenizer import train_tokenizer  # noqa: E402
 from nextedit.predict.request_from_example import request_from_example  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("tiny")
-    texts = [p.read_text() for p in sorted((ROOT / "src" / "nextedit" / "text").glob("*.py"))]
-    tok = train_tokenizer(texts, vocab_size=600)
-    tok.save_pretrained(out)
-    torch.manual_seed(0)
-    cfg = Qwen2Config(
-        vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-        intermediate_size=64, max_position_embeddings=4096, eos_token_id=tok.eos_token_id,
-    )
-    Qwen2ForCausalLM(cfg).save_pretrained(out)
-    return out
 
 
 def test_percentile_nearest_rank() -> None:
@@ -49,8 +31,8 @@ def test_typed_one_more_moves_cursor_and_ranges() -> None:
     assert new.end == old.end + 1 and new.start == old.start
 
 
-def test_bench_latency_rows(tiny_model: Path) -> None:
-    rows = bench_latency(str(tiny_model), [str(ROOT / "examples")], limit=3, modes=(True, False))
+def test_bench_latency_rows(tiny_model_dir: Path) -> None:
+    rows = bench_latency(str(tiny_model_dir), [str(ROOT / "examples")], limit=3, modes=(True, False))
     assert [r["run"] for r in rows] == ["spec/cold/idle", "spec/warm/idle", "greedy/cold/idle", "greedy/warm/idle"]
     for r in rows:
         assert r["n"] == 3
