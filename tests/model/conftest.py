@@ -1,4 +1,8 @@
-"""A tiny real model (random weights, our tokenizer) saved in HF format, shared by model tests."""
+"""Shared fixtures of the model tests (H7 training side + H9 engine side).
+
+* ``small_tokenizer``: a tokenizer trained on this repository's own source (fast), saved in HF format.
+* ``tiny_model_dir``: a tiny real model (random weights, our tokenizer) saved in HF format.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "nextedit"
+
+
+@pytest.fixture(scope="session")
+def small_tokenizer(tmp_path_factory):
+    from nextedit.model.tokenizer import iter_corpus_texts, train_tokenizer
+
+    tok = train_tokenizer(iter_corpus_texts([SRC], max_bytes=400_000), vocab_size=800)
+    path = tmp_path_factory.mktemp("tok")
+    tok.save_pretrained(path)
+    return path
 
 
 @pytest.fixture(scope="session")
