@@ -84,3 +84,24 @@ def test_examples_deterministic_and_kinds_weighted():
     assert parse_kinds(["copy:0.5", "rename"]) == (["copy", "rename"], [0.5, 0.2])
     with pytest.raises(ValueError, match="unknown kind"):
         parse_kinds(["bogus"])
+
+
+def test_edit_examples_are_scorable():
+    """Edit kinds carry prompt_inputs + expected_patches that reproduce the formatted target."""
+    from nextedit.schema.request import Zeta2PromptInput
+    from nextedit.text.patch import apply_patch
+
+    fmt = prompts.get_format("zeta2_1")
+    files = load_sources([SRC / "model"])
+    n = 0
+    for ex in synthetic_examples(files, n=15, kinds=["complete", "rename", "noedit"], seed=2, max_lines=20):
+        request = Zeta2PromptInput.from_json(ex["prompt_inputs"])
+        parsed = fmt.parse_output(request, ex["prompt"]["expected_output"])
+        assert parsed.ok
+        if ex["expected_patches"]:
+            new = apply_patch(request.cursor_excerpt, ex["expected_patches"][0], ex["cursor_path"])
+            assert new == parsed.new_excerpt(request)
+            n += 1
+        else:
+            assert ex["tags"][1] == "noedit" and parsed.is_no_edit(request)
+    assert n >= 5

@@ -19,8 +19,9 @@ Kinds may carry a sampling weight, ``"copy:0.4"``; defaults are in ``DEFAULT_WEI
 Edit kinds are rendered through the prompt registry (``get_format(fmt).format_prompt`` and the
 format's output encoder), so prompts and targets are byte-identical to what inference sees.
 :func:`synthetic_pairs` yields ``(prompt, expected_output)``; :func:`synthetic_examples` yields
-Example-shaped dicts (``prompt.input`` / ``prompt.expected_output`` / ``tags``). Deterministic
-for a given seed and source list.
+Example-shaped dicts (``prompt.input`` / ``prompt.expected_output`` / ``tags``; edit kinds also carry
+``cursor_path``, ``prompt_inputs`` and ``expected_patches`` so that ``nextedit eval`` can score
+them). Deterministic for a given seed and source list.
 """
 
 from __future__ import annotations
@@ -234,9 +235,17 @@ def edit_to_request(edit: SyntheticEdit):
 
 
 def render_edit(edit: SyntheticEdit, fmt) -> tuple[str, str] | None:
-    """``(prompt, expected_output)`` in format ``fmt`` (a registry PromptFormat). Changes outside
-    the format's editable region are dropped from the target (the model cannot express them);
-    None when the prompt is over budget or the edit leaves nothing to predict for an edit kind."""
+    """``(prompt, expected_output)`` in format ``fmt`` (a registry PromptFormat); see
+    :func:`render_edit_full`."""
+    full = render_edit_full(edit, fmt)
+    return None if full is None else (full[0], full[1])
+
+
+def render_edit_full(edit: SyntheticEdit, fmt):
+    """``(prompt, expected_output, request, new_excerpt)``. Changes outside the format's editable
+    region are dropped from the target (the model cannot express them), so ``new_excerpt`` may
+    differ from ``edit.target``. None when the prompt is over budget or, for an edit kind, nothing
+    is left to predict."""
     request = edit_to_request(edit)
     formatted = fmt.format_prompt(request)
     if formatted is None:
@@ -245,19 +254,16 @@ def render_edit(edit: SyntheticEdit, fmt) -> tuple[str, str] | None:
     cur = edit.current.encode()
     tgt = edit.target.encode()
     s, e = region.editable.start, region.editable.end
-    # Restrict the target to the editable region: keep the target's text for the part of the
-    # buffer that maps into the region (common prefix/suffix outside it are unchanged).
     pre = _common_prefix(cur, tgt)
     suf = _common_suffix(cur[pre:], tgt[pre:])
     if pre < s or len(cur) - suf > e:
-        tgt_local = _project_target(cur, tgt, s, e)
-    else:
-        tgt_local = tgt
-    new_region = tgt_local[s : len(tgt_local) - (len(cur) - e)].decode("utf-8", errors="strict")
+        tgt = _project_target(cur, tgt, s, e)
+    new_region = tgt[s : len(tgt) - (len(cur) - e)].decode("utf-8", errors="strict")
     old_region = region.editable_text
     if edit.kind != "noedit" and new_region == old_region:
         return None
-    return formatted.prompt, fmt.encode_output(old_region, new_region, None)
+    new_excerpt = (cur[:s] + new_region.encode() + cur[e:]).decode()
+    return formatted.prompt, fmt.encode_output(old_region, new_region, None), request, new_excerpt
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
@@ -355,6 +361,7 @@ def synthetic_examples(
         snip = _snippet(rng, text, min_lines, max_lines)
         if snip is None:
             continue
+        extra: dict[str, Any] = {}
         if kind == "copy":
             pair: tuple[str, str] | None = render_copy(rng, path, snip)
         else:
@@ -362,15 +369,27 @@ def synthetic_examples(
             if edit is None:
                 continue
             try:
-                pair = render_edit(edit, fmt)
+                full = render_edit_full(edit, fmt)
             except (ValueError, UnicodeDecodeError):
                 continue
+            if full is None:
+                continue
+            pair = (full[0], full[1])
+            from nextedit.text.diff import unified_diff
+
+            patch = unified_diff(edit.current, full[3], path)
+            extra = {
+                "cursor_path": path,
+                "prompt_inputs": full[2].to_zed_json(),
+                "expected_patches": [patch] if patch else [],
+            }
         if pair is None:
             continue
         made += 1
         yield {
             "name": f"synthetic-{seed}-{made}",
             "tags": ["synthetic", kind],
+            **extra,
             "prompt": {
                 "input": pair[0],
                 "expected_output": pair[1],
