@@ -34,11 +34,16 @@ def serve(
 
     Reload the config with SIGHUP, POST /admin/reload, or by editing the file (--watch-config).
     """
+    import sys
+
     from nextedit.server.app import create_app
     from nextedit.server.config import ConfigError, default_config, load_config
     from nextedit.server.runner import configure_logging, serve_forever
 
     configure_logging(log_level)
+    # the event loop and the model worker threads hand the GIL back and forth on every request:
+    # a 1 ms switch interval (default 5 ms) keeps that hand-off off the latency tail
+    sys.setswitchinterval(0.001)
     try:
         cfg = load_config(config) if config else default_config(provider)
     except ConfigError as e:

@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 import zstandard
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from nextedit.server.errors import (
     BadRequest,
+    Canceled,
     PayloadTooLarge,
     ServerError,
     Unauthorized,
@@ -41,11 +42,14 @@ async def read_body(request: Request, *, max_bytes: int, max_decompressed: int, 
             raise BadRequest(f"invalid Content-Length header {declared!r}") from None
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise PayloadTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLarge(f"request body exceeds the limit of {max_bytes} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise Canceled("client disconnected before sending the whole body") from None
     body = b"".join(chunks)
     encoding = request.headers.get("content-encoding", "").strip().lower()
     if encoding in ("", "identity"):
@@ -87,7 +91,7 @@ def decode_json(body: bytes) -> dict[str, Any]:
         raise BadRequest("body is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise BadRequest(f"body must be a JSON object, got {type(data).__name__}")
-    if _has_lone_surrogate(data):
+    if (b"\\ud" in body or b"\\uD" in body) and _has_lone_surrogate(data):
         raise BadRequest("body contains an unpaired UTF-16 surrogate escape (not valid UTF-8 text)")
     return data
 

@@ -53,6 +53,15 @@ class RequestContext:
     can_collect_data: bool = False
     input_json: str | None = None
 
+    def response_headers(self) -> dict[str, str]:
+        """model version, request id and the latency breakdown as a standard Server-Timing header."""
+        timing = ", ".join(f"{k};dur={v:.2f}" for k, v in self.timings.items() if v is not None)
+        return {
+            "x-nextedit-model-version": self.model_version or "",
+            "x-nextedit-request-id": self.request_id,
+            "server-timing": timing,
+        }
+
     @property
     def client_id(self) -> str:
         return hashlib.sha256(self.client_key.encode()).hexdigest()[:16]

@@ -84,5 +84,5 @@ async def predict_edits_v3(request: Request) -> JSONResponse:
     if cursor is not None:
         payload["cursor_offset"] = cursor
     return JSONResponse(
-        payload, headers={"x-nextedit-model-version": ctx.model_version or "", "x-nextedit-request-id": ctx.request_id}
+        payload, headers=ctx.response_headers()
     )

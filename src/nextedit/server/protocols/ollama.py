@@ -74,7 +74,7 @@ async def generate(request: Request) -> Response:
         "model_version": ctx.model_version,
         "request_id": ctx.request_id,
     }
-    headers = {"x-nextedit-model-version": ctx.model_version or "", "x-nextedit-request-id": ctx.request_id}
+    headers = ctx.response_headers()
     if body.stream:  # one NDJSON chunk that is already final
         return Response(json.dumps(payload) + "\n", media_type="application/x-ndjson", headers=headers)
     return JSONResponse(payload, headers=headers)

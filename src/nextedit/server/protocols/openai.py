@@ -67,7 +67,7 @@ async def completions(request: Request) -> JSONResponse:
             "model_version": ctx.model_version,
             "system_fingerprint": ctx.model_version,
         },
-        headers={"x-nextedit-model-version": ctx.model_version or "", "x-nextedit-request-id": ctx.request_id},
+        headers=ctx.response_headers(),
     )
 
 

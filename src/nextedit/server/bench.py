@@ -1,0 +1,386 @@
+"""``nextedit bench serve``: simulated typists replaying editing sessions against a server.
+
+Each typist is one client (``x-client-id``) that replays sessions built from examples: starting
+from the example's request, it types the first line its expected patch adds, one character per
+keystroke at a jittered 80–200 ms cadence. Requests follow Zed's client rules (§1.8): at most one
+request per 300 ms per buffer (throttle), at most 2 in flight (the newest pending one is
+replaced); the server supersedes older requests of the same client (reported as ``Canceled``).
+Outcomes are reported like Zed: accept (30 % of shown edits), batched rejects (Canceled, Empty,
+Replaced/Discarded) and settled reports.
+
+Printed: request count, p50/p95/p99 latency of successful requests (client-side round trip, ms),
+throughput, errors by status, cancellations, share of requests with an edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+THROTTLE_S = 0.3
+MAX_IN_FLIGHT = 2
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+# ---------------------------------------------------------------------- sessions
+@dataclass
+class Session:
+    """A starting request (``to_zed_json`` dict) and the text the typist will type at the cursor."""
+
+    name: str
+    request: dict[str, Any]
+    typing: str
+
+
+def _typing_text(patch: str) -> str:
+    for line in patch.splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            text = line[1:].replace("<|user_cursor|>", "").strip()
+            if text:
+                return text[:48]
+    return "value = compute(x)"
+
+
+def load_sessions(paths: list[str] | None) -> list[Session]:
+    """Sessions from examples (.md/.jsonl/dirs); default: the repo's ``examples/``."""
+    from nextedit.io.inputs import read_examples
+    from nextedit.predict.request_from_example import request_from_example
+
+    paths = paths or [str(REPO_ROOT / "examples")]
+    sessions = []
+    for ex in read_examples(paths):
+        try:
+            req = request_from_example(ex)
+        except Exception:  # noqa: BLE001 - skip examples that cannot become requests
+            continue
+        patch = ex.expected_patches[0] if ex.expected_patches else ""
+        sessions.append(Session(ex.name or ex.cursor_path, req.to_zed_json(), _typing_text(patch)))
+    if not sessions:
+        raise SystemExit(f"no usable sessions in {paths}")
+    return sessions
+
+
+def _keystroke_request(base: dict[str, Any], typed: str) -> dict[str, Any]:
+    """``base`` with ``typed`` inserted at the cursor, the cursor after it, ranges recomputed and an
+    edit event for the current line."""
+    from nextedit.context.excerpt_ranges import compute_legacy_excerpt_ranges
+
+    excerpt = base["cursor_excerpt"].encode()
+    cursor = base["cursor_offset_in_excerpt"]
+    t = typed.encode()
+    new_excerpt = excerpt[:cursor] + t + excerpt[cursor:]
+    new_cursor = cursor + len(t)
+    line_start = excerpt.rfind(b"\n", 0, cursor) + 1
+    line_end = excerpt.find(b"\n", cursor)
+    line_end = len(excerpt) if line_end < 0 else line_end
+    old_line = excerpt[line_start:line_end].decode()
+    new_line = (excerpt[line_start:cursor] + t + excerpt[cursor:line_end]).decode()
+    row = (base.get("excerpt_start_row") or 0) + excerpt[:line_start].count(b"\n") + 1
+    event = {
+        "event": "BufferChange",
+        "path": base["cursor_path"],
+        "old_path": base["cursor_path"],
+        "diff": f"@@ -{row},1 +{row},1 @@\n-{old_line}\n+{new_line}\n",
+        "old_range": {"start": cursor, "end": cursor},
+        "new_range": {"start": cursor, "end": new_cursor},
+        "predicted": False,
+        "in_open_source_repo": True,
+    }
+    req = dict(base)
+    req["cursor_excerpt"] = new_excerpt.decode()
+    req["cursor_offset_in_excerpt"] = new_cursor
+    req["events"] = [*base.get("events", [])[-9:], event]
+    req["excerpt_ranges"] = compute_legacy_excerpt_ranges(new_excerpt, new_cursor, None).to_zed_json()
+    req["can_collect_data"] = False
+    return req
+
+
+# ---------------------------------------------------------------------- results
+@dataclass
+class BenchResult:
+    latencies_ms: list[float] = field(default_factory=list)
+    server_ms: list[float] = field(default_factory=list)  # Server-Timing total (server-side)
+    sent: int = 0
+    ok: int = 0
+    with_edit: int = 0
+    canceled_server: int = 0  # 409 superseded by the server
+    canceled_client: int = 0  # replaced while pending (client side)
+    errors: Counter = field(default_factory=Counter)
+    outcome_posts: Counter = field(default_factory=Counter)
+    outcome_errors: int = 0
+    keystrokes: int = 0
+    duration_s: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies_ms)
+        srv = sorted(self.server_ms)
+
+        def pct(p: float, xs: list[float] = lat) -> float | None:
+            if not xs:
+                return None
+            k = min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))
+            return round(xs[k], 1)
+
+        return {
+            "requests": self.sent,
+            "ok": self.ok,
+            "keystrokes": self.keystrokes,
+            "p50_ms": pct(50),
+            "p95_ms": pct(95),
+            "p99_ms": pct(99),
+            "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+            "server_p50_ms": pct(50, srv),
+            "server_p95_ms": pct(95, srv),
+            "server_p99_ms": pct(99, srv),
+            "throughput_rps": round(self.ok / self.duration_s, 1) if self.duration_s else 0.0,
+            "errors": sum(self.errors.values()),
+            "errors_by_status": dict(self.errors),
+            "cancellations": self.canceled_server + self.canceled_client,
+            "canceled_by_server": self.canceled_server,
+            "canceled_by_client": self.canceled_client,
+            "edit_share": round(self.with_edit / self.ok, 3) if self.ok else 0.0,
+            "outcome_posts": dict(self.outcome_posts),
+            "outcome_errors": self.outcome_errors,
+            "duration_s": round(self.duration_s, 1),
+        }
+
+
+# ---------------------------------------------------------------------- typist
+class Typist:
+    def __init__(self, idx: int, client: Any, base_url: str, sessions: list[Session], res: BenchResult,
+                 api: str, headers: dict[str, str], rng: random.Random) -> None:  # fmt: skip
+        self.idx = idx
+        self.client = client
+        self.url = base_url
+        self.sessions = sessions
+        self.res = res
+        self.api = api
+        self.headers = {**headers, "x-client-id": f"typist-{idx}"}
+        self.rng = rng
+        self.in_flight: list[asyncio.Task] = []
+        self.rejections: list[dict[str, Any]] = []
+        self.settled: list[dict[str, Any]] = []
+        self.last_sent = 0.0
+
+    async def _request(self, body: dict[str, Any]) -> None:
+        self.res.sent += 1
+        t0 = time.perf_counter()
+        try:
+            if self.api == "openai":
+                r = await self.client.post(self.url + "/v1/completions", json=body, headers=self.headers)
+            else:
+                r = await self.client.post(self.url + "/predict_edits/v3", json=body, headers=self.headers)
+        except asyncio.CancelledError:
+            self.res.canceled_client += 1
+            raise
+        except Exception as e:  # noqa: BLE001
+            self.res.errors[type(e).__name__] += 1
+            return
+        ms = (time.perf_counter() - t0) * 1000
+        if r.status_code == 409:
+            self.res.canceled_server += 1
+            return
+        if r.status_code != 200:
+            self.res.errors[str(r.status_code)] += 1
+            return
+        self.res.ok += 1
+        self.res.latencies_ms.append(ms)
+        for part in r.headers.get("server-timing", "").split(","):
+            name, _, dur = part.strip().partition(";dur=")
+            if name == "total" and dur:
+                self.res.server_ms.append(float(dur))
+        d = r.json()
+        if self.api == "openai":
+            return
+        rid, mv = d["request_id"], d.get("model_version")
+        if d["output"] == "" and d["editable_range"] == {"start": 0, "end": 0}:
+            self.rejections.append({"request_id": rid, "reason": "Empty", "was_shown": False, "model_version": mv})
+            return
+        self.res.with_edit += 1
+        if self.rng.random() < 0.3:
+            await self._post("accept", {"request_id": rid, "model_version": mv, "e2e_latency_ms": round(ms)})
+            kept = round(self.rng.random(), 3)
+            self.settled.append({"request_id": rid, "can_collect_data": False, "is_in_open_source_repo": True,
+                                 "edit_bytes_kept_rate": kept, "edit_bytes_recall_rate": 1.0,
+                                 "model_version": mv, "e2e_latency": round(ms)})  # fmt: skip
+        else:
+            reason = self.rng.choice(["Replaced", "Discarded", "Rejected"])
+            self.rejections.append({"request_id": rid, "reason": reason, "was_shown": True, "model_version": mv})
+
+    async def _post(self, kind: str, body: dict[str, Any]) -> None:
+        try:
+            r = await self.client.post(f"{self.url}/predict_edits/{kind}", json=body, headers=self.headers)
+            self.res.outcome_posts[kind] += 1
+            if r.status_code != 200:
+                self.res.outcome_errors += 1
+        except Exception:  # noqa: BLE001
+            self.res.outcome_errors += 1
+
+    async def flush_outcomes(self, force: bool = False) -> None:
+        if self.rejections and (force or len(self.rejections) >= 50):
+            batch, self.rejections = self.rejections[:100], self.rejections[100:]
+            await self._post("reject", {"rejections": batch})
+        if self.settled and (force or len(self.settled) >= 8):
+            batch, self.settled = self.settled[:32], self.settled[32:]
+            await self._post("settled", {"predictions": batch})
+
+    def _send(self, body: dict[str, Any]) -> None:
+        self.in_flight = [t for t in self.in_flight if not t.done()]
+        if len(self.in_flight) >= MAX_IN_FLIGHT:  # replace the newest pending one
+            newest = self.in_flight.pop()
+            newest.cancel()
+        self.in_flight.append(asyncio.create_task(self._request(body)))
+        self.last_sent = time.monotonic()
+
+    def _body(self, req: dict[str, Any]) -> dict[str, Any]:
+        if self.api != "openai":
+            return req
+        from nextedit.prompts import get_format
+        from nextedit.schema.request import Zeta2PromptInput
+
+        fmt = get_format("zeta2_1")
+        fp = fmt.format_prompt(Zeta2PromptInput.from_json(req))
+        return {"model": "nextedit", "prompt": fp.text if fp else "", "max_tokens": 256, "stop": list(fmt.stop_tokens)}
+
+    async def run(self, until: float) -> None:
+        s_idx = self.idx
+        pending: asyncio.Task | None = None
+        last_flush = time.monotonic()
+        while time.monotonic() < until:
+            session = self.sessions[s_idx % len(self.sessions)]
+            s_idx += 1
+            for n in range(1, len(session.typing) + 1):
+                if time.monotonic() >= until:
+                    break
+                await asyncio.sleep(self.rng.uniform(0.08, 0.2))
+                self.res.keystrokes += 1
+                wait = self.last_sent + THROTTLE_S - time.monotonic()
+                if pending is not None and not pending.done():
+                    pending.cancel()  # a newer keystroke replaces the throttled refresh
+                pending = asyncio.create_task(self._throttled(session.request, session.typing[:n], max(0.0, wait)))
+                if time.monotonic() - last_flush > 5:
+                    await self.flush_outcomes(force=True)
+                    last_flush = time.monotonic()
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5))  # between sessions
+        if pending is not None and not pending.done():
+            pending.cancel()
+        if self.in_flight:
+            await asyncio.gather(*self.in_flight, return_exceptions=True)
+        await self.flush_outcomes(force=True)
+
+    async def _throttled(self, base: dict[str, Any], typed: str, wait: float) -> None:
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._send(self._body(_keystroke_request(base, typed)))  # built only when sent, like Zed
+
+
+async def run_bench(url: str, *, typists: int, duration: float, sessions: list[Session], api: str = "v3",
+                    api_key: str | None = None, seed: int = 0) -> BenchResult:  # fmt: skip
+    import httpx
+
+    res = BenchResult()
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    # one small connection pool per typist (like one editor each): httpx pools scale badly when shared
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT + 2, max_keepalive_connections=MAX_IN_FLIGHT + 2)
+    clients = [httpx.AsyncClient(timeout=30, limits=limits) for _ in range(typists)]
+    try:
+        r = await clients[0].get(url + "/healthz", headers=headers)
+        r.raise_for_status()
+        t0 = time.monotonic()
+        until = t0 + duration
+        rng = random.Random(seed)
+        ts = [
+            Typist(i, clients[i], url, sessions, res, api, headers, random.Random(rng.random())) for i in range(typists)
+        ]
+        await asyncio.gather(*(t.run(until) for t in ts))
+        res.duration_s = time.monotonic() - t0
+    finally:
+        for c in clients:
+            await c.aclose()
+    return res
+
+
+# ---------------------------------------------------------------------- spawning a server
+def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, str, Path]:
+    """``nextedit serve`` on a free port in a child process; returns (process, url, log path)."""
+    import socket
+    import tempfile
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp = Path(tempfile.mkdtemp(prefix="nextedit-bench-"))
+    cmd = [sys.executable, "-m", "nextedit", "serve", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--config", config] if config else ["--provider", provider, "--store", f"sqlite:///{tmp / 'telemetry.db'}"]
+    log_path = tmp / "server.log"
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),  # noqa: SIM115
+                            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited ({proc.returncode}); see {log_path}:\n{log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return proc, url, tmp
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not become healthy in 120 s")
+
+
+def run_bench_cli(*, url: str | None, spawn: bool, provider: str, config: str | None, typists: int, duration: float,
+                  sessions: list[str] | None, api: str, api_key: str | None, seed: int,
+                  json_out: str | None) -> int:  # fmt: skip
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True)
+    if api not in ("v3", "openai"):
+        raise SystemExit("--api must be v3 or openai")
+    if not url and not spawn:
+        raise SystemExit("give --url of a running server or --spawn")
+    ss = load_sessions(sessions)
+    proc = None
+    tmp = None
+    if spawn:
+        proc, url, tmp = spawn_server(provider, config)
+        console.print(f"spawned server at {url} (provider {config or provider}); logs in {tmp}")
+    try:
+        res = asyncio.run(run_bench(url, typists=typists, duration=duration, sessions=ss, api=api, api_key=api_key, seed=seed))
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    s = res.summary()
+    s.update({"typists": typists, "api": api, "sessions": len(ss), "url": url})
+    table = Table(title=f"bench serve: {typists} typists, {duration:.0f} s, api {api}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k in ("requests", "ok", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "server_p50_ms", "server_p95_ms",
+              "server_p99_ms", "throughput_rps", "errors",
+              "cancellations", "canceled_by_server", "canceled_by_client", "edit_share", "keystrokes"):  # fmt: skip
+        table.add_row(k, str(s[k]))
+    if s["errors_by_status"]:
+        table.add_row("errors_by_status", json.dumps(s["errors_by_status"]))
+    table.add_row("outcome_posts", json.dumps(s["outcome_posts"]))
+    Console().print(table)
+    if json_out:
+        Path(json_out).write_text(json.dumps(s, indent=2) + "\n")
+    return 1 if s["errors"] or s["outcome_errors"] else 0
