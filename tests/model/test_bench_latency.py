@@ -32,7 +32,7 @@ def test_typed_one_more_moves_cursor_and_ranges() -> None:
 
 
 def test_bench_latency_rows(tiny_model_dir: Path) -> None:
-    rows = bench_latency(str(tiny_model_dir), [str(ROOT / "examples")], limit=3, modes=(True, False))
+    rows = bench_latency(str(tiny_model_dir), [str(ROOT / "examples")], limit=3, modes=(True, False), max_output_tokens=4)
     assert [r["run"] for r in rows] == ["spec/cold/idle", "spec/warm/idle", "greedy/cold/idle", "greedy/warm/idle"]
     for r in rows:
         assert r["n"] == 3

@@ -150,6 +150,7 @@ def bench_latency(
     busy: bool = False,
     threads: int = 1,
     modes: tuple[bool, ...] = (True, False),
+    max_output_tokens: int = 64,
 ) -> list[dict[str, Any]]:
     """Run the benchmark; return one row of figures per (speculative, cold/warm, idle/busy) run."""
     from nextedit.model.engine import Engine
@@ -169,7 +170,7 @@ def bench_latency(
         try:
             for spec in modes:
                 engine.speculative = spec
-                provider = LocalProvider(model, prompt_format, engine=engine)
+                provider = LocalProvider(model, prompt_format, engine=engine, max_output_tokens=max_output_tokens)
                 cold = RunStats(f"{'spec' if spec else 'greedy'}/cold/{'busy' if loaded else 'idle'}")
                 warm = RunStats(f"{'spec' if spec else 'greedy'}/warm/{'busy' if loaded else 'idle'}")
                 engine.prefix_cache.clear()
