@@ -135,3 +135,12 @@ def test_reload_without_dropping_requests(start_server, tmp_path) -> None:  # no
     bad = httpx.post(srv.url + "/admin/reload")
     assert bad.status_code == 400 and "cannot parse" in bad.json()["error"]["message"]
     assert httpx.post(url, json=v3_body()).json()["model_version"] == "v2"  # old config kept
+
+
+def test_fallback_provider_when_model_fails_to_load(start_server, tmp_path) -> None:  # noqa: ANN001
+    cfg = {"models": {"m": {"provider": f"local:{tmp_path / 'missing-model'}", "fallback": "heuristic"}}}
+    srv = start_server(cfg)
+    h = httpx.get(srv.url + "/healthz").json()
+    assert h["models"]["m"] == {"model_version": "heuristic", "provider": "heuristic", "queue": 0}
+    d = httpx.post(srv.url + "/predict_edits/v3", json=v3_body()).json()
+    assert d["model_version"] == "heuristic"

@@ -95,7 +95,11 @@ def create_app(
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         models = {
-            name: {"model_version": m.spec.model_version, "provider": m.spec.provider, "queue": m.worker.queue_depth}
+            name: {
+                "model_version": m.predictor.model_version,
+                "provider": m.predictor.spec.provider,
+                "queue": m.worker.queue_depth,
+            }
             for name, m in service.models.items()
         }
         return JSONResponse({"status": "ok", "models": models, "experiments": [e.name for e in service.config.experiments]})

@@ -63,6 +63,7 @@ class ModelSpec:
     remote_model: str | None = None
     max_tokens: int = 512  # generation cap for /predict_edits/v3
     timeout_s: float = 10.0  # remote backends only
+    fallback: str | None = None  # provider to serve (logged) when `provider` fails to load
 
     @property
     def model_version(self) -> str:
@@ -179,21 +180,18 @@ def load_config(path: str | Path) -> ServerConfig:
 def default_config(provider: str | None = None, *, store: str | None = None) -> ServerConfig:
     """The embedded default: the shipped ``models/nextedit-tiny`` through the ``local`` provider when
     it exists and loads, else the ``heuristic`` provider (logged). ``provider`` forces a spec."""
+    fallback = None
     if provider is None:
-        provider = "heuristic"
-        if SHIPPED_MODEL.exists():
-            try:
-                from nextedit.predict.registry import get_provider
-
-                get_provider(f"local:{SHIPPED_MODEL}")
-                provider = f"local:{SHIPPED_MODEL}"
-            except Exception as e:  # noqa: BLE001 - any load failure means: fall back
-                log.warning("shipped model %s does not load (%s); serving the heuristic provider", SHIPPED_MODEL, e)
+        if (SHIPPED_MODEL / "config.json").exists():
+            provider, fallback = f"local:{SHIPPED_MODEL}", "heuristic"
         else:
             log.warning("no shipped model at %s; serving the heuristic provider", SHIPPED_MODEL)
+            provider = "heuristic"
     name = "nextedit-tiny" if provider.startswith("local") else provider.split(":", 1)[0]
     log.info("default model %r uses provider %r", name, provider)
-    spec = ModelSpec(name=name, provider=provider, workers=1 if provider.startswith("local") else 2)
+    spec = ModelSpec(
+        name=name, provider=provider, workers=1 if provider.startswith("local") else 2, fallback=fallback
+    )
     cfg = ServerConfig(models={name: spec}, experiments=(Experiment(name="default", model=name),))
     env_tokens = tuple(t.strip() for t in os.environ.get("NEXTEDIT_API_KEYS", "").split(",") if t.strip())
     return cfg.with_overrides(store=store, auth_tokens=env_tokens or None)

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nextedit.server.config import ModelSpec, ServerConfig
@@ -103,7 +103,14 @@ class PredictionService:
             predictor.engine = engine if callable(getattr(engine, "generate", None)) else None
             predictor.kind = "model" if predictor.engine is not None else "provider"
         else:
-            predictor = Predictor(spec)
+            try:
+                predictor = Predictor(spec)
+            except Exception as e:
+                if not spec.fallback:
+                    raise
+                log.warning("model %s: provider %s failed to load (%s); serving %s instead",
+                            spec.name, spec.provider, e, spec.fallback)  # fmt: skip
+                predictor = Predictor(replace(spec, provider=spec.fallback, fallback=None, version=spec.fallback))
         log.info("model %s ready (provider %s, %s, %d workers)", spec.name, spec.provider, predictor.kind, spec.workers)
         return LoadedModel(spec, predictor, ModelWorker(spec.name, workers=spec.workers, max_queue=spec.max_queue))
 
@@ -123,7 +130,7 @@ class PredictionService:
     def _publish_info(self) -> None:
         self.metrics.info.clear()
         for name, m in self.models.items():
-            self.metrics.info.labels(name, m.spec.model_version, m.spec.provider).set(1)
+            self.metrics.info.labels(name, m.predictor.model_version, m.predictor.spec.provider).set(1)
 
     def queue_depths(self) -> dict[str, tuple[int, int]]:
         return {name: (m.worker.queue_depth, m.worker.running) for name, m in getattr(self, "models", {}).items()}
@@ -168,7 +175,7 @@ class PredictionService:
             if model is None:
                 raise NotFound(f"model {a.model!r} is not loaded")
         ctx.assignment = a
-        ctx.model_version = model.spec.model_version
+        ctx.model_version = model.predictor.model_version
         return model
 
     async def execute(

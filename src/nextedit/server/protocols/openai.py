@@ -76,7 +76,7 @@ async def list_models(request: Request) -> JSONResponse:
     svc = service_of(request)
     created = int(svc.started_at)
     data = [
-        {"id": name, "object": "model", "created": created, "owned_by": "nextedit", "model_version": m.spec.model_version}
+        {"id": name, "object": "model", "created": created, "owned_by": "nextedit", "model_version": m.predictor.model_version}
         for name, m in svc.models.items()
     ]
     data += [
