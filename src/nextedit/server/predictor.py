@@ -225,8 +225,8 @@ class Predictor:
         t0 = time.perf_counter()
         try:
             recovered = request_from_prompt(fmt, prompt)
-        except ValueError as e:
-            raise BadRequest(f"cannot read the {fmt_name} prompt: {e}") from e
+        except Exception as e:  # noqa: BLE001 - any failure to read the prompt is the prompt's fault
+            raise BadRequest(f"cannot read the {fmt_name} prompt: {type(e).__name__}: {e}") from None
         t1 = time.perf_counter()
         pred = self.provider.predict_request(recovered.request, cancel=cancel)
         t2 = time.perf_counter()
