@@ -208,3 +208,59 @@ def eval_cmd(
         Path(summary_json).parent.mkdir(parents=True, exist_ok=True)
         Path(summary_json).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         err.print(f"summary written to {summary_json}")
+
+
+from nextedit.cli.app import bench_app  # noqa: E402
+
+
+@bench_app.command("eval")
+def bench_eval_cmd(
+    inputs: Annotated[list[str] | None, typer.Argument(help="Examples (default: examples/).")] = None,
+    providers: Annotated[
+        list[str] | None, typer.Option("--provider", "-p", help="Request providers to time (repeatable).")
+    ] = None,
+    repeat: Annotated[int, typer.Option(help="Timed calls per example and provider.")] = 20,
+) -> None:
+    """Latency of request providers (p50/p95 ms per `predict_request`, request already built) and
+    of scoring (ms per prediction), on the given examples."""
+    import time
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from nextedit.io.inputs import read_examples
+    from nextedit.metrics.report import percentile
+    from nextedit.metrics.score import score_example
+    from nextedit.predict.request_from_example import request_from_example
+    from nextedit.predict.runner import PredictStage
+
+    examples = list(read_examples(inputs or ["examples"]))
+    requests = [request_from_example(ex) for ex in examples]
+    table = Table(title=f"nextedit bench eval — {len(examples)} examples × {repeat}")
+    for col in ("what", "n", "p50 ms", "p95 ms", "max ms"):
+        table.add_column(col, justify="left" if col == "what" else "right")
+
+    def add(what: str, times: list[float]) -> None:
+        ms = [1000 * t for t in times]
+        table.add_row(what, str(len(ms)), f"{percentile(ms, 50):.3f}", f"{percentile(ms, 95):.3f}", f"{max(ms):.3f}")
+
+    for spec in providers or ["none", "heuristic"]:
+        prov = _provider(spec)
+        if not hasattr(prov, "predict_request"):
+            continue
+        prov.predict_request(requests[0])  # warm-up (imports, caches)
+        times = []
+        for req in requests:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                prov.predict_request(req)
+                times.append(time.perf_counter() - t0)
+        add(f"predict_request ({spec})", times)
+        scored = list(PredictStage(prov).run(ex.model_copy(deep=True) for ex in examples))
+        times = []
+        for ex in scored:
+            t0 = time.perf_counter()
+            score_example(ex)
+            times.append((time.perf_counter() - t0) / max(1, len(ex.predictions)))
+        add(f"score ({spec}), per prediction", times)
+    Console().print(table)

@@ -12,6 +12,7 @@ Variants: current Zed ``beta=0.5, whitespace="collapse"`` (default); legacy (202
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -21,6 +22,9 @@ Whitespace = Literal["collapse", "ignore"]
 MAX_ORDER = 6
 CONTEXT_CHARS = MAX_ORDER - 1
 DELETED = "¬"
+_ANY_SPACE = re.compile(r"\s+")
+_SPACES = re.compile(r"[^\S\n]+")  # runs of whitespace other than \n
+_NEWLINES = re.compile(r"\n+")
 
 
 @dataclass(frozen=True)
@@ -44,24 +48,10 @@ def normalize_whitespace(text: str, mode: Whitespace) -> str:
     """``collapse``: each run of non-newline whitespace → one space, each run of ``\\n`` → one
     ``\\n`` (space and newline runs alternate: ``" \\n "`` stays). ``ignore``: drop all whitespace."""
     if mode == "ignore":
-        return "".join(ch for ch in text if not ch.isspace())
+        return _ANY_SPACE.sub("", text)
     if mode != "collapse":
         raise ValueError(f"unknown whitespace mode {mode!r} (expected 'collapse' or 'ignore')")
-    out: list[str] = []
-    last = ""  # kind of the last emitted whitespace char: "\n", " " or "" (non-whitespace)
-    for ch in text:
-        if ch == "\n":
-            if last != "\n":
-                out.append("\n")
-            last = "\n"
-        elif ch.isspace():
-            if last != " ":
-                out.append(" ")
-            last = " "
-        else:
-            out.append(ch)
-            last = ""
-    return "".join(out)
+    return _NEWLINES.sub("\n", _SPACES.sub(" ", text))
 
 
 def changed_region(before: str, after: str, context: int = CONTEXT_CHARS) -> tuple[str, str]:

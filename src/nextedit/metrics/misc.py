@@ -3,18 +3,18 @@
 * :func:`braces_disbalance` — bracket-count imbalance the prediction adds (no diff).
 * :func:`is_wrong_editable_region` — first hunk of the actual patch opens with ≥3 deletions.
 * :func:`has_isolated_whitespace_changes` — whitespace-only change groups (read from the patch).
-* :func:`token_changes` — inserted/deleted §5.3 tokens per change group; the token diff is
-  :class:`difflib.SequenceMatcher` with ``autojunk=False`` (Zed uses ``similar``/Myers; counts can
-  differ on ambiguous alignments, never on the total change size of a clean substitution).
+* :func:`token_changes` — inserted/deleted §5.3 tokens per change group; the token diff is the
+  histogram diff :func:`nextedit.text.histogram.diff_sequences` (Zed uses ``similar``/Myers; counts
+  can differ on ambiguous alignments, never on the total change size of a clean substitution).
 * :func:`cursor_match` — exact match and byte distance between expected and predicted cursor.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
+from nextedit.text.histogram import diff_sequences
 from nextedit.text.tokenize import tokenize
 
 _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -132,18 +132,51 @@ def has_isolated_whitespace_changes(patch: str, cursor_row: int | None = None) -
     return False
 
 
+MAX_TOKEN_DIFF_CELLS = 250_000  # old × new tokens diffed directly; bigger groups go line by line
+
+
+def _token_counts(old_lines: list[str], new_lines: list[str]) -> tuple[int, int]:
+    old, new = tokenize("\n".join(old_lines)), tokenize("\n".join(new_lines))
+    if len(old) * len(new) <= MAX_TOKEN_DIFF_CELLS:
+        ins = dele = 0
+        for a0, a1, b0, b1 in diff_sequences(old, new):
+            dele += a1 - a0
+            ins += b1 - b0
+        return ins, dele
+    # Big group: same line count → pair lines by position; else line diff first, and a region that
+    # is still the whole group pairs its lines by position.
+    regions = [] if len(old_lines) == len(new_lines) else diff_sequences(old_lines, new_lines)
+    if not regions or regions == [(0, len(old_lines), 0, len(new_lines))]:
+        ins = dele = 0
+        for i in range(max(len(old_lines), len(new_lines))):
+            o = old_lines[i : i + 1]
+            n = new_lines[i : i + 1]
+            di, dd = _token_counts(o, n) if o and n else (len(tokenize(n[0])) if n else 0, len(tokenize(o[0])) if o else 0)
+            ins, dele = ins + di, dele + dd
+        return ins, dele
+    ins = dele = 0
+    for a0, a1, b0, b1 in regions:
+        di, dd = _token_counts(old_lines[a0:a1], new_lines[b0:b1])
+        ins, dele = ins + di, dele + dd
+    return ins, dele
+
+
 def token_changes(patch: str) -> tuple[int, int]:
-    """``(inserted_tokens, deleted_tokens)`` summed over change groups (§5.3 tokens)."""
+    """``(inserted_tokens, deleted_tokens)`` summed over change groups (§5.3 tokens).
+
+    Groups up to ``MAX_TOKEN_DIFF_CELLS`` (old × new tokens) are token-diffed whole; larger ones
+    (a rewritten region) line-diffed first, then token-diffed per line region / line pair.
+    """
     inserted = deleted = 0
     for g in change_groups(patch):
-        old = tokenize("\n".join(g.removed))
-        new = tokenize("\n".join(g.added))
-        sm = difflib.SequenceMatcher(None, old, new, autojunk=False)
-        for tag, i1, i2, j1, j2 in sm.get_opcodes():
-            if tag in ("replace", "delete"):
-                deleted += i2 - i1
-            if tag in ("replace", "insert"):
-                inserted += j2 - j1
+        if not g.removed:
+            inserted += len(tokenize("\n".join(g.added)))
+            continue
+        if not g.added:
+            deleted += len(tokenize("\n".join(g.removed)))
+            continue
+        i, d = _token_counts(g.removed, g.added)
+        inserted, deleted = inserted + i, deleted + d
     return inserted, deleted
 
 

@@ -168,12 +168,23 @@ class ReversalOverlap:
         return self.reversed_chars / self.total_chars if self.total_chars else 0.0
 
 
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
 def _normalize(old: str, edits: list[_Edit]) -> list[_Edit]:
-    """Split replacements whose char diff is only insertions (or only deletions) into those parts."""
+    """Split replacements whose char diff is only insertions (or only deletions) into those parts.
+
+    The char diff only runs when one side is a subsequence of the other (an O(n) pre-check), so a
+    large rewrite costs no character diff."""
     out: list[_Edit] = []
     for e in edits:
         old_text = old[e.start : e.end]
         if not old_text or not e.new_text:
+            out.append(e)
+            continue
+        if not (_is_subsequence(old_text, e.new_text) or _is_subsequence(e.new_text, old_text)):
             out.append(e)
             continue
         regions = diff_sequences(old_text, e.new_text)
