@@ -59,7 +59,7 @@ def serve(
 def bench_serve(
     url: Annotated[str | None, typer.Option(help="Base URL of a running server, e.g. http://127.0.0.1:8000.")] = None,
     spawn: Annotated[bool, typer.Option(help="Start `nextedit serve` in a child process on a free port.")] = False,
-    provider: Annotated[str, typer.Option(help="Provider for --spawn.")] = "heuristic",
+    provider: Annotated[str, typer.Option(help="Provider for --spawn (`default` = the shipped model, else heuristic).")] = "heuristic",
     config: Annotated[str | None, typer.Option(help="Config file for --spawn.")] = None,
     typists: Annotated[int, typer.Option(help="Simulated typists (one client id each).")] = 20,
     duration: Annotated[float, typer.Option(help="Seconds of load.")] = 30.0,

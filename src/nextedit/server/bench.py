@@ -323,7 +323,10 @@ def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, s
         port = s.getsockname()[1]
     tmp = Path(tempfile.mkdtemp(prefix="nextedit-bench-"))
     cmd = [sys.executable, "-m", "nextedit", "serve", "--port", str(port), "--log-level", "warning"]
-    cmd += ["--config", config] if config else ["--provider", provider, "--store", f"sqlite:///{tmp / 'telemetry.db'}"]
+    if config:
+        cmd += ["--config", config]
+    else:  # "default" = the embedded default config (shipped model, else heuristic)
+        cmd += ([] if provider == "default" else ["--provider", provider]) + ["--store", f"sqlite:///{tmp / 'telemetry.db'}"]
     log_path = tmp / "server.log"
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),  # noqa: SIM115
                             env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})  # fmt: skip
