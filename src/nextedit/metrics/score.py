@@ -1,7 +1,7 @@
 """§5 ``score_prediction``: every offline metric of one prediction against an example.
 
 Texts compared: ``original`` = ``prompt_inputs.cursor_excerpt`` when present, else the excerpt of
-``cursor_position`` (marker removed); ``expected``/``actual`` = the patch applied to it with
+``cursor_position`` (marker removed; its first row inferred from the edit history when possible); ``expected``/``actual`` = the patch applied to it with
 :func:`nextedit.text.patch.apply_patch_with_cursor` (content-located hunks, ``start_row`` =
 ``excerpt_start_row``). A prediction whose patch does not apply scores as "no edit" (actual =
 original) and is marked ``actual_patch_applied: false``. No expected patch = expected "no edit".
@@ -53,14 +53,18 @@ class ScoringContext:
 
 
 def original_excerpt(example: Example) -> tuple[str, int | None, int | None]:
-    """``(excerpt, cursor byte offset, excerpt_start_row)`` of an example (§5 "what text is compared")."""
+    """``(excerpt, cursor byte offset, excerpt_start_row)`` of an example (§5 "what text is compared").
+
+    Without ``prompt_inputs`` the start row is inferred from the edit history exactly as the
+    request built for prediction does, so patch rows agree between predict and score."""
     pi = example.prompt_inputs
     if pi and pi.get("cursor_excerpt") is not None:
         return pi["cursor_excerpt"], pi.get("cursor_offset_in_excerpt"), pi.get("excerpt_start_row")
     from nextedit.io.markdown import cursor_excerpt
+    from nextedit.predict.request_from_example import start_row_from_history
 
     text, offset = cursor_excerpt(example.cursor_position, example.cursor_path)
-    return text, offset, None
+    return text, offset, start_row_from_history(text, example.edit_history, example.cursor_path)
 
 
 def _retrieved_bytes(example: Example) -> int | None:

@@ -14,7 +14,7 @@ from nextedit.schema.example import Example
 from nextedit.schema.request import Zeta2PromptInput
 
 
-def _infer_start_row(excerpt: str, diffs: list[str]) -> int | None:
+def infer_excerpt_start_row(excerpt: str, diffs: list[str]) -> int | None:
     """First buffer row of ``excerpt``, from the newest history hunk whose new side (context lines at
     its ends may be dropped: they can lie outside the excerpt) occurs exactly once in it."""
     from nextedit.text.patch import parse_patch
@@ -51,19 +51,23 @@ def request_from_example(example: Example) -> Zeta2PromptInput:
 
     excerpt, cursor = cursor_excerpt(example.cursor_position, example.cursor_path)
     events = events_from_edit_history(example.edit_history)
-    mine = [e.diff for e in events if _same_file(e.path, example.cursor_path)]
     return Zeta2PromptInput(
         cursor_path=example.cursor_path,
         cursor_excerpt=excerpt,
         cursor_offset_in_excerpt=cursor,
-        excerpt_start_row=_infer_start_row(excerpt, mine),
+        excerpt_start_row=start_row_from_history(excerpt, example.edit_history, example.cursor_path),
         events=events,
         related_files=[],
         excerpt_ranges=compute_legacy_excerpt_ranges(excerpt, cursor, None),
     )
 
 
-def _same_file(a: str, b: str) -> bool:
+def start_row_from_history(excerpt: str, edit_history: str, cursor_path: str) -> int | None:
+    """:func:`infer_excerpt_start_row` over the cursor file's diffs in an ``edit_history`` string."""
+    if not edit_history.strip():
+        return None
+    from nextedit.context.history import split_edit_history
     from nextedit.text.patch import paths_match
 
-    return paths_match(a, b)
+    diffs = [s.hunks for s in split_edit_history(edit_history) if paths_match(s.path, cursor_path)]
+    return infer_excerpt_start_row(excerpt, diffs)
