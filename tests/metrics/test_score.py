@@ -37,6 +37,9 @@ def test_patch_that_does_not_apply_scores_as_no_edit():
     bad = "--- a/geo.py\n+++ b/geo.py\n@@ -1 +1 @@\n-not in the file\n+x\n"
     s = score_prediction(ex, Prediction(actual_patch=bad))
     assert s["actual_patch_applied"] is False and "context not found" in s["actual_patch_error"]
+    garbage = score_prediction(ex, Prediction(actual_patch="this is not a diff\n+ but has a plus line\n"))
+    assert garbage["delta_chr_f"] == 0.0 and garbage["actual_patch_applied"] is False
+    assert garbage["actual_patch_error"].startswith("PatchError")
     assert s["delta_chr_f"] == 0.0 and s["empty_prediction"]
     # an unapplied patch contributes no changed lines
     assert s["exact_lines_fp"] == 0

@@ -117,19 +117,20 @@ def score_prediction(
     ctx = context or scoring_context(example)
     original = ctx.original
     raw_patch = prediction.actual_patch or ""
-    actual_clean, _ = strip_cursor(raw_patch) if raw_patch.strip() else ("", None)
+    actual_clean = ""
     applied: bool | None = None
     apply_error = None
     actual, actual_cursor = original, None
     if raw_patch.strip():
         try:
+            actual_clean, _ = strip_cursor(raw_patch)
             actual, actual_cursor = apply_patch_with_cursor(
                 original, raw_patch, ctx.cursor_path or None, start_row=ctx.excerpt_start_row or 0
             )
             applied = True
-        except PatchError as e:
-            applied, apply_error = False, str(e)
-            actual_clean = ""
+        except (PatchError, ValueError) as e:
+            applied, apply_error = False, f"{type(e).__name__}: {e}"
+            actual_clean, actual, actual_cursor = "", original, None
 
     cursor_row = None
     if ctx.cursor_offset is not None:
