@@ -125,3 +125,26 @@ def test_percentile_nearest_rank():
     assert percentile([5], 99) == 5
     vals = list(range(1, 11))  # n=10: index round(p/100*9)
     assert [percentile(vals, p) for p in (25, 50, 75, 90, 99)] == [3, 5, 8, 9, 10]
+
+
+def test_prompt_inputs_events_with_worktree_prefix():
+    pi = {
+        "cursor_path": "proj/geo.py", "cursor_excerpt": EXCERPT, "cursor_offset_in_excerpt": 10,
+        "excerpt_start_row": 0, "related_files": None,
+        "events": [{"event": "BufferChange", "path": "proj/geo.py", "old_path": "proj/geo.py",
+                    "diff": "@@ -1,2 +1,2 @@\n def area(w, h):\n-    return w + h\n+    return w * h\n"}],
+    }
+    ex = Example(name="g", cursor_path="geo.py", cursor_position="x", expected_patches=[FIX], prompt_inputs=pi)
+    undo = "--- a/geo.py\n+++ b/geo.py\n@@ -1,2 +1,2 @@\n def area(w, h):\n-    return w * h\n+    return w + h\n"
+    s = score_prediction(ex, Prediction(actual_patch=undo))
+    assert s["reversal_ratio"] == 1.0 and s["retrieved_context_bytes"] is None
+
+
+def test_blank_line_at_cursor_is_not_isolated_whitespace():
+    # cursor on row 2 (0-based; the blank line after `return`), prediction adds a blank line there
+    cursor_position = EXCERPT.replace("\n\n\ndef main", "\n<|user_cursor|>\n\ndef main")
+    ex = Example(name="w", cursor_path="geo.py", cursor_position=cursor_position, expected_patches=[])
+    at_cursor = "--- a/geo.py\n+++ b/geo.py\n@@ -2,2 +2,3 @@\n     return w * h\n+\n \n"
+    elsewhere = "--- a/geo.py\n+++ b/geo.py\n@@ -5,2 +5,3 @@\n def main():\n+\n     print(area(2, 3))\n"
+    assert not score_prediction(ex, Prediction(actual_patch=at_cursor))["has_isolated_whitespace_changes"]
+    assert score_prediction(ex, Prediction(actual_patch=elsewhere))["has_isolated_whitespace_changes"]
