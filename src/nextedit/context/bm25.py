@@ -26,19 +26,38 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
+_parts_memo: dict[str, tuple[str, ...]] = {}
+
+
+def _term_parts(word: str) -> tuple[str, ...]:
+    """``word`` lower-cased, then its camelCase/snake_case sub-words (≥2 chars) if it has any."""
+    out = _parts_memo.get(word)
+    if out is None:
+        low = word.lower()
+        parts = [p.lower() for p in _PARTS.findall(word)]
+        out = (low, *(p for p in parts if len(p) > 1 and p != low)) if len(parts) > 1 else (low,)
+        if len(_parts_memo) < 1_000_000:
+            _parts_memo[word] = out
+    return out
+
+
 def terms(text: str) -> list[str]:
     """BM25 terms of ``text`` (identifiers ≥2 chars and their sub-words, lower-cased)."""
     out: list[str] = []
-    for m in _IDENT.finditer(text):
-        word = m.group()
-        if len(word) < 2:
-            continue
-        low = word.lower()
-        out.append(low)
-        parts = [p.lower() for p in _PARTS.findall(word)]
-        if len(parts) > 1:
-            out.extend(p for p in parts if len(p) > 1 and p != low)
+    for word in _IDENT.findall(text):
+        if len(word) >= 2:
+            out.extend(_term_parts(word))
     return out
+
+
+def term_counts(text: str) -> Counter[str]:
+    """``Counter(terms(text))``, computed per distinct identifier (faster on real code)."""
+    tf: Counter[str] = Counter()
+    for word, n in Counter(_IDENT.findall(text)).items():
+        if len(word) >= 2:
+            for t in _term_parts(word):
+                tf[t] += n
+    return tf
 
 
 @dataclass(frozen=True)
@@ -64,11 +83,10 @@ def chunk_file(path: str, text: str, chunk_lines: int = CHUNK_LINES) -> list[Chu
     lines = text.splitlines(keepends=True)
     out = []
     for start in range(0, len(lines), chunk_lines):
-        block = "".join(lines[start : start + chunk_lines])
-        t = terms(block)
-        if not t:
+        tf = term_counts("".join(lines[start : start + chunk_lines]))
+        if not tf:
             continue
-        out.append(Chunk(path, start, min(len(lines), start + chunk_lines) - 1, len(t), dict(Counter(t))))
+        out.append(Chunk(path, start, min(len(lines), start + chunk_lines) - 1, sum(tf.values()), dict(tf)))
     return out
 
 

@@ -12,7 +12,9 @@ Tokens are estimated as bytes // 3 (§2.1).
 from __future__ import annotations
 
 import ast
+import hashlib
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,9 @@ MAX_DIAGNOSTICS = 20
 MAX_MESSAGE_TOKENS = 512
 SNIPPET_EXPANSION_TOKENS = 100
 MAX_SNIPPET_TOKENS = 512
+
+MAX_PYFLAKES_BYTES = 200_000
+"""Larger buffers get no local diagnostics: pyflakes would take seconds on the request path."""
 
 SEVERITY_ERROR = 1
 SEVERITY_WARNING = 2
@@ -212,6 +217,23 @@ def active_buffer_diagnostics(
     pyflakes diagnostics for ``.py``/``.pyi`` buffers, else ``[]``."""
     if given:
         return [d if isinstance(d, Diagnostic) else Diagnostic.model_validate(d) for d in given]
-    if not path.endswith((".py", ".pyi")):
+    if not path.endswith((".py", ".pyi")) or len(text) > MAX_PYFLAKES_BYTES:
         return []
-    return render_diagnostics(text, cursor_offset, python_diagnostics(text, path), tree)
+    return render_diagnostics(text, cursor_offset, _cached_python_diagnostics(text, path), tree)
+
+
+_diag_cache: OrderedDict[tuple[str, bytes], list[BufferDiagnostic]] = OrderedDict()
+
+
+def _cached_python_diagnostics(text: str, path: str) -> list[BufferDiagnostic]:
+    """:func:`python_diagnostics`, memoised by content (repeated requests on one buffer)."""
+    key = (path, hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest())
+    hit = _diag_cache.get(key)
+    if hit is None:
+        hit = python_diagnostics(text, path)
+        _diag_cache[key] = hit
+        while len(_diag_cache) > 64:
+            _diag_cache.popitem(last=False)
+    else:
+        _diag_cache.move_to_end(key)
+    return hit

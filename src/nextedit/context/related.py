@@ -394,7 +394,7 @@ def related_definitions(
     language = language or language_for_path(cursor_path)
     data = text.encode("utf-8")
     tree = parse(data, language) if language is not None else None
-    outline = extract_symbols(data, cursor_path, language) if tree is not None else []
+    outline = extract_symbols(data, cursor_path, language, tree=tree) if tree is not None else []
     idents = identifiers_near_cursor(data, cursor_offset, tree=tree, outline=outline)
     hints = import_hints(text, cursor_path)
     files = _FileCache(root, index, {cursor_path: text})

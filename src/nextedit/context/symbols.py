@@ -119,8 +119,11 @@ def _body_node(item: Any) -> Any | None:
     return None
 
 
-def extract_symbols(text: bytes, path: str, language: Language | None = None) -> list[Symbol]:
-    """Definitions in one file (``text`` = its bytes), sorted by start, with parent links."""
+def extract_symbols(
+    text: bytes, path: str, language: Language | None = None, *, tree: Any | None = None
+) -> list[Symbol]:
+    """Definitions in one file (``text`` = its bytes), sorted by start, with parent links.
+    ``tree``: an already parsed tree of ``text`` (saves a parse)."""
     language = language or language_for_path(path)
     if language is None or language.grammar is None:
         return []
@@ -131,7 +134,8 @@ def extract_symbols(text: bytes, path: str, language: Language | None = None) ->
 
     from nextedit.context.syntax import parse
 
-    tree = parse(text, language, cache=False)
+    if tree is None:
+        tree = parse(text, language, cache=False)
     if tree is None:
         return []
     raw: dict[tuple[int, int, str], tuple[int, str, Any, Any]] = {}
@@ -317,7 +321,7 @@ class SymbolIndex:
         self.root = Path(root).resolve()
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._files: dict[str, FileEntry] = {}
-        self._by_name: dict[str, list[Symbol]] = {}
+        self._by_name: dict[str, dict[str, list[Symbol]]] = {}  # name → path → definitions
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
@@ -394,22 +398,24 @@ class SymbolIndex:
 
     def _put(self, entry: FileEntry) -> None:
         with self._lock:
+            if self._files.get(entry.path) is entry:
+                return
             if entry.path in self._files:
                 self._remove(entry.path)
             self._files[entry.path] = entry
             for s in entry.symbols:
-                self._by_name.setdefault(s.name, []).append(s)
+                self._by_name.setdefault(s.name, {}).setdefault(entry.path, []).append(s)
 
     def _remove(self, rel: str) -> None:
         entry = self._files.pop(rel, None)
         if entry is None:
             return
-        for s in entry.symbols:
-            lst = self._by_name.get(s.name)
-            if lst:
-                lst[:] = [x for x in lst if x.path != rel]
-                if not lst:
-                    del self._by_name[s.name]
+        for name in {s.name for s in entry.symbols}:
+            by_path = self._by_name.get(name)
+            if by_path is not None:
+                by_path.pop(rel, None)
+                if not by_path:
+                    del self._by_name[name]
 
     # ------------------------------------------------------------------ cache
     def _cache_file(self) -> Path | None:
@@ -445,7 +451,8 @@ class SymbolIndex:
     def definitions(self, name: str) -> list[Symbol]:
         """All definitions named ``name`` (any file), in index order."""
         with self._lock:
-            return list(self._by_name.get(name, ()))
+            by_path = self._by_name.get(name)
+            return [s for syms in by_path.values() for s in syms] if by_path else []
 
     def file_symbols(self, path: str) -> list[Symbol]:
         """The outline of one indexed file (sorted by start, with parent links), or ``[]``."""
