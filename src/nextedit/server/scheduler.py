@@ -133,17 +133,19 @@ class ModelWorker:
             if self._closing:
                 raise Unavailable(f"model {self.name} is being unloaded", retry_after=1)
             old = self._latest.get(job.client_key)
-            if old is not None and old.state in ("queued", "running"):
+            live = old is not None and old.state in ("queued", "running")
+            frees_slot = live and old.state == "queued"
+            if len(self._queue) - frees_slot >= self.max_queue:  # refuse before touching the older one
+                raise Overloaded(
+                    f"model {self.name} queue is full ({self.max_queue} waiting)", retry_after=self.retry_after()
+                )
+            if live:
                 old.abort("superseded")
                 if old.state == "queued":
                     self._queue.remove(old)
                     old.state = "done"
                     old.finished_at = time.monotonic()
                     old._settle(error=old.error())
-            if len(self._queue) >= self.max_queue:
-                raise Overloaded(
-                    f"model {self.name} queue is full ({self.max_queue} waiting)", retry_after=self.retry_after()
-                )
             job.state = "queued"
             self._queue.append(job)
             self._latest[job.client_key] = job

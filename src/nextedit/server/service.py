@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nextedit.server.config import ModelSpec, ServerConfig
-from nextedit.server.errors import NotFound, ServerError
+from nextedit.server.errors import NotFound, ServerError, Unavailable
 from nextedit.server.experiments import Assignment, ExperimentRouter
 from nextedit.server.metrics import ServerMetrics
 from nextedit.server.predictor import Outcome, Predictor
@@ -36,6 +36,15 @@ class LoadedModel:
     spec: ModelSpec
     predictor: Predictor
     worker: ModelWorker
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Config + loaded models + router, swapped as one object on reload (readers never see a mix)."""
+
+    config: ServerConfig
+    models: dict[str, LoadedModel]
+    router: ExperimentRouter
 
 
 @dataclass
@@ -83,10 +92,16 @@ class PredictionService:
         self.store = store if store is not None else open_store(config.store, on_drop=self._on_drop)
         self._reload_lock = threading.Lock()
         self.started_at = time.time()
-        self.config = config
-        self.models: dict[str, LoadedModel] = self._load_models(config, {})
-        self.router = ExperimentRouter(config)
+        self.snapshot = Snapshot(config, self._load_models(config, {}), ExperimentRouter(config))
         self._publish_info()
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.snapshot.config
+
+    @property
+    def models(self) -> dict[str, LoadedModel]:
+        return self.snapshot.models
 
     # ------------------------------------------------------------------ models
     def _on_drop(self, n: int) -> None:
@@ -133,7 +148,9 @@ class PredictionService:
             self.metrics.info.labels(name, m.predictor.model_version, m.predictor.spec.provider).set(1)
 
     def queue_depths(self) -> dict[str, tuple[int, int]]:
-        return {name: (m.worker.queue_depth, m.worker.running) for name, m in getattr(self, "models", {}).items()}
+        snap = getattr(self, "snapshot", None)
+        models = snap.models if snap is not None else {}
+        return {name: (m.worker.queue_depth, m.worker.running) for name, m in models.items()}
 
     def reload(self, config: ServerConfig) -> list[str]:
         """Swap to ``config`` without dropping requests: unchanged models keep their workers, new
@@ -145,7 +162,7 @@ class PredictionService:
                 self.metrics.reloads.labels("error").inc()
                 raise
             old = self.models
-            self.models, self.router, self.config = models, ExperimentRouter(config), config
+            self.snapshot = Snapshot(config, models, ExperimentRouter(config))
             self._publish_info()
             retired = [m for name, m in old.items() if models.get(name) is not m]
             for m in retired:
@@ -167,13 +184,11 @@ class PredictionService:
 
     # ------------------------------------------------------------------ requests
     def assign(self, ctx: RequestContext, *, pin: str | None, model_hint: str | None) -> LoadedModel:
-        a = self.router.assign(ctx.client_key, pin=pin, model_hint=model_hint)
-        model = self.models.get(a.model)
-        if model is None:  # a reload raced us; route again on the new snapshot
-            a = self.router.assign(ctx.client_key, pin=pin, model_hint=model_hint)
-            model = self.models.get(a.model)
-            if model is None:
-                raise NotFound(f"model {a.model!r} is not loaded")
+        snap = self.snapshot  # one consistent view of router + models
+        a = snap.router.assign(ctx.client_key, pin=pin, model_hint=model_hint)
+        model = snap.models.get(a.model)
+        if model is None:
+            raise NotFound(f"model {a.model!r} is not loaded")
         ctx.assignment = a
         ctx.model_version = model.predictor.model_version
         return model
@@ -189,23 +204,32 @@ class PredictionService:
         deadline_ms: float | None = None,
     ) -> Outcome:
         """Run ``work`` on the assigned model's worker; record everything; re-raise errors."""
-        model = self.assign(ctx, pin=pin, model_hint=model_hint)
         budget = self.config.deadline_ms if deadline_ms is None else min(deadline_ms, self.config.deadline_ms)
-        job = Job(
-            lambda j: work(model.predictor, j),
-            client_key=ctx.client_key,
-            deadline=time.monotonic() + budget / 1000.0,
-            loop=asyncio.get_running_loop(),
-        )
-        try:
-            outcome: Outcome = await run_job(model.worker, job, is_disconnected=is_disconnected)
-        except ServerError as e:
+        deadline = time.monotonic() + budget / 1000.0
+        for attempt in range(2):
+            model = self.assign(ctx, pin=pin, model_hint=model_hint)
+            job = Job(
+                lambda j, m=model: work(m.predictor, j),
+                client_key=ctx.client_key,
+                deadline=deadline,
+                loop=asyncio.get_running_loop(),
+            )
+            try:
+                outcome: Outcome = await run_job(model.worker, job, is_disconnected=is_disconnected)
+            except Unavailable as e:
+                if attempt == 0 and job.state == "new" and self.models.get(model.spec.name) is not model:
+                    continue  # a reload retired this model between assignment and submission: route again
+                ctx.timings["queue"] = job.queue_ms
+                self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
+                raise
+            except ServerError as e:
+                ctx.timings["queue"] = job.queue_ms
+                self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
+                raise
             ctx.timings["queue"] = job.queue_ms
-            self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
-            raise
-        ctx.timings["queue"] = job.queue_ms
-        ctx.timings.update(outcome.timings)
-        return outcome
+            ctx.timings.update(outcome.timings)
+            return outcome
+        raise AssertionError("unreachable")
 
     def finish(
         self,

@@ -1,0 +1,74 @@
+"""ModelWorker/run_job without HTTP: ordering, supersession, overload, deadlines, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from nextedit.server.errors import Canceled, DeadlineExceeded, ModelError, Overloaded
+from nextedit.server.scheduler import Job, ModelWorker, run_job
+
+
+def _job(fn, client: str, loop, deadline_s: float = 5.0) -> Job:  # noqa: ANN001
+    return Job(fn, client_key=client, deadline=time.monotonic() + deadline_s, loop=loop)
+
+
+def test_supersede_queued_and_overload_keeps_older() -> None:
+    gate = threading.Event()
+
+    def blocker(job: Job) -> str:
+        gate.wait(5)
+        return "blocker"
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        w = ModelWorker("m", workers=1, max_queue=1)
+        try:
+            first = asyncio.create_task(run_job(w, _job(blocker, "a", loop)))
+            await asyncio.sleep(0.05)  # running
+            queued = asyncio.create_task(run_job(w, _job(lambda j: "old", "b", loop)))
+            await asyncio.sleep(0.01)
+            with pytest.raises(Overloaded):  # queue full for a third client; b's job untouched
+                await run_job(w, _job(lambda j: "x", "c", loop))
+            newer = asyncio.create_task(run_job(w, _job(lambda j: "new", "b", loop)))  # replaces b's queued job
+            await asyncio.sleep(0.01)
+            gate.set()
+            assert await first == "blocker"
+            with pytest.raises(Canceled):
+                await queued
+            assert await newer == "new"
+        finally:
+            w.close()
+
+    asyncio.run(main())
+
+
+def test_deadline_while_queued_and_model_failure() -> None:
+    gate = threading.Event()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        w = ModelWorker("m", workers=1, max_queue=4)
+        try:
+            busy = asyncio.create_task(run_job(w, _job(lambda j: gate.wait(5), "a", loop)))
+            await asyncio.sleep(0.02)
+            t0 = time.monotonic()
+            with pytest.raises(DeadlineExceeded):
+                await run_job(w, _job(lambda j: "late", "b", loop, deadline_s=0.1))
+            assert time.monotonic() - t0 < 0.5 and w.queue_depth == 0  # dropped from the queue
+            gate.set()
+            await busy
+
+            def boom(job: Job) -> None:
+                raise RuntimeError("kaput")
+
+            with pytest.raises(ModelError, match="kaput"):
+                await run_job(w, _job(boom, "c", loop))
+            assert await run_job(w, _job(lambda j: 42, "c", loop)) == 42  # worker survived
+        finally:
+            w.close()
+
+    asyncio.run(main())
