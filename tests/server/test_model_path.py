@@ -29,11 +29,10 @@ class FakeEngine:
         return GenerationResult(text, "stop", 100, 20, {"drafted_tokens": 12, "accepted_tokens": 9})
 
 
-class FakeModelProvider:
-    name = "fake-model"
+def FakeModelProvider():  # noqa: N802, ANN201 - the real local provider around the fake engine
+    from nextedit.predict.local import LocalProvider
 
-    def __init__(self) -> None:
-        self.engine = FakeEngine()
+    return LocalProvider("fake-model", "zeta2_1", engine=FakeEngine())
 
 
 def test_v3_through_prompt_engine_parse(start_server) -> None:  # noqa: ANN001
@@ -79,3 +78,30 @@ def test_v3_heuristic_rename(start_server) -> None:  # noqa: ANN001
     d = httpx.post(srv.url + "/predict_edits/v3", json=body).json()
     s, e = d["editable_range"]["start"], d["editable_range"]["end"]
     assert (excerpt.encode()[:s] + d["output"].encode() + excerpt.encode()[e:]).decode() == excerpt.replace("qty", "quantity")
+
+
+def test_remote_backend_is_another_server(start_server) -> None:  # noqa: ANN001
+    """A model behind `openai-compatible:URL` (here: a second nextedit serving the heuristic, standing
+    in for vLLM): v3 requests are formatted here, completed there, parsed here."""
+    backend = start_server({"models": {"h": {"provider": "heuristic"}}, "server": {"store": "none"}})
+    front = start_server(
+        {"models": {"big": {"provider": f"openai-compatible:{backend.url}/v1/completions", "remote_model": "h",
+                            "prompt_format": "zeta2_1", "version": "big-1", "workers": 4}}}
+    )  # fmt: skip
+    excerpt = "def restock(item, quantity):\n    if qty <= 0:\n        raise ValueError('bad')\n    return qty\n"
+    event = {
+        "event": "BufferChange", "path": "a.py", "old_path": "a.py",
+        "diff": "@@ -1,2 +1,2 @@\n-def restock(item, qty):\n+def restock(item, quantity):\n     if qty <= 0:\n",
+        "predicted": False, "in_open_source_repo": True,
+    }  # fmt: skip
+    body = v3_body(excerpt, len("def restock(item, quantity"), events=[event], cursor_path="a.py")
+    r = httpx.post(front.url + "/predict_edits/v3", json=body)
+    assert r.status_code == 200, r.text
+    d = r.json()
+    s, e = d["editable_range"]["start"], d["editable_range"]["end"]
+    assert (excerpt.encode()[:s] + d["output"].encode() + excerpt.encode()[e:]).decode() == excerpt.replace("qty", "quantity")
+    assert d["model_version"] == "big-1"
+    # a dead backend is a 502 naming it, not a hang
+    backend.stop()
+    r = httpx.post(front.url + "/predict_edits/v3", json=body)
+    assert r.status_code == 502 and "/v1/completions" in r.json()["error"]["message"]

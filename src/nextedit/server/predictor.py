@@ -2,11 +2,11 @@
 
 Two request kinds, two backend kinds:
 
-* ``predict(request)`` — a ``Zeta2PromptInput`` (native ``/predict_edits/v3``): with a model
-  (local :class:`~nextedit.model.engine.Engine` or a remote completions backend) the server
-  resolves the region and builds the prompt (:mod:`nextedit.prompts`), generates with the format's
-  stop tokens and parses the output; with a non-neural provider (``heuristic``...) it calls
-  ``provider.predict_request``.
+* ``predict(request)`` — a ``Zeta2PromptInput`` (native ``/predict_edits/v3``): a model provider
+  (:class:`nextedit.predict.model_provider.ModelProvider`: the local engine or a remote completions
+  backend) resolves the region, builds the prompt in the model's ``prompt_format``, generates with
+  the format's stop tokens (per-client prefix-cache key) and parses; a non-neural provider
+  (``heuristic``...) answers directly.
 * ``complete(prompt)`` — a raw prompt already formatted by the editor (``/v1/completions``,
   ``/api/generate``): a model generates from it directly; a non-neural provider gets the request
   recovered from the prompt (``PromptFormat.parse_prompt``) and its prediction is encoded back
@@ -95,26 +95,41 @@ class TextOutcome(Outcome):
     finish_reason: str = "stop"
 
 
+def make_provider(spec: ModelSpec) -> Any:
+    """The provider object for ``spec``: model providers get the spec's prompt format and limits."""
+    kind, _, arg = spec.provider.partition(":")
+    max_output_tokens = max(1, -(-spec.max_tokens // 4))  # the format asks for 4x this many tokens
+    if kind == "openai-compatible" and arg:
+        from nextedit.predict.openai_compatible import OpenAICompatibleProvider
+
+        return OpenAICompatibleProvider(
+            arg,
+            spec.prompt_format,
+            model=spec.remote_model or "default",
+            max_output_tokens=max_output_tokens,
+            timeout_s=spec.timeout_s,
+        )
+    if kind == "local":
+        from nextedit.predict.local import LocalProvider
+
+        return LocalProvider(arg or None, spec.prompt_format, max_output_tokens=max_output_tokens)
+    from nextedit.predict.registry import get_provider
+
+    return get_provider(spec.provider)
+
+
+def is_model_provider(provider: Any) -> bool:
+    """Model providers generate text (``complete``) from prompts in their ``format``."""
+    return callable(getattr(provider, "complete", None)) and getattr(provider, "format", None) is not None
+
+
 class Predictor:
     """One loaded model. Thread-compatible: called from that model's worker threads."""
 
-    def __init__(self, spec: ModelSpec) -> None:
+    def __init__(self, spec: ModelSpec, provider: Any = None) -> None:
         self.spec = spec
-        self.provider: Any = None
-        self.engine: Any = None
-        p = spec.provider
-        if p.startswith(("openai-compatible:", "remote:")):
-            from nextedit.server.remote import RemoteEngine
-
-            self.engine = RemoteEngine(p.split(":", 1)[1], spec.remote_model, timeout_s=spec.timeout_s)
-        else:
-            from nextedit.predict.registry import get_provider
-
-            self.provider = get_provider(p)
-            engine = getattr(self.provider, "engine", None)
-            if engine is not None and callable(getattr(engine, "generate", None)):
-                self.engine = engine
-        self.kind = "model" if self.engine is not None else "provider"
+        self.provider = provider if provider is not None else make_provider(spec)
+        self.kind = "model" if is_model_provider(self.provider) else "provider"
 
     @property
     def model_version(self) -> str:
@@ -127,63 +142,28 @@ class Predictor:
 
     # ------------------------------------------------------------------ native requests
     def predict(self, request: Any, *, cancel: CancelToken, cache_key: str | None = None) -> EditOutcome:
-        if self.engine is None:
-            return self._predict_with_provider(request, cancel)
-        fmt = self._format()
-        out = EditOutcome(prompt_format=fmt.name)
+        """Region, prompt, model and parse for a ``Zeta2PromptInput`` (a model provider does the
+        four stages and reports their timings; other providers answer directly)."""
         t0 = time.perf_counter()
-        fp = fmt.format_prompt(request)
-        t1 = time.perf_counter()
-        out.timings["prompt"] = (t1 - t0) * 1000
-        if fp is None:  # over the format's prompt budget: Zed makes no request; we answer "no edit"
-            out.prediction = EditPrediction("", (0, 0), error="prompt over the format's token budget")
-            return out
-        prefill = getattr(fp, "prefill", "") or ""
-        prompt = fp.prompt + prefill
-        out.prompt = prompt
-        result = self.engine.generate(
-            prompt, max_tokens=self.spec.max_tokens, stop=list(fmt.stop_tokens), cancel=cancel, cache_key=cache_key
-        )
-        t2 = time.perf_counter()
-        out.timings["model"] = (t2 - t1) * 1000
-        self._fill_generation_stats(out, result)
-        raw = prefill + result.text
-        out.raw_output = raw
-        parsed = fmt.parse_output(request, raw)
-        new_region = getattr(parsed, "new_editable_region", None)
-        if new_region is None:
-            reason = getattr(parsed, "reason", None) or getattr(parsed, "error", None) or "unparseable output"
-            out.prediction = EditPrediction("", (0, 0), raw_output=raw, error=str(reason))
+        if self.kind == "model":
+            pred = self.provider.predict_request(request, cancel=cancel, cache_key=cache_key)
         else:
-            out.prediction = EditPrediction(
-                output=new_region,
-                editable_range=_range(parsed.range_in_excerpt),
-                cursor_offset=getattr(parsed, "cursor_offset_in_new_region", None),
-                raw_output=raw,
-                model_version=self.model_version,
-            )
-        out.timings["parse"] = (time.perf_counter() - t2) * 1000
-        return out
-
-    def _predict_with_provider(self, request: Any, cancel: CancelToken) -> EditOutcome:
-        t0 = time.perf_counter()
-        pred = self.provider.predict_request(request, cancel=cancel)
+            pred = self.provider.predict_request(request, cancel=cancel)
         total = (time.perf_counter() - t0) * 1000
-        out = EditOutcome(prediction=pred, prompt_format=None)
+        fmt = getattr(self.provider, "format", None)
+        out = EditOutcome(prediction=pred, prompt_format=getattr(fmt, "name", None))
         stats = pred.stats or {}
-        stage = {k: float(stats[f"{k}_ms"]) for k in ("prompt", "model", "parse") if f"{k}_ms" in stats}
+        stage = {k: float(stats[f"{k}_ms"]) for k in ("prompt", "model", "parse") if stats.get(f"{k}_ms") is not None}
         out.timings = stage or {"model": total}
         out.prompt_tokens = int(stats.get("prompt_tokens") or estimate_tokens(request.cursor_excerpt))
         out.completion_tokens = int(stats.get("completion_tokens") or estimate_tokens(pred.output))
+        self._fill_speculative(out, stats)
         out.raw_output = pred.raw_output
         return out
 
     @staticmethod
-    def _fill_generation_stats(out: Outcome, result: Any) -> None:
-        out.prompt_tokens = int(result.prompt_tokens or 0)
-        out.completion_tokens = int(result.completion_tokens or 0)
-        stats = getattr(result, "stats", None) or {}
-        if "drafted_tokens" in stats:
+    def _fill_speculative(out: Outcome, stats: dict[str, Any]) -> None:
+        if stats.get("drafted_tokens") is not None:
             out.spec_drafted = int(stats["drafted_tokens"])
             out.spec_accepted = int(stats.get("accepted_tokens") or 0)
 
@@ -198,14 +178,16 @@ class Predictor:
         cache_key: str | None = None,
     ) -> TextOutcome:
         fmt_name = detect_format(prompt)
-        if self.engine is not None:
+        if self.kind == "model":
             out = TextOutcome(prompt_format=fmt_name, prompt=prompt)
             t0 = time.perf_counter()
-            result = self.engine.generate(prompt, max_tokens=max_tokens, stop=stop, cancel=cancel, cache_key=cache_key)
+            text, stats = self.provider.complete(prompt, max_tokens, stop, cancel, cache_key)
             out.timings["model"] = (time.perf_counter() - t0) * 1000
-            self._fill_generation_stats(out, result)
-            out.text, hit = apply_stop(result.text, stop)  # engines honour stop; be safe with remotes
-            out.finish_reason = "stop" if hit else result.finish_reason
+            out.prompt_tokens = int(stats.get("prompt_tokens") or estimate_tokens(prompt))
+            out.completion_tokens = int(stats.get("completion_tokens") or estimate_tokens(text))
+            self._fill_speculative(out, stats)
+            out.text, hit = apply_stop(text, stop)  # engines honour stop; be safe with remotes
+            out.finish_reason = "stop" if hit else (stats.get("finish_reason") or "stop")
             out.raw_output = out.text
             return out
         if fmt_name is None:
@@ -245,6 +227,7 @@ class Predictor:
         return out
 
     def close(self) -> None:
-        closer = getattr(self.engine, "close", None) or getattr(self.provider, "close", None)
+        client = getattr(self.provider, "client", None)  # remote providers hold an HTTP client
+        closer = getattr(self.provider, "close", None) or getattr(client, "close", None)
         if callable(closer):
             closer()

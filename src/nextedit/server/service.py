@@ -111,12 +111,7 @@ class PredictionService:
         if spec.provider == "test":
             if spec.name not in self._providers:
                 raise ValueError(f"model {spec.name}: provider 'test' needs an object passed to create_app(providers=)")
-            predictor = Predictor.__new__(Predictor)
-            predictor.spec = spec
-            predictor.provider = self._providers[spec.name]
-            engine = getattr(predictor.provider, "engine", None)
-            predictor.engine = engine if callable(getattr(engine, "generate", None)) else None
-            predictor.kind = "model" if predictor.engine is not None else "provider"
+            predictor = Predictor(spec, provider=self._providers[spec.name])
         else:
             try:
                 predictor = Predictor(spec)
