@@ -138,7 +138,7 @@ def test_reload_without_dropping_requests(start_server, tmp_path) -> None:  # no
 
 
 def test_fallback_provider_when_model_fails_to_load(start_server, tmp_path) -> None:  # noqa: ANN001
-    cfg = {"models": {"m": {"provider": f"local:{tmp_path / 'missing-model'}", "fallback": "heuristic"}}}
+    cfg = {"models": {"m": {"provider": "no-such-provider", "fallback": "heuristic"}}}
     srv = start_server(cfg)
     h = httpx.get(srv.url + "/healthz").json()
     assert h["models"]["m"] == {"model_version": "heuristic", "provider": "heuristic", "queue": 0}
