@@ -1,0 +1,66 @@
+"""The real engine behind the server (a tiny random-weight model): generation runs in the worker,
+a newer request from the same client cancels it between forward passes, the prefix cache is keyed
+per client, and the speculative-decoding counters reach the telemetry row."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server.test_endpoints import v3_body
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:  # noqa: ANN001
+    torch = pytest.importorskip("torch")
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from nextedit.model.tokenizer import train_tokenizer
+
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("tiny-model")
+    texts = [(ROOT / "src" / "nextedit" / "server" / n).read_text() for n in ("errors.py", "experiments.py")]
+    tok = train_tokenizer(texts, vocab_size=400)
+    tok.save_pretrained(out)
+    torch.manual_seed(0)
+    cfg = Qwen2Config(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2, intermediate_size=64, max_position_embeddings=4096,
+                      eos_token_id=tok.eos_token_id)  # fmt: skip
+    Qwen2ForCausalLM(cfg).save_pretrained(out)
+    return out
+
+
+def test_local_model_serves_and_cancels(start_server, tiny_model) -> None:  # noqa: ANN001
+    from nextedit.predict.local import LocalProvider
+
+    prov = LocalProvider(tiny_model, "zeta2_1", max_output_tokens=128, speculative=True)
+    srv = start_server({"models": {"tiny": {"provider": "test", "version": "tiny-rand"}}, "server": {"deadline_ms": 20000}},
+                       providers={"tiny": prov})  # fmt: skip
+    url = srv.url + "/predict_edits/v3"
+    # a plain request completes (random weights: an unparseable answer is "no edit", still 200)
+    r = httpx.post(url, json=v3_body(), headers={"x-client-id": "solo"}, timeout=60)
+    assert r.status_code == 200 and r.json()["model_version"] == "tiny-rand"
+    assert prov.engine.prefix_cache.take("id:solo") is not None  # cached under the client key
+
+    async def race():  # noqa: ANN202
+        async with httpx.AsyncClient(timeout=60) as c:
+            h = {"x-client-id": "typist"}
+            first = asyncio.create_task(c.post(url, json=v3_body(), headers=h))
+            await asyncio.sleep(0.15)  # generating by now
+            second = await c.post(url, json=v3_body("x = 1\n", 0), headers=h)
+            return await first, second
+
+    first, second = asyncio.run(race())
+    assert first.status_code == 409 and second.status_code == 200
+    store = srv.app.state.service.store
+    store.flush()
+    rows = store.fetch()
+    canceled = [r for r in rows if r["status"] == "canceled"]
+    assert len(canceled) == 1 and canceled[0]["model_ms"] is None  # no result: canceled mid-generation
+    ok = max((r for r in rows if r["status"] == "ok"), key=lambda r: r["prompt_tokens"])
+    assert ok["prompt_format"] == "zeta2_1" and ok["prompt_tokens"] > 20 and ok["spec_drafted"] is not None
