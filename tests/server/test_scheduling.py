@@ -35,6 +35,7 @@ def test_newer_request_supersedes_running_and_queued(start_server) -> None:  # n
 
     first, other, second, last = asyncio.run(scenario())
     assert first.status_code == 409 and first.json()["error"]["type"] == "canceled", first.text
+    assert first.headers["x-nextedit-model-version"] == "slow" and "queue;dur=" in first.headers["server-timing"]
     assert second.status_code == 409 and "superseded" in second.json()["error"]["message"]
     assert other.status_code == 200 and last.status_code == 200
     assert slow.canceled >= 1  # the running one stopped between "forward passes"

@@ -211,15 +211,13 @@ class PredictionService:
             )
             try:
                 outcome: Outcome = await run_job(model.worker, job, is_disconnected=is_disconnected)
-            except Unavailable as e:
-                if attempt == 0 and job.state == "new" and self.models.get(model.spec.name) is not model:
+            except ServerError as e:
+                retired = self.models.get(model.spec.name) is not model
+                if isinstance(e, Unavailable) and attempt == 0 and job.state == "new" and retired:
                     continue  # a reload retired this model between assignment and submission: route again
                 ctx.timings["queue"] = job.queue_ms
                 self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
-                raise
-            except ServerError as e:
-                ctx.timings["queue"] = job.queue_ms
-                self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
+                e.headers.update(ctx.response_headers())
                 raise
             ctx.timings["queue"] = job.queue_ms
             ctx.timings.update(outcome.timings)
