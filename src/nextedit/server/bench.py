@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import zstandard
+
+_ZSTD = zstandard.ZstdCompressor(level=3)
 THROTTLE_S = 0.3
 MAX_IN_FLIGHT = 2
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -178,8 +181,10 @@ class Typist:
         try:
             if self.api == "openai":
                 r = await self.client.post(self.url + "/v1/completions", json=body, headers=self.headers)
-            else:
-                r = await self.client.post(self.url + "/predict_edits/v3", json=body, headers=self.headers)
+            else:  # like Zed: JSON compressed with zstd level 3
+                data = _ZSTD.compress(json.dumps(body).encode())
+                headers = {**self.headers, "Content-Type": "application/json", "Content-Encoding": "zstd"}
+                r = await self.client.post(self.url + "/predict_edits/v3", content=data, headers=headers)
         except asyncio.CancelledError:
             self.res.canceled_client += 1
             raise
