@@ -198,45 +198,74 @@ def _module_parts(path: str) -> tuple[str, ...]:
     return parts
 
 
+class ImportMatcher:
+    """Does a file path match one of the buffer's imports? A path matches an import ``h`` when
+    its module path (or its directory) ends with ``h`` entirely, or with ``h``'s last two
+    components, or — for a one-component import — with that component. O(1) per path."""
+
+    def __init__(self, hints: list[tuple[str, ...]]) -> None:
+        self.allowed: dict[int, set[tuple[str, ...]]] = {}
+        for h in hints:
+            ks = {len(h), min(2, len(h))}
+            for k in ks:
+                if k >= 2 or len(h) == 1:
+                    self.allowed.setdefault(k, set()).add(h[-k:])
+        self._memo: dict[str, bool] = {}
+
+    def __call__(self, path: str) -> bool:
+        hit = self._memo.get(path)
+        if hit is None:
+            parts = _module_parts(path)
+            dir_parts = tuple(p for p in posixpath.dirname(path).split("/") if p)
+            hit = any(parts[-k:] in sfx or dir_parts[-k:] in sfx for k, sfx in self.allowed.items())
+            self._memo[path] = hit
+        return hit
+
+
 def _matches_import(path: str, hints: list[tuple[str, ...]]) -> bool:
-    parts = _module_parts(path)
-    dir_parts = tuple(p for p in posixpath.dirname(path).split("/") if p)
-    for h in hints:
-        for k in (len(h), 2, 1):
-            k = min(k, len(h))
-            if k and (parts[-k:] == h[-k:] or dir_parts[-k:] == h[-k:]) and (k >= 2 or len(h) == 1):
-                return True
-    return False
+    return ImportMatcher(hints)(path)
 
 
 def resolve(
-    name: str, index: SymbolIndex, cursor_path: str, hints: list[tuple[str, ...]]
+    name: str, index: SymbolIndex, cursor_path: str, hints: list[tuple[str, ...]] | ImportMatcher
 ) -> list[Symbol]:
     """Definitions of ``name`` as go-to-definition from ``cursor_path`` would most likely find
     them (see the module docstring), at most :data:`MAX_DEFINITIONS_PER_NAME`."""
+    imported = hints if isinstance(hints, ImportMatcher) else ImportMatcher(hints)
     cands = index.definitions(name)
     if not cands:
         return []
     if any(c.kind != "impl" for c in cands):
         cands = [c for c in cands if c.kind != "impl"]
     here = posixpath.dirname(cursor_path)
+    tiers: dict[str, int] = {}
 
-    def tier(s: Symbol) -> int:
-        if s.path == cursor_path:
-            return 3
-        if hints and _matches_import(s.path, hints):
-            return 2
-        if posixpath.dirname(s.path) == here:
-            return 1
-        return 0
+    def tier(path: str) -> int:
+        t = tiers.get(path)
+        if t is None:
+            if path == cursor_path:
+                t = 3
+            elif imported.allowed and imported(path):
+                t = 2
+            elif posixpath.dirname(path) == here:
+                t = 1
+            else:
+                t = 0
+            tiers[path] = t
+        return t
 
-    scored = sorted(((tier(c), c) for c in cands), key=lambda t: (-t[0], t[1].path, t[1].start))
-    best = scored[0][0]
-    chosen = [c for t, c in scored if t == best]
+    best, chosen = -1, []
+    for c in cands:
+        t = tier(c.path)
+        if t > best:
+            best, chosen = t, [c]
+        elif t == best:
+            chosen.append(c)
     if best <= 1:
         chosen = [c for c in chosen if c.kind not in ("variable", "field")]
         if len(chosen) > MAX_UNRELATED_CANDIDATES:
             return []
+    chosen.sort(key=lambda c: (c.path, c.start))
     return [c for c in chosen if c.name_end - c.name_start <= MAX_TARGET_BYTES][:MAX_DEFINITIONS_PER_NAME]
 
 
@@ -396,7 +425,7 @@ def related_definitions(
     tree = parse(data, language) if language is not None else None
     outline = extract_symbols(data, cursor_path, language, tree=tree) if tree is not None else []
     idents = identifiers_near_cursor(data, cursor_offset, tree=tree, outline=outline)
-    hints = import_hints(text, cursor_path)
+    hints = ImportMatcher(import_hints(text, cursor_path))
     files = _FileCache(root, index, {cursor_path: text})
     shown: dict[str, dict[int, int]] = {}
     for ident in idents:
