@@ -259,3 +259,23 @@ def test_builders_agree_with_repo_formats() -> None:
         parts = get_format(fmt).parse_prompt(build())
         assert parts.cursor_path == PATH
         assert pad(parts.editable_text) == EDITABLE, (fmt, parts.editable_text)  # trailing \n is ambiguous
+
+
+def test_protocol_variants(heuristic_server) -> None:  # noqa: ANN001
+    url = heuristic_server.url
+    build, stop = FORMATS["zeta2_1"]
+    # Ollama's default stream=true: one final NDJSON line
+    r = httpx.post(url + "/api/generate", json={"model": "m", "prompt": build(), "options": {"stop": stop}})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
+    lines = r.text.strip().split("\n")
+    assert len(lines) == 1
+    import json as _json
+
+    d = _json.loads(lines[0])
+    assert d["done"] is True and d["response"] and d["created_at"]
+    # OpenAI prompt as a one-element list; model naming an experiment pins it
+    r = httpx.post(url + "/v1/completions", json={"model": "heuristic", "prompt": [build()], "max_tokens": 256, "stop": stop})
+    assert r.status_code == 200 and r.json()["model_version"] == "heuristic"
+    assert httpx.post(url + "/v1/completions", json={"prompt": ["a", "b"]}).status_code == 400
+    assert httpx.post(url + "/v1/completions", json={"prompt": "x", "stream": True}).status_code == 400
+    assert httpx.get(url + "/edit_prediction_experiments").json() == ["heuristic"]
