@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: setup demo test lint fmt clean
+.PHONY: setup serve demo test lint fmt clean
 
 setup: $(VENV)/.installed
 
@@ -15,13 +15,21 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-demo: setup
-	$(BIN)/nextedit predict examples/ --provider heuristic -o /tmp/nextedit-demo.jsonl
-	$(BIN)/nextedit eval /tmp/nextedit-demo.jsonl
+# The main job: serve predictions with the shipped model and SQLite telemetry on 127.0.0.1:8000.
+serve: setup
+	$(BIN)/nextedit serve
 
+# Offline evaluation of the shipped model against the baselines on the bundled Zed eval cases.
+demo: setup
+	$(BIN)/nextedit eval examples/ --provider none
+	$(BIN)/nextedit eval examples/ --provider heuristic
+	$(BIN)/nextedit eval examples/ --provider local
+
+# PostgreSQL (installed and started by scripts/ci-postgres.sh when possible) adds the telemetry
+# tests against a real PostgreSQL; without it those tests skip and SQLite is tested alone.
 test: setup
 	$(BIN)/ruff check src tests
-	$(BIN)/pytest
+	eval "$$(scripts/ci-postgres.sh)"; $(BIN)/pytest; rc=$$?; scripts/ci-postgres.sh stop; exit $$rc
 
 lint: setup
 	$(BIN)/ruff check src tests
