@@ -153,3 +153,40 @@ def ingest_git(
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from e
     run_ingest(stage, output, resume=not no_resume)
+
+
+@ingest_app.command("pypi")
+def ingest_pypi(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Examples JSONL (appended; resumable).")],
+    manifest: ManifestOpt = None,
+    cache: CacheOpt = None,
+    seed: SeedOpt = 0,
+    split: SplitOpt = None,
+    lines_per_sample: Annotated[int, typer.Option(help="One sample per this many edited lines.")] = 10,
+    max_samples: Annotated[
+        int, typer.Option(help="At most this many samples per chunk of a release pair.")
+    ] = 16,
+    package: Annotated[list[str] | None, typer.Option("--package", help="Only these packages.")] = None,
+    no_resume: Annotated[bool, typer.Option("--no-resume", help="Start over.")] = False,
+) -> None:
+    """Synthetic examples from consecutive PyPI releases (each pair = one commit; old release = base tree)."""
+    from nextedit.data.ingest import run_ingest
+    from nextedit.data.pypi import PypiCache
+    from nextedit.data.pypi_ingest import PypiIngest
+    from nextedit.data.split_commit import SplitConfig
+
+    try:
+        stage = PypiIngest(
+            manifest,
+            cache=PypiCache(cache),
+            seed=seed,
+            lines_per_sample=lines_per_sample,
+            max_samples=max_samples,
+            cfg=SplitConfig(split=_split_value(split)),
+            packages=package,
+            on_error=_err,
+        )
+    except ValueError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from e
+    run_ingest(stage, output, resume=not no_resume)

@@ -89,6 +89,20 @@ class OrderedCommit:
     def num_edits(self) -> int:
         return len(self.units)
 
+    def chunks(self, max_units: int) -> list[OrderedCommit]:
+        """Consecutive runs of hunks with at most ``max_units`` units each (a hunk larger than that
+        is a chunk on its own). Each chunk is a valid commit on the same old files: hunks of a
+        file are independent, so applying any subset of them is well defined."""
+        out: list[list[Hunk]] = [[]]
+        size = 0
+        for h in self.hunks:
+            if out[-1] and size + len(h.units) > max_units:
+                out.append([])
+                size = 0
+            out[-1].append(h)
+            size += len(h.units)
+        return [OrderedCommit(self.files, hs) for hs in out if hs]
+
     def unit_path(self, k: int) -> str:
         return self.files[self.hunks[self.units[k][0]].file].path
 
@@ -120,6 +134,8 @@ def _defs_and_uses(lines: list[str]) -> tuple[set[str], set[str]]:
 def _topo(n: int, deps: dict[int, set[int]], key) -> list[int]:  # noqa: ANN001
     """Stable topological order of ``range(n)``: among ready items the smallest ``key`` first;
     a cycle is broken by taking the smallest remaining item."""
+    if not deps:
+        return sorted(range(n), key=key)
     remaining = set(range(n))
     order: list[int] = []
     while remaining:
@@ -202,9 +218,12 @@ def render(
     """
     fc = commit.files[file]
     old, new = fc.old_lines, fc.new_lines
+    if not applied and partial is None and not marks:
+        return _render_old(commit, file)
     out: list[str] = []
     regions: dict[int, tuple[int, int]] = {}
     mrows: dict[tuple[int, str, int], int] = {}
+    unterminated: list[int] = []  # rows of region lines lacking "\n" (at most a few)
     pos = 0
     for hi in commit.file_hunks[file]:
         h = commit.hunks[hi]
@@ -213,6 +232,8 @@ def render(
         k = applied.get(hi, 0)
         if k == 0 and (partial is None or partial[0] != hi) and not any(m[0] == hi for m in marks):
             out.extend(old[h.old_start : h.old_end])
+            if h.old_end == len(old) and old and not old[-1].endswith("\n"):
+                unterminated.append(len(out) - 1)
         else:
             done = h.units[:k]
             dels = {i for kind, i in done if kind == "-"}
@@ -230,10 +251,27 @@ def render(
                         out.append(new[h.new_start + i])
                     elif partial is not None and partial[0] == hi and partial[1] == i:
                         out.append(partial[2])
+                    else:
+                        continue
+                    if not out[-1].endswith("\n"):
+                        unterminated.append(len(out) - 1)
+                if i < h.n_del and i not in dels and not out[-1].endswith("\n"):
+                    unterminated.append(len(out) - 1)
         regions[hi] = (start, len(out) - start)
         pos = h.old_end
     out.extend(old[pos:])
-    for i in range(len(out) - 1):
-        if not out[i].endswith("\n"):
-            out[i] += "\n"
+    for r in unterminated:
+        if r < len(out) - 1 and not out[r].endswith("\n"):
+            out[r] += "\n"
     return Rendered(out, regions, mrows)
+
+
+def _render_old(commit: OrderedCommit, file: int) -> Rendered:
+    """The untouched file (cached on the commit: it is rendered for every sample)."""
+    cache = commit.__dict__.setdefault("_old_renders", {})
+    got = cache.get(file)
+    if got is None:
+        old = commit.files[file].old_lines
+        regions = {hi: (commit.hunks[hi].old_start, commit.hunks[hi].n_del) for hi in commit.file_hunks[file]}
+        got = cache[file] = Rendered(old, regions, {})
+    return got

@@ -29,7 +29,7 @@ SERVICE_DIRS = frozenset({
 })  # fmt: skip
 _GENERATED = re.compile(
     r"(\.min\.(js|css)$|\.bundle\.js$|\.generated\.|\.pb\.go$|_pb2(_grpc)?\.pyi?$|\.pb\.(h|cc)$|"
-    r"\.egg-info/|(^|/)PKG-INFO$|\.map$)"
+    r"\.egg-info/|(^|/)PKG-INFO$|\.map$|(^|/)_version\.py$)"
 )
 
 CODE_EXTENSIONS = frozenset({
