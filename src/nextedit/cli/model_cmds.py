@@ -75,6 +75,8 @@ def export_model_cmd(
     from nextedit.model.train import export_model, latest_checkpoint
 
     path = Path(checkpoint)
+    if path.is_file():  # a run's `best` / `latest` marker file naming a checkpoint
+        path = path.parent / path.read_text().strip()
     if not (path / "config.json").exists() and not (path / "adapter_config.json").exists():
         best = path / "best"
         path = path / best.read_text().strip() if best.exists() else latest_checkpoint(path)
