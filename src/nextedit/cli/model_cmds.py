@@ -64,7 +64,7 @@ def train_cmd(
 @app.command("export-model")
 def export_model_cmd(
     checkpoint: Annotated[
-        str, typer.Argument(help="A checkpoint directory, or a run directory (uses its `best`).")
+        str, typer.Argument(help="A checkpoint dir, a run dir (uses its `best`) or its best/latest file.")
     ],
     dest: Annotated[str, typer.Argument(help="Destination directory (weights, config, tokenizer).")],
     base: Annotated[str | None, typer.Option("--base", help="Base checkpoint for LoRA adapters.")] = None,
