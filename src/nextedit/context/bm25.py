@@ -21,6 +21,7 @@ CHUNK_LINES = 40
 K1 = 1.2
 B = 0.75
 MAX_FILE_BYTES = 1 << 20
+MAX_QUERY_TERMS = 48
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -172,10 +173,14 @@ class Bm25Index:
             n = self._n_chunks
             avg = self._total_len / n
             scores: dict[tuple[str, int], float] = {}
-            for t in qset:
-                post = self._postings.get(t)
-                if not post:
-                    continue
+            # Score with the rarest query terms only: very common terms (in over a fifth of the
+            # chunks of a large corpus) barely change the ranking and dominate the cost.
+            posted = sorted((len(self._postings[t]), t) for t in qset if t in self._postings)
+            max_df = n // 5 if n >= 500 else n
+            for df, t in posted[:MAX_QUERY_TERMS]:
+                if df > max_df:
+                    break
+                post = self._postings[t]
                 w = math.log(1 + (n - len(post) + 0.5) / (len(post) + 0.5))
                 for key in post:
                     c = self._files[key[0]][2][key[1]]
