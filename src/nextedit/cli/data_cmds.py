@@ -190,3 +190,52 @@ def ingest_pypi(
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from e
     run_ingest(stage, output, resume=not no_resume)
+
+
+@app.command("dedup")
+def dedup_cmd(
+    inputs: Annotated[list[str], typer.Argument(help="Input JSONL/JSON/MD files or directories.")],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output JSONL (default: stdout).")
+    ] = None,
+    max_duplicates: Annotated[
+        int, typer.Option("--max-duplicates", "-k", help="Keep at most K per cluster.")
+    ] = 4,
+    threshold: Annotated[float, typer.Option(help="Jaccard similarity that joins two examples.")] = 0.5,
+) -> None:
+    """Remove exact duplicates and keep ≤ K near duplicates per MinHash-LSH cluster (§3.1)."""
+    from nextedit.data.dedup import DedupStage
+    from nextedit.pipeline import run_stage
+
+    run_stage(DedupStage(max_duplicates, threshold), inputs, output, resume=False)
+
+
+@app.command("split")
+def split_cmd(
+    input: Annotated[str, typer.Argument(help="Input JSONL.")],
+    outputs: Annotated[
+        list[str], typer.Argument(help="PATH=SIZE, SIZE = N% | N | rest (e.g. train.jsonl=80%).")
+    ],
+    seed: SeedOpt = 0,
+    stratify: Annotated[
+        str,
+        typer.Option(help="Group by cursor-path, project, repo, repo-name or none (groups never straddle)."),
+    ] = "cursor-path",
+) -> None:
+    """Split a dataset into files that never share a group (§3.9)."""
+    from nextedit.data.split import SplitSpec, split_examples
+    from nextedit.io.inputs import read_examples
+    from nextedit.io.jsonl import JsonlWriter
+
+    try:
+        specs = [SplitSpec.parse(o) for o in outputs]
+        examples = list(read_examples([input]))
+        parts = split_examples(examples, specs, seed=seed, stratify=stratify)
+    except ValueError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from e
+    for spec, part in zip(specs, parts, strict=True):
+        with JsonlWriter(spec.path) as w:
+            for ex in part:
+                w.write(ex)
+        typer.echo(f"{spec.path}: {len(part)}", err=True)

@@ -242,3 +242,22 @@ def timed_fetch(releases: list[Release], cache: PypiCache, on_error=None) -> tup
     for rel in ok:
         cache.extract(rel)
     return t1 - t0, time.perf_counter() - t1, nbytes
+
+
+def pypi_resolver(cache_root: str | Path | None = None) -> Callable[[str, str], Path | None]:
+    """A ``(repository_url, revision) -> directory | None`` resolver for the project loader."""
+
+    def resolve(url: str, revision: str) -> Path | None:
+        try:
+            return resolve_pypi_url(url, revision, cache_root)
+        except (FileNotFoundError, ValueError, DownloadError):
+            return None
+
+    return resolve
+
+
+def register_pypi_source(cache_root: str | Path | None = None) -> None:
+    """Register ``pypi:`` with :func:`nextedit.context.project.register_source` (idempotent)."""
+    from nextedit.context.project import register_source
+
+    register_source(PYPI_PREFIX, pypi_resolver(cache_root))
