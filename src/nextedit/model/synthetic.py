@@ -6,6 +6,8 @@ next edit follows from it. Kinds:
 
 * ``copy``: not an edit; ``<filename>{path}\\n{span}\\n<[fim-middle]>`` → ``{span}\\n`` + EOS.
   Pure copying from the prompt, to form the induction/copy circuit early.
+* ``scramble``: like ``copy`` but the span is the snippet's words in random order, so nothing but
+  copying predicts the response (a strong signal for forming induction heads early).
 * ``complete``: the user is typing a line; the event shows the first characters typed, the target
   finishes the line (cursor at the end of the typed prefix).
 * ``rename``: the user renamed one occurrence of an identifier; the target renames the others in
@@ -34,8 +36,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-KINDS = ("copy", "complete", "rename", "insert_arg", "noedit")
-DEFAULT_WEIGHTS = {"copy": 0.2, "complete": 0.3, "rename": 0.2, "insert_arg": 0.1, "noedit": 0.2}
+KINDS = ("copy", "scramble", "complete", "rename", "insert_arg", "noedit")
+DEFAULT_KINDS = ("copy", "complete", "rename", "insert_arg", "noedit")
+DEFAULT_WEIGHTS = {
+    "copy": 0.2,
+    "scramble": 0.2,
+    "complete": 0.3,
+    "rename": 0.2,
+    "insert_arg": 0.1,
+    "noedit": 0.2,
+}
 _IDENT = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]{2,}\b")
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_.]*)\(([^()\n]*)\)")
 _FORBIDDEN = ("<|", "|>", "<[", "]>", "<filename>", "<<<<<<<", ">>>>>>>", "=======", "NO_EDITS")
@@ -303,6 +313,16 @@ def _project_target(cur: bytes, tgt: bytes, s: int, e: int) -> bytes:
     return "".join(out).encode()
 
 
+def render_scramble(rng: random.Random, path: str, snip: str, max_words: int = 40) -> tuple[str, str]:
+    from nextedit.model.tokenizer import EOS_TOKEN
+
+    words = snip.split()
+    rng.shuffle(words)
+    words = words[: rng.randint(min(4, len(words)), max(4, min(max_words, len(words))))]
+    span = " ".join(words) + "\n"
+    return f"<filename>{path}\n{span}<[fim-middle]>", span + EOS_TOKEN
+
+
 def render_copy(rng: random.Random, path: str, snip: str, max_copy_lines: int = 8) -> tuple[str, str]:
     lines = snip.split("\n")[:-1]
     n = rng.randint(1, min(max_copy_lines, len(lines)))
@@ -318,7 +338,7 @@ def parse_kinds(kinds: list[str] | None) -> tuple[list[str], list[float]]:
     """Kinds and sampling weights from ``["copy:0.4", "complete", ...]`` (default weight per kind)."""
     names: list[str] = []
     weights: list[float] = []
-    for item in kinds or list(KINDS):
+    for item in kinds or list(DEFAULT_KINDS):
         name, _, w = item.partition(":")
         if name not in KINDS:
             raise ValueError(f"synthetic: unknown kind {name!r}; known: {', '.join(KINDS)}")
@@ -364,6 +384,10 @@ def synthetic_examples(
         extra: dict[str, Any] = {}
         if kind == "copy":
             pair: tuple[str, str] | None = render_copy(rng, path, snip)
+        elif kind == "scramble":
+            if len(snip.split()) < 4:
+                continue
+            pair = render_scramble(rng, path, snip)
         else:
             edit = MAKERS[kind](rng, path, snip)
             if edit is None:
