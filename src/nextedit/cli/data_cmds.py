@@ -239,3 +239,67 @@ def split_cmd(
             for ex in part:
                 w.write(ex)
         typer.echo(f"{spec.path}: {len(part)}", err=True)
+
+
+@dataset_app.command("build")
+def dataset_build(
+    name: Annotated[str, typer.Option(help="Dataset name: output goes to data/<name>/.")] = "default",
+    manifest: Annotated[
+        str | None, typer.Option(help="PyPI manifest (default: committed one; '' = none).")
+    ] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option("--repo", help="Local git repositories to ingest too.")
+    ] = None,
+    seed: SeedOpt = 0,
+    format: Annotated[str, typer.Option("--format", help="Prompt format for format-prompt.")] = "zeta2_1",
+    context: Annotated[str, typer.Option(help="Context type: lsp, bm25, all, none.")] = "lsp",
+    max_duplicates: Annotated[int, typer.Option(help="Dedup: keep ≤ K per near-duplicate cluster.")] = 4,
+    split: Annotated[
+        list[str] | None,
+        typer.Option("--split", help="NAME=SIZE (repeat); default train=90% valid=5% test=rest."),
+    ] = None,
+    stratify: Annotated[
+        str, typer.Option(help="Split groups: repo-name, repo, cursor-path, project, none.")
+    ] = "repo-name",
+    out_dir: Annotated[str | None, typer.Option(help="Output directory (default: data/<name>).")] = None,
+    cache: CacheOpt = None,
+    package: Annotated[
+        list[str] | None, typer.Option("--package", help="Only these manifest packages.")
+    ] = None,
+) -> None:
+    """ingest → dedup → context → split → format-prompt, plus a stats report (stats.md + stats.png)."""
+    from nextedit.data.build import BuildConfig, build_dataset
+
+    cfg = BuildConfig(
+        name=name,
+        manifest=manifest,
+        repos=repo or [],
+        seed=seed,
+        format=format,
+        context=context,
+        max_duplicates=max_duplicates,
+        splits=split or ["train=90%", "valid=5%", "test=rest"],
+        stratify=stratify,
+        out_dir=out_dir,
+        cache=str(cache) if cache else None,
+        packages=package,
+    )
+    build_dataset(cfg, log=lambda s: typer.echo(s, err=True))
+
+
+@dataset_app.command("check")
+def dataset_check(
+    inputs: Annotated[list[str], typer.Argument(help="Example files to check.")],
+    every: Annotated[int, typer.Option(help="Check every N-th example.")] = 1,
+    cache: CacheOpt = None,
+) -> None:
+    """Replay uncommitted diff + history on each example's project and apply its expected patch."""
+    import itertools
+
+    from nextedit.data.validate import check_examples
+    from nextedit.io.inputs import read_examples
+
+    rep = check_examples(itertools.islice(read_examples(inputs), 0, None, every), cache)
+    for name, why in rep.failures[:20]:
+        typer.echo(f"FAIL {name}: {why}", err=True)
+    typer.echo(f"{rep.ok}/{rep.total} examples consistent ({100 * rep.rate:.2f}%)")

@@ -1,0 +1,83 @@
+"""The training view of a split-commit example's expected patch (before ``format-prompt``).
+
+A split-commit expected patch is "the rest of the commit": it can touch other files or lines far
+from the cursor, which a single-file next-edit prompt cannot express. :class:`FocusTargetStage`
+keeps the hunks of the cursor file that the prompt format can encode inside its editable region
+(each hunk tried alone, then together; if together fails, the first that fits) and stores the
+original patch in the extra field ``commit_remainder_patch``. When nothing fits, the target is
+empty ("no edit here") for cross-file / far examples — the right answer for a single-file model —
+and the example is tagged ``target:trimmed-empty``.
+"""
+
+from __future__ import annotations
+
+from nextedit.pipeline.stage import Stage
+from nextedit.schema.example import Example
+from nextedit.text.patch import Patch as _Patch
+from nextedit.text.patch import PatchError, parse_patch
+
+
+def _file_hunk_patches(patch: str, path: str) -> list[str]:
+    """One single-hunk patch text per hunk of ``path`` in ``patch``."""
+    parsed = parse_patch(patch)
+    out = []
+    for fp in parsed.files:
+        if fp.path != path:
+            continue
+        for h in fp.hunks:
+            out.append(_Patch(files=[type(fp)(fp.old_path, fp.new_path, [h])]).to_text())
+    return out
+
+
+def _join(path: str, hunk_patches: list[str]) -> str:
+    parsed = [parse_patch(p).files[0] for p in hunk_patches]
+    fp = type(parsed[0])(parsed[0].old_path, parsed[0].new_path, [h for f in parsed for h in f.hunks])
+    return _Patch(files=[fp]).to_text()
+
+
+class FocusTargetStage(Stage):
+    """Trim ``expected_patches[0]`` to what the prompt format can encode (see module doc)."""
+
+    name = "focus-target"
+
+    def __init__(self, format: str = "zeta2_1"):
+        super().__init__()
+        from nextedit.prompts import get_format
+
+        self.format = get_format(format)
+
+    def _fits(self, request, patch: str) -> bool:  # noqa: ANN001
+        try:
+            self.format.encode_target(request, patch)
+            return True
+        except (ValueError, PatchError):
+            return False
+
+    def process(self, example: Example) -> Example | None:
+        from nextedit.prompts.stages import example_request
+
+        full = example.expected_patches[0] if example.expected_patches else ""
+        if not full.strip():
+            self.stats.count("empty target")
+            return example
+        try:
+            request = example_request(example)
+        except ValueError:
+            self.stats.drop("invalid request")
+            return None
+        hunks = [h for h in _file_hunk_patches(full, example.cursor_path) if self._fits(request, h)]
+        if hunks and len(hunks) > 1:
+            joined = _join(example.cursor_path, hunks)
+            trimmed = joined if self._fits(request, joined) else hunks[0]
+        else:
+            trimmed = hunks[0] if hunks else ""
+        if trimmed != full:
+            extra = example.model_extra or {}
+            if "commit_remainder_patch" not in extra:
+                example.commit_remainder_patch = full  # type: ignore[attr-defined]
+            example.expected_patches = [trimmed, *example.expected_patches[1:]]
+            self.stats.count("trimmed")
+            if not trimmed:
+                example.add_tag("target:trimmed-empty")
+                self.stats.count("trimmed to empty")
+        return example
