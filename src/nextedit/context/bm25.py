@@ -21,7 +21,7 @@ CHUNK_LINES = 40
 K1 = 1.2
 B = 0.75
 MAX_FILE_BYTES = 1 << 20
-MAX_QUERY_TERMS = 48
+MAX_QUERY_TERMS = 32
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -101,7 +101,8 @@ class Bm25Index:
         self.root = Path(root)
         self._paths_src = paths
         self._files: dict[str, tuple[int, int, list[Chunk]]] = {}
-        self._postings: dict[str, set[tuple[str, int]]] = {}  # term → {(path, chunk index)}
+        # term → {(path, chunk index): (term frequency, chunk length)}
+        self._postings: dict[str, dict[tuple[str, int], tuple[int, int]]] = {}
         self._total_len = 0
         self._n_chunks = 0
         self._lock = threading.Lock()
@@ -122,7 +123,7 @@ class Bm25Index:
             for t in c.tf:
                 post = self._postings.get(t)
                 if post is not None:
-                    post.discard((rel, i))
+                    post.pop((rel, i), None)
                     if not post:
                         del self._postings[t]
             self._total_len -= c.length
@@ -153,8 +154,8 @@ class Bm25Index:
                 chunks = chunk_file(rel, text)
                 self._files[rel] = (st.st_mtime_ns, st.st_size, chunks)
                 for i, c in enumerate(chunks):
-                    for t in c.tf:
-                        self._postings.setdefault(t, set()).add((rel, i))
+                    for t, f in c.tf.items():
+                        self._postings.setdefault(t, {})[(rel, i)] = (f, c.length)
                     self._total_len += c.length
                     self._n_chunks += 1
 
@@ -173,25 +174,24 @@ class Bm25Index:
             n = self._n_chunks
             avg = self._total_len / n
             scores: dict[tuple[str, int], float] = {}
-            # Score with the rarest query terms only: very common terms (in over a fifth of the
-            # chunks of a large corpus) barely change the ranking and dominate the cost.
+            # Score with the rarest query terms only: very common terms (in over
+            # 5% of the chunks of a large corpus) barely change the ranking and dominate the cost.
             posted = sorted((len(self._postings[t]), t) for t in qset if t in self._postings)
-            max_df = n // 5 if n >= 500 else n
+            max_df = n // 20 if n >= 500 else n
             for df, t in posted[:MAX_QUERY_TERMS]:
                 if df > max_df:
                     break
                 post = self._postings[t]
-                w = math.log(1 + (n - len(post) + 0.5) / (len(post) + 0.5))
-                for key in post:
-                    c = self._files[key[0]][2][key[1]]
-                    f = c.tf[t]
-                    scores[key] = scores.get(key, 0.0) + w * f * (K1 + 1) / (f + K1 * (1 - B + B * c.length / avg))
+                w = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                for key, (f, length) in post.items():
+                    scores[key] = scores.get(key, 0.0) + w * f * (K1 + 1) / (f + K1 * (1 - B + B * length / avg))
             excl = list(exclude)
             hits = []
-            for (rel, i), score in scores.items():
+            for (rel, i), score in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])):
                 c = self._files[rel][2][i]
                 if any(p == rel and c.start_row <= e and s <= c.end_row for p, s, e in excl):
                     continue
                 hits.append(Hit(rel, c.start_row, c.end_row, score))
-        hits.sort(key=lambda h: (-h.score, h.path, h.start_row))
-        return hits[:k]
+                if len(hits) >= k:
+                    break
+        return hits
