@@ -99,3 +99,13 @@ def test_many_definitions_in_one_file():
     syms = extract_symbols(src, "big.py")
     assert [s.name for s in syms[:3]] == ["f0", "f1", "f2"] and len(syms) == 3000
     assert syms[-1].start_row == 3 * 2999 and all(s.parent == -1 for s in syms)
+
+
+def test_unchanged_content_is_not_reparsed_in_another_tree(tmp_path):
+    files = {"a.py": "def shared_name_xyz():\n    pass\n", "b.py": "class Other_xyz:\n    pass\n"}
+    first = SymbolIndex(write_tree(tmp_path / "rev1", files)).build()
+    assert first.parsed_files == 2  # unique content → parsed
+    files["b.py"] = "class Other_xyz:\n    x = 1\n"
+    second = SymbolIndex(write_tree(tmp_path / "rev2", files)).build()
+    assert second.parsed_files == 1  # only the changed file
+    assert second.definitions("shared_name_xyz")[0].path == "a.py"

@@ -8,6 +8,7 @@ search and refreshed per file by mtime/size.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -16,6 +17,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from nextedit.context.symbols import ContentCache
 
 CHUNK_LINES = 40
 K1 = 1.2
@@ -91,6 +94,9 @@ def chunk_file(path: str, text: str, chunk_lines: int = CHUNK_LINES) -> list[Chu
     return out
 
 
+_chunk_cache = ContentCache()  # chunks by (path, content digest), shared across trees
+
+
 class Bm25Index:
     """BM25 over the 40-line chunks of ``paths`` (relative to ``root``).
 
@@ -148,10 +154,14 @@ class Bm25Index:
                 if st.st_size > MAX_FILE_BYTES:
                     continue
                 try:
-                    text = (self.root / rel).read_text(encoding="utf-8", errors="replace")
+                    raw = (self.root / rel).read_bytes()
                 except OSError:
                     continue
-                chunks = chunk_file(rel, text)
+                key = (rel, hashlib.blake2b(raw, digest_size=16).digest())
+                chunks = _chunk_cache.get(key)
+                if chunks is None:
+                    chunks = chunk_file(rel, raw.decode("utf-8", errors="replace"))
+                    _chunk_cache.put(key, chunks)
                 self._files[rel] = (st.st_mtime_ns, st.st_size, chunks)
                 for i, c in enumerate(chunks):
                     for t, f in c.tf.items():

@@ -22,6 +22,7 @@ import os
 import pickle
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -305,6 +306,37 @@ def _read_source(path: Path) -> bytes | None:
 # ----------------------------------------------------------------------------------------- index
 
 
+class ContentCache:
+    """Bounded LRU ``(path, content digest) → value`` shared by every index in the process, so
+    trees of other revisions of a repository (or a rebuilt temp checkout) re-parse only the files
+    whose content changed."""
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.max_entries = max_entries
+        self._d: OrderedDict[tuple[str, bytes], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, bytes]) -> Any | None:
+        with self._lock:
+            v = self._d.get(key)
+            if v is not None:
+                self._d.move_to_end(key)
+            return v
+
+    def put(self, key: tuple[str, bytes], value: Any) -> None:
+        with self._lock:
+            self._d[key] = value
+            while len(self._d) > self.max_entries:
+                self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+
+
+_content_cache = ContentCache()
+
+
 class SymbolIndex:
     """Name → definitions for the files under ``root``.
 
@@ -392,8 +424,16 @@ class SymbolIndex:
 
     def _index_file(self, rel: str, st: os.stat_result) -> None:
         data = _read_source(self.root / rel)
-        symbols = extract_symbols(data, rel) if data is not None else []
-        self.parsed_files += 1
+        symbols: list[Symbol] = []
+        if data is not None:
+            key = (rel, hashlib.blake2b(data, digest_size=16).digest())
+            cached = _content_cache.get(key)
+            if cached is None:
+                symbols = extract_symbols(data, rel)
+                self.parsed_files += 1
+                _content_cache.put(key, symbols)
+            else:
+                symbols = cached
         self._put(FileEntry(rel, st.st_mtime_ns, st.st_size, symbols))
 
     def _put(self, entry: FileEntry) -> None:
