@@ -161,3 +161,11 @@ def test_repo_name():
     assert repo_name("https://github.com/pallets/flask") == "flask"
     assert repo_name("git@github.com:owner/repo.git") == "repo"
     assert repo_name("pypi:requests==2.31.0") == "requests"
+
+
+def test_existing_prompt_inputs_are_kept_without_repository(tmp_path):
+    ex = make_example("abc")
+    ex.prompt_inputs = {"cursor_path": "zed/x.rs", "cursor_excerpt": "fn a() {}", "cursor_offset_in_excerpt": 3}
+    out = load_project(ex, tmp_path / "none")
+    assert out.tags == ["context:no-repository"]
+    assert out.prompt_inputs == {"cursor_path": "zed/x.rs", "cursor_excerpt": "fn a() {}", "cursor_offset_in_excerpt": 3}

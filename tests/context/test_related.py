@@ -121,3 +121,11 @@ def test_bm25_excludes_cursor_rows_and_ranks(tmp_path):
     assert hits[0].path == "a.py" and hits == sorted(hits, key=lambda h: -h.score)
     hits = bm25.search("alpha beta", k=10, exclude=[("a.py", 0, 45)])
     assert [(h.path, h.start_row) for h in hits if h.path == "a.py"] == []
+
+
+def test_definitions_in_the_unsaved_buffer_are_found(shop_tree):
+    index = SymbolIndex(shop_tree).build()
+    buffer = SHOP + "\n\ndef audit_sale(item):\n    return item\n\n\nx = audit_sale(None)\n"
+    files = related_definitions(shop_tree, "pkg/shop.py", buffer, buffer.rindex("audit_sale"), index)
+    own = [f for f in files if f.path == "shop/pkg/shop.py"]
+    assert own and any(e.text.startswith("def audit_sale(item):") for e in own[0].excerpts)

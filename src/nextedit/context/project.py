@@ -8,7 +8,8 @@ Sources, tried in order for ``example.repository_url`` at ``example.revision``:
    (``.git`` suffix optional), or the URL itself when it is a local path; files are read at the
    revision with ``git cat-file`` (no network, the user's checkout is never touched);
 3. otherwise the cursor-position excerpt is the whole file and the example is tagged
-   ``context:excerpt-only``.
+   ``context:excerpt-only`` — unless the example already has ``prompt_inputs`` (pulled from
+   production): those are kept unchanged and the example is tagged ``context:no-repository``.
 
 Then ``uncommitted_diff`` is applied, ``edit_history`` replayed section by section (each
 section becomes a ``BufferChange`` event diffed against the real file, §1.9), the cursor located by
@@ -17,7 +18,8 @@ last edit), and :func:`~nextedit.context.builder.build_request` fills ``prompt_i
 
 Failures never stop a stage: the example gets ``context:error:<kind>`` (``revision-missing``,
 ``patch-failed``, ``cursor-not-found``, ``bad-cursor``, ``git``), the message in the extra field
-``context_error``, and excerpt-only ``prompt_inputs`` when a cursor excerpt is available.
+``context_error``, and excerpt-only ``prompt_inputs`` when a cursor excerpt is available (existing
+``prompt_inputs`` are kept instead).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ SourceResolver = Callable[[str, str], "str | Path | None"]
 _SOURCES: dict[str, SourceResolver] = {}
 
 TAG_EXCERPT_ONLY = "context:excerpt-only"
+TAG_NO_REPOSITORY = "context:no-repository"  # existing prompt_inputs kept as they were
 TAG_ERROR = "context:error:"
 
 
@@ -526,20 +529,21 @@ def load_project(
     """
     for prefix, resolver in (sources or {}).items():
         register_source(prefix, resolver)
-    for tag in [t for t in example.tags if t == TAG_EXCERPT_ONLY or t.startswith(TAG_ERROR)]:
-        example.tags = [t for t in example.tags if t != tag]
+    example.tags = [
+        t for t in example.tags if t not in (TAG_EXCERPT_ONLY, TAG_NO_REPOSITORY) and not t.startswith(TAG_ERROR)
+    ]
+    had_inputs = example.prompt_inputs is not None
     try:
         tree = open_tree(example.repository_url, example.revision, repos_dir)
-    except ProjectError as e:
-        _fail(example, e)
-        return _excerpt_only(example, context=context)
-    if tree is None:
-        return _excerpt_only(example, context=context)
-    try:
+        if tree is None:
+            if had_inputs:  # e.g. pulled from production: keep what the client sent
+                example.add_tag(TAG_NO_REPOSITORY)
+                return example
+            return _excerpt_only(example, context=context)
         return _load(example, tree, context)
     except ProjectError as e:
         _fail(example, e)
-        return _excerpt_only(example, context=context)
+        return example if had_inputs else _excerpt_only(example, context=context)
 
 
 def _load(example: Example, tree: Tree, context: ContextType) -> Example:

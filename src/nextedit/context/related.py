@@ -227,12 +227,20 @@ def _matches_import(path: str, hints: list[tuple[str, ...]]) -> bool:
 
 
 def resolve(
-    name: str, index: SymbolIndex, cursor_path: str, hints: list[tuple[str, ...]] | ImportMatcher
+    name: str,
+    index: SymbolIndex,
+    cursor_path: str,
+    hints: list[tuple[str, ...]] | ImportMatcher,
+    buffer_symbols: list[Symbol] | None = None,
 ) -> list[Symbol]:
     """Definitions of ``name`` as go-to-definition from ``cursor_path`` would most likely find
-    them (see the module docstring), at most :data:`MAX_DEFINITIONS_PER_NAME`."""
+    them (see the module docstring), at most :data:`MAX_DEFINITIONS_PER_NAME`.
+    ``buffer_symbols``: the current outline of the cursor buffer, used instead of the index's
+    (possibly stale) entry for that file."""
     imported = hints if isinstance(hints, ImportMatcher) else ImportMatcher(hints)
     cands = index.definitions(name)
+    if buffer_symbols is not None:
+        cands = [c for c in cands if c.path != cursor_path] + [s for s in buffer_symbols if s.name == name]
     if not cands:
         return []
     if any(c.kind != "impl" for c in cands):
@@ -429,14 +437,8 @@ def related_definitions(
     files = _FileCache(root, index, {cursor_path: text})
     shown: dict[str, dict[int, int]] = {}
     for ident in idents:
-        for sym in resolve(ident.name, index, cursor_path, hints):
-            if sym.path == cursor_path:
-                # the index may be stale for the buffer being edited: use its current outline
-                cur = [s for s in outline if s.name == sym.name and s.kind == sym.kind]
-                if not cur:
-                    continue
-                sym = min(cur, key=lambda s: abs(s.start - sym.start))
-            syms = files.outline(sym.path)
+        for sym in resolve(ident.name, index, cursor_path, hints, outline):
+            syms = outline if sym.path == cursor_path else files.outline(sym.path)
             t = files.text(sym.path)
             if t is None:
                 continue

@@ -13,7 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nextedit.context.project import TAG_ERROR, TAG_EXCERPT_ONLY, clear_tree_cache, load_project
+from nextedit.context.project import (
+    TAG_ERROR,
+    TAG_EXCERPT_ONLY,
+    TAG_NO_REPOSITORY,
+    clear_tree_cache,
+    load_project,
+)
 from nextedit.pipeline.stage import Stage
 from nextedit.schema.example import Example
 
@@ -35,6 +41,8 @@ class LoadProjectStage(Stage):
         for tag in out.tags:
             if tag == TAG_EXCERPT_ONLY:
                 self.stats.count("excerpt only (no repository)")
+            elif tag == TAG_NO_REPOSITORY:
+                self.stats.count("kept existing prompt_inputs (no repository)")
             elif tag.startswith(TAG_ERROR):
                 self.stats.count(f"error: {tag[len(TAG_ERROR):]}")
         if out.prompt_inputs and out.prompt_inputs.get("related_files"):
