@@ -301,6 +301,15 @@ def clear_tree_cache() -> None:
         _TREES.clear()
 
 
+def _register_default_pypi_source() -> None:
+    """``pypi:name==version`` → the data builder's offline cache (default location)."""
+    try:
+        from nextedit.data.pypi import register_pypi_source
+    except ImportError:  # pragma: no cover - the data package is optional here
+        return
+    register_pypi_source()
+
+
 def open_tree(repository_url: str, revision: str, repos_dir: str | Path | None = None) -> Tree | None:
     """The :class:`Tree` for a URL at a revision, or None when no local source has it.
     Raises :class:`ProjectError` (``revision-missing``) when the clone lacks the revision."""
@@ -308,6 +317,8 @@ def open_tree(repository_url: str, revision: str, repos_dir: str | Path | None =
     if not url:
         return None
     name = repo_name(url)
+    if url.startswith("pypi:") and "pypi:" not in _SOURCES:
+        _register_default_pypi_source()
     for prefix, resolver in sorted(_SOURCES.items(), key=lambda kv: -len(kv[0])):
         if url.startswith(prefix):
             d = resolver(url, revision)
