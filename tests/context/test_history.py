@@ -88,3 +88,27 @@ def test_tracker_keeps_at_most_ten_events():
         text = new
     evs = tr.events()
     assert len(evs) == 10 and evs[0].path == "f5" and evs[-1].path == "f14"
+
+
+def test_event_diffs_reapply_for_random_edits():
+    import random
+
+    rng = random.Random(7)
+    words = ["a", "bb", "é", "x = 1", "", "  indent", "}"]
+    for _ in range(200):
+        old = "\n".join(rng.choice(words) for _ in range(rng.randint(0, 30)))
+        if rng.random() < 0.5:
+            old += "\n"
+        data = old
+        i = rng.randint(0, len(data))
+        j = min(len(data), i + rng.randint(0, 12))
+        new = data[:i] + "\n".join(rng.choice(words) for _ in range(rng.randint(0, 3))) + data[j:]
+        ev = event_from_snapshots(old, new, "f.txt")
+        if old == new:
+            assert ev is None
+            continue
+        assert ev is not None
+        assert apply_patch(old, f"--- a/f.txt\n+++ b/f.txt\n{ev.diff}") == new, (old, new, ev.diff)
+        ob, nb = old.encode(), new.encode()
+        assert ob[: ev.old_range.start] == nb[: ev.new_range.start]
+        assert ob[ev.old_range.end :] == nb[ev.new_range.end :]

@@ -85,7 +85,10 @@ def event_from_snapshots(
     old, new = old_text.encode("utf-8"), new_text.encode("utf-8")
     start, old_end, new_end = _changed_byte_range(old, new)
     os_, oe, orow = _line_window(old, start, old_end, DIFF_CONTEXT_LINES)
-    ns, ne, nrow = _line_window(new, start, new_end, DIFF_CONTEXT_LINES)
+    # old and new share the prefix before ``start`` and the suffix after the change: the same
+    # window boundaries (same rows, same suffix) delimit the new side.
+    ns, nrow = os_, orow
+    ne = new_end + (oe - old_end)
     if oe - os_ > size_limit or ne - ns > size_limit:
         return None
     diff = unified_diff(
