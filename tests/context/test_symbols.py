@@ -109,3 +109,14 @@ def test_unchanged_content_is_not_reparsed_in_another_tree(tmp_path):
     second = SymbolIndex(write_tree(tmp_path / "rev2", files)).build()
     assert second.parsed_files == 1  # only the changed file
     assert second.definitions("shared_name_xyz")[0].path == "a.py"
+
+
+def test_more_languages_have_definitions():
+    kt = b"class A {\n    fun m(x: Int): Int {\n        return x\n    }\n}\n"
+    (a, m) = extract_symbols(kt, "a.kt")
+    assert (a.name, m.name, m.kind, m.parent) == ("A", "m", "method", 0)
+    assert kt[m.start : m.header_end] == b"fun m(x: Int): Int"
+    php = b"<?php\nclass A { function m() {} }\nfunction f() {}\n"
+    assert _kinds(extract_symbols(php, "a.php")) == {("A", "class"), ("m", "method"), ("f", "function")}
+    assert _kinds(extract_symbols(b"function M.h() end\n", "a.lua")) == {("h", "function")}
+    assert _kinds(extract_symbols(b"f() { echo; }\n", "a.sh")) == {("f", "function")}

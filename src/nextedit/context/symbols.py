@@ -50,6 +50,7 @@ BODY_TYPES = frozenset(
         "interface_body", "enum_body", "statement_block", "object_type", "compound_statement",
         "body_statement", "field_list", "struct_type", "interface_type", "annotation_type_body",
         "record_body", "constructor_body", "enum_member_declaration_list", "class_heritage_body",
+        "function_body", "template_body", "protocol_body", "enum_class_body",
     }
 )
 # Parents that belong to the item (decorators, ``export``): the item range grows to include them.
