@@ -222,10 +222,6 @@ class ImportMatcher:
         return hit
 
 
-def _matches_import(path: str, hints: list[tuple[str, ...]]) -> bool:
-    return ImportMatcher(hints)(path)
-
-
 def resolve(
     name: str,
     index: SymbolIndex,
