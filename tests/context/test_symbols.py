@@ -120,3 +120,16 @@ def test_more_languages_have_definitions():
     assert _kinds(extract_symbols(php, "a.php")) == {("A", "class"), ("m", "method"), ("f", "function")}
     assert _kinds(extract_symbols(b"function M.h() end\n", "a.lua")) == {("h", "function")}
     assert _kinds(extract_symbols(b"f() { echo; }\n", "a.sh")) == {("f", "function")}
+
+
+def test_parallel_build_matches_serial(tmp_path):
+    files = {f"m{i}.py": f"class Par_{i}_unique:\n    def meth_{i}(self):\n        return {i}\n" for i in range(12)}
+    root = write_tree(tmp_path / "par", files)
+    par = SymbolIndex(root, workers=2).build()
+    assert par.parsed_files == 12
+    ser = SymbolIndex(root).build()  # served from the content cache filled by the workers
+    assert ser.parsed_files == 0
+    for i in range(12):
+        (a,) = par.definitions(f"meth_{i}")
+        (b,) = ser.definitions(f"meth_{i}")
+        assert a == b and a.kind == "method"

@@ -1,7 +1,7 @@
 """Context benchmark: symbol-index build time for a tree and per-request ``build_request`` latency
 with a warm index.
 
-    python -m nextedit.context.bench TREE [--requests 200] [--context lsp] [--seed 0]
+    python -m nextedit.context.bench TREE [--requests 200] [--context lsp] [--workers 1] [--seed 0]
 
 Cursors are sampled uniformly among the indexed files (one random line each). Prints files,
 symbols, build seconds, and request latency p50/p90/max in milliseconds.
@@ -26,11 +26,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--context", default="lsp", choices=["lsp", "bm25", "all", "none"])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1, help="processes for the index build")
     args = ap.parse_args(argv)
 
     root = Path(args.tree)
     t0 = time.perf_counter()
-    index = SymbolIndex(root).build()
+    index = SymbolIndex(root, workers=args.workers).build()
     build_s = time.perf_counter() - t0
     print(f"index: {len(index)} files, {index.symbol_count()} symbols, built in {build_s:.2f} s")
     t0 = time.perf_counter()

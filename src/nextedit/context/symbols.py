@@ -307,6 +307,13 @@ def _read_source(path: Path) -> bytes | None:
 # ----------------------------------------------------------------------------------------- index
 
 
+def _parse_job(args: tuple[str, str]) -> list[Symbol]:
+    """Worker-process entry: the symbols of ``root/rel``."""
+    root, rel = args
+    data = _read_source(Path(root) / rel)
+    return extract_symbols(data, rel) if data is not None else []
+
+
 class ContentCache:
     """Bounded LRU ``(path, content digest) → value`` shared by every index in the process, so
     trees of other revisions of a repository (or a rebuilt temp checkout) re-parse only the files
@@ -348,11 +355,13 @@ class SymbolIndex:
     Thread-safe: lookups during a background build see the files indexed so far
     (``index.ready`` tells whether the build finished). ``cache_dir``: persist entries to
     ``<cache_dir>/<hash of root>.pkl`` and reuse unchanged files on the next build.
+    ``workers`` > 1 parses a build's new files in that many processes.
     """
 
-    def __init__(self, root: str | Path, *, cache_dir: str | Path | None = None) -> None:
+    def __init__(self, root: str | Path, *, cache_dir: str | Path | None = None, workers: int = 1) -> None:
         self.root = Path(root).resolve()
         self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.workers = max(1, workers)
         self._files: dict[str, FileEntry] = {}
         self._by_name: dict[str, dict[str, list[Symbol]]] = {}  # name → path → definitions
         self._lock = threading.RLock()
@@ -371,13 +380,18 @@ class SymbolIndex:
         t0 = time.perf_counter()
         cached = self._load_cache()
         seen: set[str] = set()
+        todo: list[tuple[str, os.stat_result]] = []
         for rel, st in iter_source_files(self.root):
             seen.add(rel)
             old = cached.get(rel) or self._files.get(rel)
             if old is not None and old.mtime_ns == st.st_mtime_ns and old.size == st.st_size:
                 self._put(old)
+            elif self.workers > 1:
+                todo.append((rel, st))
             else:
                 self._index_file(rel, st)
+        if todo:
+            self._index_parallel(todo)
         with self._lock:
             for rel in [p for p in self._files if p not in seen]:
                 self._remove(rel)
@@ -422,6 +436,29 @@ class SymbolIndex:
             self._index_file(rel, st)
             n += 1
         return n
+
+    def _index_parallel(self, todo: list[tuple[str, os.stat_result]]) -> None:
+        """Parse ``todo`` in ``workers`` processes (files whose content is cached are not sent)."""
+        from concurrent.futures import ProcessPoolExecutor
+
+        jobs: list[tuple[str, os.stat_result, tuple[str, bytes]]] = []
+        for rel, st in todo:
+            data = _read_source(self.root / rel)
+            if data is None:
+                self._put(FileEntry(rel, st.st_mtime_ns, st.st_size, []))
+                continue
+            key = (rel, hashlib.blake2b(data, digest_size=16).digest())
+            cached = _content_cache.get(key)
+            if cached is not None:
+                self._put(FileEntry(rel, st.st_mtime_ns, st.st_size, cached))
+            else:
+                jobs.append((rel, st, key))
+        with ProcessPoolExecutor(self.workers) as pool:
+            results = pool.map(_parse_job, [(str(self.root), rel) for rel, _st, _k in jobs], chunksize=16)
+            for (rel, st, key), symbols in zip(jobs, results, strict=True):
+                self.parsed_files += 1
+                _content_cache.put(key, symbols)
+                self._put(FileEntry(rel, st.st_mtime_ns, st.st_size, symbols))
 
     def _index_file(self, rel: str, st: os.stat_result) -> None:
         data = _read_source(self.root / rel)
