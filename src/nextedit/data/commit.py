@@ -57,14 +57,12 @@ class Hunk:
     new_start: int
     new_end: int
     units: list[Unit] = field(default_factory=list)
+    n_del: int = field(init=False, default=0)
+    n_add: int = field(init=False, default=0)
 
-    @property
-    def n_del(self) -> int:
-        return self.old_end - self.old_start
-
-    @property
-    def n_add(self) -> int:
-        return self.new_end - self.new_start
+    def __post_init__(self) -> None:
+        self.n_del = self.old_end - self.old_start
+        self.n_add = self.new_end - self.new_start
 
 
 @dataclass
@@ -225,14 +223,22 @@ def render(
     mrows: dict[tuple[int, str, int], int] = {}
     unterminated: list[int] = []  # rows of region lines lacking "\n" (at most a few)
     pos = 0
+    marked = {m[0] for m in marks}
+    if partial is not None:
+        marked.add(partial[0])
     for hi in commit.file_hunks[file]:
         h = commit.hunks[hi]
         out.extend(old[pos : h.old_start])
         start = len(out)
         k = applied.get(hi, 0)
-        if k == 0 and (partial is None or partial[0] != hi) and not any(m[0] == hi for m in marks):
+        plain = hi not in marked
+        if plain and k == 0:
             out.extend(old[h.old_start : h.old_end])
             if h.old_end == len(old) and old and not old[-1].endswith("\n"):
+                unterminated.append(len(out) - 1)
+        elif plain and k == len(h.units):
+            out.extend(new[h.new_start : h.new_end])
+            if h.new_end == len(new) and new and not new[-1].endswith("\n"):
                 unterminated.append(len(out) - 1)
         else:
             done = h.units[:k]

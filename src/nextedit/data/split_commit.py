@@ -32,7 +32,7 @@ from difflib import SequenceMatcher
 from nextedit.data.commit import OrderedCommit, Rendered, render
 from nextedit.io.markdown import format_cursor_excerpt
 from nextedit.schema.example import Example
-from nextedit.text.diff import unified_diff
+from nextedit.text.diff import NO_NEWLINE_MARKER, _header_range  # the one unified-diff format
 from nextedit.text.tokenize import tokenize
 
 KINDS = ("fim", "same-file-near", "same-file-far", "cross-file", "no-edit")
@@ -169,42 +169,64 @@ class _Window:
     b_hi: int
 
 
+def _emit_range(out: list[str], prefix: str, lines: list[str], lo: int, hi: int) -> None:
+    """Diff lines ``prefix + lines[lo:hi]``; only the file's last line can lack its newline."""
+    if lo < hi:
+        out.extend([prefix + line for line in lines[lo:hi]])
+        if not lines[hi - 1].endswith("\n"):
+            out[-1] = out[-1] + "\n" + NO_NEWLINE_MARKER + "\n"
+
+
 def diff_states(
     commit: OrderedCommit, file: int, a: Rendered, b: Rendered, hunks: Sequence[int], context: int = 3
 ) -> tuple[str, list[_Window]]:
     """Unified diff of file ``file`` from state ``a`` to state ``b`` given the hunks whose regions may
-    differ; diffs only windows around those regions (fast on large files) with real line numbers."""
+    differ, with real line numbers, in the format of :func:`nextedit.text.diff.unified_diff`.
+
+    Fast path: a hunk's two regions are trimmed of their common first and last lines and the rest
+    is written as one change (no diff search needed: regions never share interior lines by
+    construction, and when they do the result is still a correct, slightly larger diff). Changes
+    closer than ``2 * context`` lines share a hunk. Returns the diff and the hunk windows
+    (``a``/``b`` row ranges including context)."""
     path = commit.files[file].path
     hs = sorted(set(hunks), key=lambda i: commit.hunks[i].old_start)
-    windows: list[_Window] = []
+    al, bl = a.lines, b.lines
+    groups: list[list[tuple[int, int, int, int]]] = []
     for hi in hs:
         sa, la = a.regions[hi]
         sb, lb = b.regions[hi]
-        if windows and sa - windows[-1].a_hi <= 2 * context:
-            windows[-1].a_hi, windows[-1].b_hi = sa + la, sb + lb
+        ea, eb = sa + la, sb + lb
+        while sa < ea and sb < eb and al[sa] == bl[sb]:
+            sa += 1
+            sb += 1
+        while ea > sa and eb > sb and al[ea - 1] == bl[eb - 1]:
+            ea -= 1
+            eb -= 1
+        if sa == ea and sb == eb:
+            continue
+        if groups and sa - groups[-1][-1][1] <= 2 * context:
+            groups[-1].append((sa, ea, sb, eb))
         else:
-            windows.append(_Window(sa, sa + la, sb, sb + lb))
-    parts = []
-    for w in windows:
-        pad = min(context, w.a_lo)
-        w.a_lo, w.b_lo = w.a_lo - pad, w.b_lo - pad
-        padr = min(context, len(a.lines) - w.a_hi)
-        w.a_hi, w.b_hi = w.a_hi + padr, w.b_hi + padr
-        parts.append(
-            unified_diff(
-                "".join(a.lines[w.a_lo : w.a_hi]),
-                "".join(b.lines[w.b_lo : w.b_hi]),
-                path,
-                context=context,
-                old_start_row=w.a_lo,
-                new_start_row=w.b_lo,
-                headers=False,
-            )
-        )
-    body = "".join(parts)
-    if not body:
+            groups.append([(sa, ea, sb, eb)])
+    out: list[str] = []
+    windows: list[_Window] = []
+    for g in groups:
+        a_lo = max(0, g[0][0] - context)
+        b_lo = g[0][2] - (g[0][0] - a_lo)
+        a_hi = min(len(al), g[-1][1] + context)
+        b_hi = g[-1][3] + (a_hi - g[-1][1])
+        windows.append(_Window(a_lo, a_hi, b_lo, b_hi))
+        out.append(f"@@ -{_header_range(a_lo, a_hi - a_lo, 0)} +{_header_range(b_lo, b_hi - b_lo, 0)} @@\n")
+        pos = a_lo
+        for sa, ea, sb, eb in g:
+            _emit_range(out, " ", al, pos, sa)
+            _emit_range(out, "-", al, sa, ea)
+            _emit_range(out, "+", bl, sb, eb)
+            pos = ea
+        _emit_range(out, " ", al, pos, a_hi)
+    if not out:
         return "", windows
-    return f"--- a/{path}\n+++ b/{path}\n{body}", windows
+    return f"--- a/{path}\n+++ b/{path}\n" + "".join(out), windows
 
 
 # ------------------------------------------------------------------------------ one sample
@@ -281,6 +303,7 @@ def make_sample(
     if s < n:
         first = units[s][0]
         target_hunks = list(range(first, min(len(commit.hunks), first + max(1, cfg.max_target_hunks))))
+    target_set = set(target_hunks)
     final_applied = dict(applied)
     for hi in target_hunks:
         final_applied[hi] = len(commit.hunks[hi].units)
@@ -314,24 +337,27 @@ def make_sample(
         first_target.setdefault(commit.hunks[hi].file, i)
     pmark = None if partial is None else (partial[0], partial[1], partial[2])
     for f in files:
-        fh = [hi for hi in commit.file_hunks[f]]
+        fh = commit.file_hunks[f]
+        base_h = [hi for hi in fh if hi in base_applied]
+        hist_h = [hi for hi in fh if hi in recent]
+        tgt_h = [hi for hi in fh if hi in target_set]
         marks = {m for m in (anchor, next_mark) if m is not None and commit.hunks[m[0]].file == f}
         old = render(commit, f, {})
-        base = render(commit, f, base_applied) if base_applied else old
-        mid = render(commit, f, applied, pmark if pmark and commit.hunks[pmark[0]].file == f else None, marks)
-        mid_by_file[f] = mid
-        if base_applied:
-            d, _ = diff_states(commit, f, old, base, [hi for hi in fh if hi in base_applied], cfg.context)
+        base = render(commit, f, {hi: base_applied[hi] for hi in base_h}) if base_h else old
+        if base_h:
+            d, _ = diff_states(commit, f, old, base, base_h, cfg.context)
             if d:
                 uncommitted_parts.append(d)
-        hist_h = [hi for hi in fh if hi in recent]
+        if not (hist_h or tgt_h or marks):
+            continue
+        mid = render(commit, f, applied, pmark if pmark and commit.hunks[pmark[0]].file == f else None, marks)
+        mid_by_file[f] = mid
         if hist_h:
             d, wins = diff_states(commit, f, base, mid, hist_h, cfg.context)
             if d:
                 history_parts.append((last_touch[f], d))
             if f == cursor_file:
                 hist_windows = wins
-        tgt_h = [hi for hi in fh if hi in target_hunks]
         if tgt_h:
             final = render(commit, f, final_applied)
             d, wins = diff_states(commit, f, mid, final, tgt_h, cfg.context)
