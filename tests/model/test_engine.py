@@ -99,3 +99,25 @@ def test_drafter_copies_after_match() -> None:
     ids += [9]
     d.advance(ids, 1)
     assert d.pointer is None
+
+
+def test_marker_constraint_makes_zeta2_1_output_parseable(engine: Engine) -> None:
+    from nextedit.model.constraints import MarkerSpanConstraint
+
+    tok = engine.tokenizer
+    tok.add_tokens(["<|marker_2|>", "<|marker_3|>"])
+    engine.model.resize_token_embeddings(len(tok))
+    prompt = "<|marker_1|>def add(a, b):\n<|marker_2|>    return a + b\n<|marker_3|>"
+    constraint = MarkerSpanConstraint.for_prompt(prompt, tok, engine.eos_ids)
+    assert constraint is not None and sorted(constraint.marker_ids.values()) == [1, 2, 3]
+    for spec in (False, True):
+        out = engine.generate(prompt, max_tokens=40, constraint=constraint, speculative=spec)
+        ids = tok.encode(out.text, add_special_tokens=False)
+        tags = [constraint.marker_ids[t] for t in ids if t in constraint.marker_ids]
+        assert ids and ids[0] in constraint.marker_ids  # starts with a tag
+        assert tags == sorted(tags)  # never goes backwards
+        if out.finish_reason == "stop":
+            assert len(tags) >= 2  # cannot end before the span is closed
+    plain = engine.generate(prompt, max_tokens=20, constraint=constraint, speculative=False)
+    fast = engine.generate(prompt, max_tokens=20, constraint=constraint, speculative=True)
+    assert plain.text == fast.text

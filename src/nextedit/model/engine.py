@@ -119,11 +119,32 @@ class Engine:
                 out.add(ids[0])
         return out
 
-    def _forward(self, input_ids: list[int], cache: Any, n_logits: int) -> Any:
+    def _forward(
+        self, input_ids: list[int], cache: Any, n_logits: int, constraint: Any = None,
+        generated: list[int] | None = None, draft: list[int] | None = None,
+    ) -> list[int]:
+        """Run the model on ``input_ids``; return the greedy next token for the last ``n_logits``
+        positions, under ``constraint`` (position j continues ``generated + draft[:j]``)."""
         torch = self.torch
         x = torch.tensor([input_ids], dtype=torch.long, device=self.device)
         out = self.model(input_ids=x, cache=cache, use_cache=True, logits_to_keep=n_logits)
-        return out.logits[0].argmax(-1).tolist()
+        logits = out.logits[0]
+        if constraint is None:
+            return logits.argmax(-1).tolist()
+        preds: list[int] = []
+        for j in range(logits.shape[0]):
+            allowed, banned = constraint((generated or []) + (draft or [])[:j])
+            row = logits[j]
+            if allowed is not None:
+                idx = torch.tensor(sorted(allowed), device=row.device)
+                preds.append(int(idx[row[idx].argmax()]))
+            elif banned:
+                row = row.clone()
+                row[torch.tensor(sorted(banned), device=row.device)] = float("-inf")
+                preds.append(int(row.argmax()))
+            else:
+                preds.append(int(row.argmax()))
+        return preds
 
     # ------------------------------------------------------------------ generation
     def generate(
@@ -136,14 +157,18 @@ class Engine:
         cache_key: str | None = None,
         speculative: bool | None = None,
         draft_from: int | None = None,
+        constraint: Any = None,
     ) -> GenerationResult:
         """Greedy-decode after ``prompt``. ``cache_key`` enables prefix reuse across calls;
-        ``draft_from`` is a token index where prompt lookup searches first (the editable region).
+        ``draft_from`` is a token index where prompt lookup searches first (the editable region);
+        ``constraint`` (see :mod:`nextedit.model.constraints`) restricts the tokens chosen.
         Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
         with self._lock:
-            return self._generate(prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from)
+            return self._generate(
+                prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint
+            )
 
-    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from) -> GenerationResult:  # noqa: ANN001
+    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from, constraint) -> GenerationResult:  # noqa: ANN001
         from transformers import DynamicCache
 
         t0 = time.perf_counter()
@@ -183,7 +208,7 @@ class Engine:
                     raise Canceled()
                 budget = max_tokens - len(generated) - 1
                 draft = drafter.draft(ids, budget) if drafter is not None else []
-                preds = self._forward(pending + draft, cache, len(draft) + 1)
+                preds = self._forward(pending + draft, cache, len(draft) + 1, constraint, generated, draft)
                 forward_passes += 1
                 if first_token_ms is None:
                     first_token_ms = 1000 * (time.perf_counter() - t0)

@@ -21,6 +21,7 @@ class LocalProvider(ModelProvider):
         speculative: bool = True,
         threads: int | None = None,
         engine: Any = None,
+        constrained: bool = True,
     ) -> None:
         from nextedit.model.engine import DEFAULT_MODEL_DIR, Engine
 
@@ -29,11 +30,17 @@ class LocalProvider(ModelProvider):
         super().__init__(prompt_format, max_output_tokens)
         self.engine = engine or Engine.load(self.path, threads=threads, speculative=speculative)
         self.model_version = self.path.name
+        self.constrained = constrained
 
     def complete(
         self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
     ) -> tuple[str, dict[str, Any]]:
-        result = self.engine.generate(prompt, max_tokens=max_tokens, stop=stop, cancel=cancel, cache_key=cache_key)
+        from nextedit.model.constraints import constraint_for
+
+        constraint = constraint_for(self.format.name, prompt, self.engine) if self.constrained else None
+        result = self.engine.generate(
+            prompt, max_tokens=max_tokens, stop=stop, cancel=cancel, cache_key=cache_key, constraint=constraint
+        )
         stats = dict(result.stats)
         stats.update(
             prompt_tokens=result.prompt_tokens,
