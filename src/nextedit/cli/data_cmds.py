@@ -345,5 +345,6 @@ def bench_split_commit_cmd(
     r = bench_split_commit(repo, samples=samples, max_commits=max_commits)
     typer.echo(
         f"{r['examples']} examples from {r['commits']} commits (chunks): split-commit {r['split_seconds']:.2f} s "
-        f"= {r['examples_per_second']:.0f} examples/s (loading commits: {r['load_seconds']:.1f} s)"
+        f"= {r['examples_per_second']:.0f} examples/s wall, {r['examples_per_cpu_second']:.0f} examples per CPU-second "
+        f"(loading commits: {r['load_seconds']:.1f} s)"
     )

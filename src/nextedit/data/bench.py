@@ -4,7 +4,8 @@
   commit per release, each package in its own directory) — a large local repository with real
   history, built without cloning anything.
 * :func:`bench_split_commit` loads commits of a repository, then times split-commit alone
-  (examples/s) — the loading (git + line diffs) is timed separately.
+  (examples/s of wall time, and per CPU second — the figure for one idle core on a shared machine);
+  the loading (git + line diffs) is timed separately.
 """
 
 from __future__ import annotations
@@ -80,13 +81,17 @@ def bench_split_commit(
             commits.extend((f"{sha[:8]}.{k}", c) for k, c in enumerate(got.chunks(chunk_units)))
     r.close()
     t1 = time.perf_counter()
+    c1 = time.process_time()
     n = 0
     for name, c in commits:
         n += len(
             split_commit(c, name=name, repository_url=str(repo), revision="x", seed=seed, samples=samples)
         )
     t2 = time.perf_counter()
+    cpu = time.process_time() - c1
     return {
+        "cpu_seconds": cpu,
+        "examples_per_cpu_second": n / max(cpu, 1e-9),
         "commits": len(commits),
         "examples": n,
         "load_seconds": t1 - t0,
