@@ -165,3 +165,14 @@ def test_split_by_kind():
         c, name="r", repository_url="u", revision="x", seed=0, samples=2, cfg=SplitConfig(split="cross-file")
     )
     assert exs and all("split:cross-file" in e.tags for e in exs)
+
+
+def test_truncate_patch_keeps_a_valid_beginning():
+    from nextedit.data.target import truncate_patch
+
+    old = "a\nb\nc\nd\n"
+    patch = "--- a/f\n+++ b/f\n@@ -1,4 +1,5 @@\n a\n-b\n-c\n+B\n+C\n+X\n d\n"
+    assert apply_patch(old, truncate_patch(patch, 2), "f") == "a\nB\nc\nd\n"
+    assert apply_patch(old, truncate_patch(patch, 3), "f") == "a\nB\nd\n"
+    assert apply_patch(old, truncate_patch(patch, 99), "f") == "a\nB\nC\nX\nd\n"
+    assert truncate_patch(patch, 0) == ""

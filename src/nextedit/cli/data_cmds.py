@@ -256,11 +256,14 @@ def dataset_build(
     max_duplicates: Annotated[int, typer.Option(help="Dedup: keep ≤ K per near-duplicate cluster.")] = 4,
     split: Annotated[
         list[str] | None,
-        typer.Option("--split", help="NAME=SIZE (repeat); default train=90% valid=5% test=rest."),
+        typer.Option("--split", help="NAME=SIZE (repeat); default train=85% valid=5% test=rest."),
     ] = None,
     stratify: Annotated[
         str, typer.Option(help="Split groups: repo-name, repo, cursor-path, project, none.")
     ] = "repo-name",
+    max_target_lines: Annotated[
+        int, typer.Option(help="Cut training targets to their first N changed lines (0 = whole remainder).")
+    ] = 40,
     out_dir: Annotated[str | None, typer.Option(help="Output directory (default: data/<name>).")] = None,
     cache: CacheOpt = None,
     package: Annotated[
@@ -278,8 +281,9 @@ def dataset_build(
         format=format,
         context=context,
         max_duplicates=max_duplicates,
-        splits=split or ["train=90%", "valid=5%", "test=rest"],
+        splits=split or ["train=85%", "valid=5%", "test=rest"],
         stratify=stratify,
+        max_target_lines=max_target_lines,
         out_dir=out_dir,
         cache=str(cache) if cache else None,
         packages=package,

@@ -35,8 +35,9 @@ class BuildConfig:
     max_duplicates: int = 4
     context: str = "lsp"
     format: str = "zeta2_1"
-    splits: list[str] = field(default_factory=lambda: ["train=90%", "valid=5%", "test=rest"])
+    splits: list[str] = field(default_factory=lambda: ["train=85%", "valid=5%", "test=rest"])
     stratify: str = "repo-name"
+    max_target_lines: int = 40  # cut training targets to their first N changed lines (0 = keep whole)
     out_dir: str | None = None
     cache: str | None = None
     packages: list[str] | None = None
@@ -126,7 +127,7 @@ def build_dataset(cfg: BuildConfig, progress: bool = True, log: Callable[[str], 
         final: dict[str, list] = {}
         for spec, part in zip(specs, parts, strict=True):
             name = spec.path.removesuffix(".jsonl")
-            focus, fmt = FocusTargetStage(cfg.format), FormatPromptStage(cfg.format)
+            focus, fmt = FocusTargetStage(cfg.format, cfg.max_target_lines), FormatPromptStage(cfg.format)
             final[name] = list(fmt.run(focus.run(part)))
             _write_atomic(out / f"{name}.jsonl", final[name])
             log(
