@@ -137,3 +137,24 @@ def test_shipped_recipes_parse():
     for path in sorted(root.glob("*.toml")):
         r = load_recipe(path)
         assert r.total_steps > 0
+
+
+def test_predict_eval_runs_the_real_predictor(tiny_model_dir):
+    pytest.importorskip("nextedit.predict.local")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from nextedit.model.synthetic import load_sources, synthetic_examples
+    from nextedit.model.train import predict_eval
+    from nextedit.schema.example import Example
+
+    files = load_sources([SRC / "model"])
+    examples = [
+        Example.model_validate(e) for e in synthetic_examples(files, n=3, kinds=["rename", "noedit"], seed=1)
+    ]
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    out = predict_eval(model, tok, examples, "zeta2_1")
+    assert out["predict_examples"] == 3
+    assert 0 <= out["delta_chrf"] <= 100 and 0 <= out["kept_rate"] <= 1
+    assert 0 <= out["prediction_errors"] <= 3
+    assert model.training  # restored

@@ -87,6 +87,10 @@ class EvalSpec:
     generate_examples: int = 20
     max_new_tokens: int = 256
     synthetic_valid: int = 0  # if >0 and `valid` missing/empty: this many held-out synthetic examples
+    # >0: also run the real predictor (engine + local provider + metrics) on this many valid Examples
+    # that carry prompt_inputs/cursor_position and expected_patches; logs delta chrF, kept rate, F1
+    predict_examples: int = 0
+    predict_format: str = "zeta2_1"
 
 
 @dataclass

@@ -241,6 +241,71 @@ def eval_records(recipe: Recipe, tokenizer, seed: int) -> list[tuple[SftRecord, 
     return out
 
 
+def predict_examples(recipe: Recipe, seed: int) -> list:
+    """Valid ``Example``s for :func:`predict_eval`: from ``[eval] valid`` (lines with expected
+    patches), else held-out synthetic edit examples (kinds of the last SFT phase, no copy tasks)."""
+    from nextedit.io.jsonl import iter_json_lines
+    from nextedit.schema.example import Example
+
+    spec = recipe.eval
+    n = spec.predict_examples
+    if n <= 0:
+        return []
+    out: list = []
+    for path in [p for p in spec.valid if Path(p).exists()]:
+        for _, rec in iter_json_lines(path):
+            if (rec.get("prompt_inputs") or rec.get("cursor_position")) and "expected_patches" in rec:
+                out.append(Example.model_validate(rec))
+            if len(out) >= n:
+                return out
+    if out:
+        return out
+    from nextedit.model.synthetic import synthetic_examples
+
+    sft_phases = [p for p in recipe.phases if p.kind == "sft"]
+    src = (sft_phases[-1].synthetic_source if sft_phases else []) or recipe.tokenizer.corpus
+    kinds = [
+        k
+        for k in (sft_phases[-1].synthetic_kinds if sft_phases else [])
+        if not k.startswith(("copy", "scramble"))
+    ]
+    gen = synthetic_examples(src, n=n, kinds=kinds or None, seed=seed + 104729, max_lines=40)
+    return [Example.model_validate(ex) for ex in gen if "prompt_inputs" in ex]
+
+
+def predict_eval(model, tokenizer, examples: list, fmt: str) -> dict[str, Any]:
+    """The real prediction path (engine with speculative decoding + ``local`` provider + metrics) on
+    ``examples``: mean delta chrF, kept rate, exact-lines F1, error rate."""
+    from nextedit.metrics.report import summarize
+    from nextedit.metrics.score import score_example
+    from nextedit.model.engine import Engine
+    from nextedit.predict.local import LocalProvider
+    from nextedit.predict.runner import PredictStage
+
+    if not examples:
+        return {}
+    model.eval()
+    try:
+        provider = LocalProvider(prompt_format=fmt, engine=Engine(model, tokenizer, speculative=True))
+        stage = PredictStage(provider)
+        scores = []
+        errors = 0
+        for ex in examples:
+            ex = stage.process(ex.model_copy(deep=True))
+            errors += sum(bool(p.error) for p in ex.predictions)
+            scores += score_example(ex)
+        summary = summarize(scores)
+    finally:
+        model.train()
+    return {
+        "predict_examples": len(examples),
+        "delta_chrf": summary.get("avg_delta_chr_f"),
+        "kept_rate": summary.get("avg_kept_rate"),
+        "exact_lines_f1": summary.get("exact_lines_f1"),
+        "prediction_errors": errors,
+    }
+
+
 def strip_eos(text: str, eos: str) -> str:
     return text[: -len(eos)] if eos and text.endswith(eos) else text
 
@@ -426,6 +491,7 @@ def train(
     stop = min(total, max_steps) if max_steps is not None else total
     bounds = _phase_bounds(recipe)
     valid = eval_records(recipe, tokenizer, t.seed) if is_main else []
+    valid_examples = predict_examples(recipe, t.seed) if is_main else []
     log_path = out / "train_log.jsonl"
     log_f = open(log_path, "a", encoding="utf-8") if is_main else None  # noqa: SIM115
 
@@ -534,6 +600,10 @@ def train(
                 if is_main:
                     unwrapped = accelerator.unwrap_model(model)
                     ev = evaluate(unwrapped, tokenizer, valid, recipe.eval, device)
+                    if valid_examples:
+                        ev.update(
+                            predict_eval(unwrapped, tokenizer, valid_examples, recipe.eval.predict_format)
+                        )
                     if ev:
                         log({"event": "eval", "eval": True, "step": step, **ev})
                     data_state = {"phase": phase_idx, "position": position, "world": world}
