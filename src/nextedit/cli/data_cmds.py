@@ -256,7 +256,7 @@ def dataset_build(
     max_duplicates: Annotated[int, typer.Option(help="Dedup: keep ≤ K per near-duplicate cluster.")] = 4,
     split: Annotated[
         list[str] | None,
-        typer.Option("--split", help="NAME=SIZE (repeat); default train=85% valid=5% test=rest."),
+        typer.Option("--split", help="NAME=SIZE (repeat); default test=8% valid=4% train=rest (rest last: the fixed-size splits take whole groups first)."),
     ] = None,
     stratify: Annotated[
         str, typer.Option(help="Split groups: repo-name, repo, cursor-path, project, none.")
@@ -281,7 +281,7 @@ def dataset_build(
         format=format,
         context=context,
         max_duplicates=max_duplicates,
-        splits=split or ["train=85%", "valid=5%", "test=rest"],
+        splits=split or ["test=8%", "valid=4%", "train=rest"],
         stratify=stratify,
         max_target_lines=max_target_lines,
         out_dir=out_dir,

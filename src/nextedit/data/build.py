@@ -35,7 +35,7 @@ class BuildConfig:
     max_duplicates: int = 4
     context: str = "lsp"
     format: str = "zeta2_1"
-    splits: list[str] = field(default_factory=lambda: ["train=85%", "valid=5%", "test=rest"])
+    splits: list[str] = field(default_factory=lambda: ["test=8%", "valid=4%", "train=rest"])
     stratify: str = "repo-name"
     max_target_lines: int = 40  # cut training targets to their first N changed lines (0 = keep whole)
     out_dir: str | None = None
@@ -121,7 +121,14 @@ def build_dataset(cfg: BuildConfig, progress: bool = True, log: Callable[[str], 
             progress=progress,
         )
     with step("split + format-prompt"):
-        examples = list(read_examples([str(out / "context.jsonl")]))
+        # keep exactly the deduplicated examples, in their order (the context file may hold lines
+        # of an earlier run whose inputs changed)
+        by_hash = {ex.spec_hash(): ex for ex in read_examples([str(out / "context.jsonl")])}
+        examples = [
+            by_hash[h]
+            for h in (ex.spec_hash() for ex in read_examples([str(out / "dedup.jsonl")]))
+            if h in by_hash
+        ]
         specs = [SplitSpec.parse(s) for s in cfg.splits]
         parts = split_examples(examples, specs, seed=cfg.seed, stratify=cfg.stratify)
         final: dict[str, list] = {}

@@ -11,11 +11,13 @@ version: the edit history applies to the *old* release tree, the expected patch 
 new one. A large pair is cut into chunks of consecutive hunks (≤ ``max_chunk_units`` edited
 lines each; :meth:`OrderedCommit.chunks`), each read as a commit on the old tree, so the
 ``uncommitted_diff`` of an example stays small. A chunk gives ``clamp(num_edits //
-lines_per_sample, 1, max_samples)`` samples.
+lines_per_sample, 1, max_samples)`` samples; a pair wanting more than ``max_pair_examples`` keeps a
+seeded subset of its chunks, so one huge release does not swamp the dataset.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -102,6 +104,7 @@ class PypiIngest(SourceStage):
         lines_per_sample: int = 10,
         max_samples: int = 16,
         max_chunk_units: int = 300,
+        max_pair_examples: int = 120,
         cfg: SplitConfig = SplitConfig(),
         packages: list[str] | None = None,
         on_error: Callable[[str], None] | None = None,
@@ -112,6 +115,7 @@ class PypiIngest(SourceStage):
         self.seed, self.cfg = seed, cfg
         self.lines_per_sample, self.max_samples = lines_per_sample, max_samples
         self.max_chunk_units = max_chunk_units
+        self.max_pair_examples = max_pair_examples
         self.packages = set(packages) if packages else None
 
     def items(self) -> Iterator[IngestItem]:
@@ -140,9 +144,23 @@ class PypiIngest(SourceStage):
             return []
         self.stats.count("release pairs used")
         chunks = commit.chunks(self.max_chunk_units)
+        want = [max(1, min(self.max_samples, c.num_edits // self.lines_per_sample)) for c in chunks]
+        chosen = set(range(len(chunks)))
+        if self.max_pair_examples and sum(want) > self.max_pair_examples:
+            # a huge release pair would swamp the dataset: keep a seeded subset of its chunks
+            order = list(range(len(chunks)))
+            random.Random(f"{self.seed}:{item.key}").shuffle(order)
+            chosen, total = set(), 0
+            for k in order:
+                if total + want[k] <= self.max_pair_examples:
+                    chosen.add(k)
+                    total += want[k]
+            self.stats.count("chunks left out (pair cap)", len(chunks) - len(chosen))
         out: list[Example] = []
         for k, chunk in enumerate(chunks):
-            samples = max(1, min(self.max_samples, chunk.num_edits // self.lines_per_sample))
+            if k not in chosen:
+                continue
+            samples = want[k]
             name = f"{old.name}-{old.version}-{new.version}" + (f".{k}" if len(chunks) > 1 else "")
             out.extend(
                 split_commit(
