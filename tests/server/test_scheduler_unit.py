@@ -72,3 +72,38 @@ def test_deadline_while_queued_and_model_failure() -> None:
             w.close()
 
     asyncio.run(main())
+
+
+def test_superseding_request_keeps_the_clients_turn() -> None:
+    gate = threading.Event()
+    order: list[str] = []
+
+    def record(name: str):  # noqa: ANN202
+        def fn(job: Job) -> str:
+            order.append(name)
+            return name
+
+        return fn
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        w = ModelWorker("m", workers=1, max_queue=8)
+        try:
+            busy = asyncio.create_task(run_job(w, _job(lambda j: gate.wait(5), "x", loop)))
+            await asyncio.sleep(0.02)
+            a1 = asyncio.create_task(run_job(w, _job(record("a1"), "a", loop)))
+            await asyncio.sleep(0.01)
+            b1 = asyncio.create_task(run_job(w, _job(record("b1"), "b", loop)))
+            await asyncio.sleep(0.01)
+            a2 = asyncio.create_task(run_job(w, _job(record("a2"), "a", loop)))  # replaces a1 in place
+            await asyncio.sleep(0.01)
+            gate.set()
+            await busy
+            with pytest.raises(Canceled):
+                await a1
+            assert (await a2, await b1) == ("a2", "b1")
+            assert order == ["a2", "b1"]
+        finally:
+            w.close()
+
+    asyncio.run(main())

@@ -1,8 +1,8 @@
 """The one place model work is scheduled: per-model worker threads behind a bounded queue.
 
 * Model work never runs on the event loop: handlers build a :class:`Job` and ``await`` it.
-* Per client, a newer job supersedes the older queued or running one: a queued job is dropped at
-  once, a running one has its :class:`~nextedit.predict.base.CancelToken` set (the engine checks it
+* Per client, a newer job supersedes the older queued or running one: a queued job is replaced in
+  place (the client keeps its turn), a running one has its :class:`~nextedit.predict.base.CancelToken` set (the engine checks it
   between forward passes); both resolve with :class:`~nextedit.server.errors.Canceled`.
 * The queue is bounded: a full queue raises :class:`Overloaded` (429) with a Retry-After estimate.
 * Every job has a deadline: expiry while queued or running resolves it with
@@ -139,15 +139,19 @@ class ModelWorker:
                 raise Overloaded(
                     f"model {self.name} queue is full ({self.max_queue} waiting)", retry_after=self.retry_after()
                 )
+            job.state = "queued"
+            if live and old.state == "queued":
+                # the newer request takes the older one's place: a client that keeps typing keeps its
+                # turn instead of going to the back of the queue on every keystroke
+                self._queue[self._queue.index(old)] = job
+            else:
+                self._queue.append(job)
             if live:
                 old.abort("superseded")
                 if old.state == "queued":
-                    self._queue.remove(old)
                     old.state = "done"
                     old.finished_at = time.monotonic()
                     old._settle(error=old.error())
-            job.state = "queued"
-            self._queue.append(job)
             self._latest[job.client_key] = job
             self._cv.notify()
 
