@@ -32,7 +32,7 @@ class FakeEngine:
 def FakeModelProvider():  # noqa: N802, ANN201 - the real local provider around the fake engine
     from nextedit.predict.local import LocalProvider
 
-    return LocalProvider("fake-model", "zeta2_1", engine=FakeEngine())
+    return LocalProvider("fake-model", "zeta2_1", engine=FakeEngine(), constrained=False)
 
 
 def test_v3_through_prompt_engine_parse(start_server) -> None:  # noqa: ANN001
