@@ -121,3 +121,11 @@ def test_marker_constraint_makes_zeta2_1_output_parseable(engine: Engine) -> Non
     plain = engine.generate(prompt, max_tokens=20, constraint=constraint, speculative=False)
     fast = engine.generate(prompt, max_tokens=20, constraint=constraint, speculative=True)
     assert plain.text == fast.text
+
+
+def test_prompt_longer_than_window_keeps_its_end(engine: Engine) -> None:
+    long_prompt = PROMPT * 60  # far more tokens than max_position_embeddings (512)
+    out = engine.generate(long_prompt, max_tokens=8, speculative=False)
+    assert out.completion_tokens > 0
+    assert out.stats["truncated_prompt_tokens"] > 0
+    assert out.prompt_tokens + 8 <= engine.max_positions

@@ -175,6 +175,12 @@ class Engine:
         prompt_ids = self.encode(prompt) if isinstance(prompt, str) else list(prompt)
         if not prompt_ids:
             raise ValueError("empty prompt")
+        # A prompt longer than the model's window loses its start (as in training, see
+        # model/data.py): the editable region sits at the end of every supported layout.
+        truncated = max(0, len(prompt_ids) + max_tokens - self.max_positions)
+        if truncated:
+            truncated = min(truncated, len(prompt_ids) - 1)
+            prompt_ids = prompt_ids[truncated:]
         max_tokens = max(0, min(max_tokens, self.max_positions - len(prompt_ids)))
         stop_ids = self._stop_ids(stop)
         text_stops = [s for s in stop if s]
@@ -267,6 +273,7 @@ class Engine:
                 "drafted_tokens": drafted,
                 "accepted_tokens": accepted,
                 "reused_prefix_tokens": reused,
+                "truncated_prompt_tokens": truncated,
                 "prefilled_tokens": len(prompt_ids) - reused,
                 "first_token_ms": first_token_ms,
                 "model_ms": total_ms,
