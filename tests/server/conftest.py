@@ -12,7 +12,12 @@ from nextedit.server.config import parse_config
 from nextedit.server.runner import ServerThread
 
 POSTGRES_URL = os.environ.get("NEXTEDIT_TEST_POSTGRES_URL")
-STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(not POSTGRES_URL, reason="NEXTEDIT_TEST_POSTGRES_URL not set"))]
+STORES = [
+    "sqlite",
+    pytest.param(
+        "postgres", marks=pytest.mark.skipif(not POSTGRES_URL, reason="NEXTEDIT_TEST_POSTGRES_URL not set")
+    ),
+]
 
 
 def _postgres_schema_url(base: str) -> str:
@@ -20,7 +25,9 @@ def _postgres_schema_url(base: str) -> str:
     import sqlalchemy as sa
 
     name = f"nextedit_test_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()

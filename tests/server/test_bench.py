@@ -16,12 +16,16 @@ def test_sessions_and_keystrokes() -> None:
     s = sessions[0]
     req = _keystroke_request(s.request, s.typing[:3])
     cursor = req["cursor_offset_in_excerpt"]
-    assert req["cursor_excerpt"].encode()[cursor - len(s.typing[:3].encode()) : cursor].decode() == s.typing[:3]
+    assert (
+        req["cursor_excerpt"].encode()[cursor - len(s.typing[:3].encode()) : cursor].decode() == s.typing[:3]
+    )
     assert req["events"][-1]["diff"].startswith("@@ ") and req["excerpt_ranges"]["editable_350"]
 
 
 def test_short_bench_run(tmp_path) -> None:  # noqa: ANN001
-    cfg = parse_config({"models": {"h": {"provider": "heuristic"}}, "server": {"store": f"sqlite:///{tmp_path / 't.db'}"}})
+    cfg = parse_config(
+        {"models": {"h": {"provider": "heuristic"}}, "server": {"store": f"sqlite:///{tmp_path / 't.db'}"}}
+    )
     with ServerThread(create_app(cfg)) as srv:
         res = asyncio.run(run_bench(srv.url, typists=3, duration=2.0, sessions=load_sessions(None)))
         store = srv.app.state.service.store

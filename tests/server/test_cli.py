@@ -36,11 +36,24 @@ def _wait(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 def test_serve_command_with_config_and_sighup(tmp_path) -> None:  # noqa: ANN001
     cfg = tmp_path / "serve.toml"
     db = tmp_path / "t.db"
-    cfg.write_text(f'[server]\nstore = "sqlite:///{db}"\n\n[models.a]\nprovider = "heuristic"\nversion = "first"\n')
+    cfg.write_text(
+        f'[server]\nstore = "sqlite:///{db}"\n\n[models.a]\nprovider = "heuristic"\nversion = "first"\n'
+    )
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nextedit", "serve", "--config", str(cfg), "--port", str(port), "--watch-config", "0"],
+        [
+            sys.executable,
+            "-m",
+            "nextedit",
+            "serve",
+            "--config",
+            str(cfg),
+            "--port",
+            str(port),
+            "--watch-config",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
@@ -48,7 +61,9 @@ def test_serve_command_with_config_and_sighup(tmp_path) -> None:  # noqa: ANN001
     try:
         _wait(url, proc)
         assert httpx.post(url + "/predict_edits/v3", json=v3_body()).json()["model_version"] == "first"
-        cfg.write_text(f'[server]\nstore = "sqlite:///{db}"\n\n[models.b]\nprovider = "none"\nversion = "second"\n')
+        cfg.write_text(
+            f'[server]\nstore = "sqlite:///{db}"\n\n[models.b]\nprovider = "none"\nversion = "second"\n'
+        )
         proc.send_signal(signal.SIGHUP)
         end = time.monotonic() + 20
         while httpx.get(url + "/healthz").json()["models"].get("b") is None:

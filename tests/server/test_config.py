@@ -8,7 +8,9 @@ from nextedit.server.config import ConfigError, default_config, load_config, par
 
 
 def test_defaults_and_implicit_experiments() -> None:
-    cfg = parse_config({"models": {"a": {"provider": "heuristic"}, "b": {"provider": "none", "version": "b-2"}}})
+    cfg = parse_config(
+        {"models": {"a": {"provider": "heuristic"}, "b": {"provider": "none", "version": "b-2"}}}
+    )
     assert [e.name for e in cfg.experiments] == ["a", "b"] and cfg.models["b"].model_version == "b-2"
     assert cfg.deadline_ms > 0 and cfg.store.startswith("sqlite:///")
 

@@ -85,22 +85,56 @@ def test_v3_no_edit_is_empty_range(server) -> None:  # noqa: ANN001
 def test_telemetry_rows_and_outcomes(server) -> None:  # noqa: ANN001
     url = server.url
     a = httpx.post(url + "/predict_edits/v3", json=v3_body(), headers={"x-client-id": "dev-1"}).json()
-    b = httpx.post(url + "/predict_edits/v3", json=v3_body(can_collect_data=True), headers={"x-client-id": "dev-2"}).json()
-    assert httpx.post(url + "/predict_edits/accept", json={"request_id": a["request_id"], "model_version": "todo-v1", "e2e_latency_ms": 120}).status_code == 200
-    rej = {"rejections": [{"request_id": b["request_id"], "reason": "Replaced", "was_shown": True, "model_version": "todo-v1"}]}
+    b = httpx.post(
+        url + "/predict_edits/v3", json=v3_body(can_collect_data=True), headers={"x-client-id": "dev-2"}
+    ).json()
+    assert (
+        httpx.post(
+            url + "/predict_edits/accept",
+            json={"request_id": a["request_id"], "model_version": "todo-v1", "e2e_latency_ms": 120},
+        ).status_code
+        == 200
+    )
+    rej = {
+        "rejections": [
+            {
+                "request_id": b["request_id"],
+                "reason": "Replaced",
+                "was_shown": True,
+                "model_version": "todo-v1",
+            }
+        ]
+    }
     assert httpx.post(url + "/predict_edits/reject", json=rej).status_code == 200
     settled = {
         "predictions": [
-            {"request_id": a["request_id"], "settled_editable_region": "SECRET CODE", "can_collect_data": False,
-             "is_in_open_source_repo": True, "edit_bytes_kept": 14, "edit_bytes_kept_rate": 0.5,
-             "edit_bytes_recall_rate": 1.0, "model_version": "todo-v1", "e2e_latency": 99, "ts_error_count_before_prediction": 0,
-             "ts_error_count_after_prediction": 1},
-            {"request_id": b["request_id"], "settled_editable_region": "kept code", "can_collect_data": True,
-             "edit_bytes_kept_rate": 1.0},
+            {
+                "request_id": a["request_id"],
+                "settled_editable_region": "SECRET CODE",
+                "can_collect_data": False,
+                "is_in_open_source_repo": True,
+                "edit_bytes_kept": 14,
+                "edit_bytes_kept_rate": 0.5,
+                "edit_bytes_recall_rate": 1.0,
+                "model_version": "todo-v1",
+                "e2e_latency": 99,
+                "ts_error_count_before_prediction": 0,
+                "ts_error_count_after_prediction": 1,
+            },
+            {
+                "request_id": b["request_id"],
+                "settled_editable_region": "kept code",
+                "can_collect_data": True,
+                "edit_bytes_kept_rate": 1.0,
+            },
         ]
     }
     z = zstandard.ZstdCompressor(level=3).compress(json.dumps(settled).encode())
-    r = httpx.post(url + "/predict_edits/settled", content=z, headers={"Content-Encoding": "zstd", "Content-Type": "application/json"})
+    r = httpx.post(
+        url + "/predict_edits/settled",
+        content=z,
+        headers={"Content-Encoding": "zstd", "Content-Type": "application/json"},
+    )
     assert r.status_code == 200, r.text
     store = store_of(server)
     rows = {r["id"]: r for r in store.fetch()}
@@ -127,7 +161,10 @@ def test_telemetry_rows_and_outcomes(server) -> None:  # noqa: ANN001
     assert rej_ev["reason"] == "Replaced" and rej_ev["was_shown"] is True
     metrics = httpx.get(url + "/metrics").text
     assert 'nextedit_predictions_accepted_total{model_version="todo-v1"} 1.0' in metrics
-    assert 'nextedit_predictions_rejected_total{model_version="todo-v1",reason="Replaced",was_shown="true"} 1.0' in metrics
+    assert (
+        'nextedit_predictions_rejected_total{model_version="todo-v1",reason="Replaced",was_shown="true"} 1.0'
+        in metrics
+    )
     assert 'nextedit_predictions_settled_total{model_version="todo-v1"} 1.0' in metrics
 
 
@@ -156,7 +193,11 @@ BAD_CASES = [
 
 @pytest.mark.parametrize("name,body,headers,status,needle", BAD_CASES, ids=[c[0] for c in BAD_CASES])
 def test_v3_malformed_bodies_are_4xx(server, name, body, headers, status, needle) -> None:  # noqa: ANN001
-    r = httpx.post(server.url + "/predict_edits/v3", content=body, headers={"Content-Type": "application/json", **headers})
+    r = httpx.post(
+        server.url + "/predict_edits/v3",
+        content=body,
+        headers={"Content-Type": "application/json", **headers},
+    )
     assert r.status_code == status, r.text
     err = r.json()["error"]
     assert needle in err["message"], err
@@ -176,7 +217,11 @@ def test_v3_malformed_bodies_are_4xx(server, name, body, headers, status, needle
         ("/predict_edits/accept", {"model_version": "x"}, "request_id"),
         ("/predict_edits/reject", {"rejections": [{"request_id": "a", "reason": "Bogus"}]}, "reason"),
         ("/predict_edits/reject", {"rejections": [{"request_id": str(i)} for i in range(101)]}, "rejections"),
-        ("/predict_edits/settled", {"predictions": [{"request_id": "a", "edit_bytes_kept": "many"}]}, "edit_bytes_kept"),
+        (
+            "/predict_edits/settled",
+            {"predictions": [{"request_id": "a", "edit_bytes_kept": "many"}]},
+            "edit_bytes_kept",
+        ),
     ],
 )
 def test_other_endpoints_reject_bad_bodies(server, path, body, needle) -> None:  # noqa: ANN001
@@ -191,7 +236,10 @@ def test_body_size_limit(start_server) -> None:  # noqa: ANN001
     assert r.status_code == 413 and "exceeds" in r.json()["error"]["message"]
     bomb = zstandard.ZstdCompressor().compress(json.dumps(v3_body("y" * 200_000, 0)).encode())
     assert len(bomb) < 1000
-    srv2 = start_server({**CFG, "server": {"max_body_bytes": 1000, "max_decompressed_bytes": 10_000}}, providers={"todo": TodoProvider()})
+    srv2 = start_server(
+        {**CFG, "server": {"max_body_bytes": 1000, "max_decompressed_bytes": 10_000}},
+        providers={"todo": TodoProvider()},
+    )
     r = httpx.post(srv2.url + "/predict_edits/v3", content=bomb, headers={"Content-Encoding": "zstd"})
     assert r.status_code == 413 and "decompressed" in r.json()["error"]["message"]
 

@@ -100,12 +100,22 @@ def test_mutated_raw_prompts(server) -> None:  # noqa: ANN001
                     if op < 0.4:
                         del p[i : i + rng.randrange(1, 30)]
                     elif op < 0.8:
-                        p.insert(i, rng.choice(["<|marker_1|>", "\n", "<|user_cursor|>", "=======\n", "é", "<[fim-middle]>"]))
+                        p.insert(
+                            i,
+                            rng.choice(
+                                ["<|marker_1|>", "\n", "<|user_cursor|>", "=======\n", "é", "<[fim-middle]>"]
+                            ),
+                        )
                     else:
                         p[i] = "\ufffd"
                 for path in ("/v1/completions", "/api/generate"):
                     body = {"model": "x", "prompt": "".join(p), "max_tokens": 256, "stop": stop}
                     if path == "/api/generate":
-                        body = {"model": "x", "prompt": "".join(p), "stream": False, "options": {"num_predict": 64, "stop": stop}}
+                        body = {
+                            "model": "x",
+                            "prompt": "".join(p),
+                            "stream": False,
+                            "options": {"num_predict": 64, "stop": stop},
+                        }
                     r = c.post(path, json=body)
                     assert r.status_code < 500, (fmt, "".join(p), r.text)

@@ -37,7 +37,10 @@ def FakeModelProvider():  # noqa: N802, ANN201 - the real local provider around 
 
 def test_v3_through_prompt_engine_parse(start_server) -> None:  # noqa: ANN001
     prov = FakeModelProvider()
-    srv = start_server({"models": {"m": {"provider": "test", "prompt_format": "zeta2_1", "version": "m-1"}}}, providers={"m": prov})
+    srv = start_server(
+        {"models": {"m": {"provider": "test", "prompt_format": "zeta2_1", "version": "m-1"}}},
+        providers={"m": prov},
+    )
     r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(EXCERPT, 10), headers={"x-client-id": "dev-7"})
     assert r.status_code == 200, r.text
     d = r.json()
@@ -50,7 +53,9 @@ def test_v3_through_prompt_engine_parse(start_server) -> None:  # noqa: ANN001
     store = srv.app.state.service.store
     store.flush()
     row = store.fetch()[0]
-    assert row["prompt_format"] == "zeta2_1" and row["prompt_tokens"] == 100 and row["completion_tokens"] == 20
+    assert (
+        row["prompt_format"] == "zeta2_1" and row["prompt_tokens"] == 100 and row["completion_tokens"] == 20
+    )
     assert row["spec_drafted"] == 12 and row["spec_accepted"] == 9
     assert row["prompt_ms"] is not None and row["parse_ms"] is not None and row["model_ms"] is not None
 
@@ -67,7 +72,9 @@ def test_raw_prompt_goes_to_engine_with_stop(start_server) -> None:  # noqa: ANN
 
 def test_v3_heuristic_rename(start_server) -> None:  # noqa: ANN001
     srv = start_server({"models": {"h": {"provider": "heuristic"}}})
-    excerpt = "def restock(item, quantity):\n    if qty <= 0:\n        raise ValueError('bad')\n    return qty\n"
+    excerpt = (
+        "def restock(item, quantity):\n    if qty <= 0:\n        raise ValueError('bad')\n    return qty\n"
+    )
     event = {
         "event": "BufferChange", "path": "a.py", "old_path": "a.py",
         "diff": "@@ -1,2 +1,2 @@\n-def restock(item, qty):\n+def restock(item, quantity):\n     if qty <= 0:\n",
@@ -77,7 +84,9 @@ def test_v3_heuristic_rename(start_server) -> None:  # noqa: ANN001
     body = v3_body(excerpt, len("def restock(item, quantity"), events=[event], cursor_path="a.py")
     d = httpx.post(srv.url + "/predict_edits/v3", json=body).json()
     s, e = d["editable_range"]["start"], d["editable_range"]["end"]
-    assert (excerpt.encode()[:s] + d["output"].encode() + excerpt.encode()[e:]).decode() == excerpt.replace("qty", "quantity")
+    assert (excerpt.encode()[:s] + d["output"].encode() + excerpt.encode()[e:]).decode() == excerpt.replace(
+        "qty", "quantity"
+    )
 
 
 def test_remote_backend_is_another_server(start_server) -> None:  # noqa: ANN001
@@ -88,7 +97,9 @@ def test_remote_backend_is_another_server(start_server) -> None:  # noqa: ANN001
         {"models": {"big": {"provider": f"openai-compatible:{backend.url}/v1/completions", "remote_model": "h",
                             "prompt_format": "zeta2_1", "version": "big-1", "workers": 4}}}
     )  # fmt: skip
-    excerpt = "def restock(item, quantity):\n    if qty <= 0:\n        raise ValueError('bad')\n    return qty\n"
+    excerpt = (
+        "def restock(item, quantity):\n    if qty <= 0:\n        raise ValueError('bad')\n    return qty\n"
+    )
     event = {
         "event": "BufferChange", "path": "a.py", "old_path": "a.py",
         "diff": "@@ -1,2 +1,2 @@\n-def restock(item, qty):\n+def restock(item, quantity):\n     if qty <= 0:\n",
@@ -99,7 +110,9 @@ def test_remote_backend_is_another_server(start_server) -> None:  # noqa: ANN001
     assert r.status_code == 200, r.text
     d = r.json()
     s, e = d["editable_range"]["start"], d["editable_range"]["end"]
-    assert (excerpt.encode()[:s] + d["output"].encode() + excerpt.encode()[e:]).decode() == excerpt.replace("qty", "quantity")
+    assert (excerpt.encode()[:s] + d["output"].encode() + excerpt.encode()[e:]).decode() == excerpt.replace(
+        "qty", "quantity"
+    )
     assert d["model_version"] == "big-1"
     # a dead backend is a 502 naming it, not a hang
     backend.stop()

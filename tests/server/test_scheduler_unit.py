@@ -33,7 +33,9 @@ def test_supersede_queued_and_overload_keeps_older() -> None:
             await asyncio.sleep(0.01)
             with pytest.raises(Overloaded):  # queue full for a third client; b's job untouched
                 await run_job(w, _job(lambda j: "x", "c", loop))
-            newer = asyncio.create_task(run_job(w, _job(lambda j: "new", "b", loop)))  # replaces b's queued job
+            newer = asyncio.create_task(
+                run_job(w, _job(lambda j: "new", "b", loop))
+            )  # replaces b's queued job
             await asyncio.sleep(0.01)
             gate.set()
             assert await first == "blocker"

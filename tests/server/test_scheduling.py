@@ -13,7 +13,9 @@ from tests.server.fakes import TodoProvider
 from tests.server.test_endpoints import v3_body
 
 
-async def _post(client: httpx.AsyncClient, url: str, body: dict, headers: dict, delay: float = 0.0) -> httpx.Response:
+async def _post(
+    client: httpx.AsyncClient, url: str, body: dict, headers: dict, delay: float = 0.0
+) -> httpx.Response:
     await asyncio.sleep(delay)
     return await client.post(url, json=body, headers=headers)
 
@@ -35,7 +37,9 @@ def test_newer_request_supersedes_running_and_queued(start_server) -> None:  # n
 
     first, other, second, last = asyncio.run(scenario())
     assert first.status_code == 409 and first.json()["error"]["type"] == "canceled", first.text
-    assert first.headers["x-nextedit-model-version"] == "slow" and "queue;dur=" in first.headers["server-timing"]
+    assert (
+        first.headers["x-nextedit-model-version"] == "slow" and "queue;dur=" in first.headers["server-timing"]
+    )
     assert second.status_code == 409 and "superseded" in second.json()["error"]["message"]
     assert other.status_code == 200 and last.status_code == 200
     assert slow.canceled >= 1  # the running one stopped between "forward passes"
@@ -46,8 +50,10 @@ def test_newer_request_supersedes_running_and_queued(start_server) -> None:  # n
 
 
 def test_deadline_is_408_with_retry_after(start_server) -> None:  # noqa: ANN001
-    srv = start_server({"models": {"slow": {"provider": "test"}}, "server": {"deadline_ms": 200}},
-                       providers={"slow": TodoProvider(delay_s=1.0)})
+    srv = start_server(
+        {"models": {"slow": {"provider": "test"}}, "server": {"deadline_ms": 200}},
+        providers={"slow": TodoProvider(delay_s=1.0)},
+    )
     t0 = time.monotonic()
     r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body())
     assert r.status_code == 408 and int(r.headers["retry-after"]) >= 1
@@ -57,13 +63,17 @@ def test_deadline_is_408_with_retry_after(start_server) -> None:  # noqa: ANN001
 
 
 def test_full_queue_is_429_with_retry_after(start_server) -> None:  # noqa: ANN001
-    srv = start_server({"models": {"slow": {"provider": "test", "max_queue": 2, "workers": 1}}},
-                       providers={"slow": TodoProvider(delay_s=0.3)})
+    srv = start_server(
+        {"models": {"slow": {"provider": "test", "max_queue": 2, "workers": 1}}},
+        providers={"slow": TodoProvider(delay_s=0.3)},
+    )
     url = srv.url + "/predict_edits/v3"
 
     async def flood():  # noqa: ANN202
         async with httpx.AsyncClient(timeout=10) as c:
-            return await asyncio.gather(*[_post(c, url, v3_body(), {"x-client-id": f"c{i}"}, i * 0.01) for i in range(8)])
+            return await asyncio.gather(
+                *[_post(c, url, v3_body(), {"x-client-id": f"c{i}"}, i * 0.01) for i in range(8)]
+            )
 
     rs = asyncio.run(flood())
     codes = [r.status_code for r in rs]
@@ -74,8 +84,14 @@ def test_full_queue_is_429_with_retry_after(start_server) -> None:  # noqa: ANN0
 
 
 EXP_CFG = {
-    "models": {"a": {"provider": "test", "version": "model-a"}, "b": {"provider": "test", "version": "model-b"}},
-    "experiments": [{"name": "control", "model": "a", "weight": 1}, {"name": "treatment", "model": "b", "weight": 1}],
+    "models": {
+        "a": {"provider": "test", "version": "model-a"},
+        "b": {"provider": "test", "version": "model-b"},
+    },
+    "experiments": [
+        {"name": "control", "model": "a", "weight": 1},
+        {"name": "treatment", "model": "b", "weight": 1},
+    ],
 }
 
 
@@ -91,7 +107,9 @@ def test_experiments_sticky_and_pinned(start_server) -> None:  # noqa: ANN001
         assert all(len(v) == 1 for v in seen.values())  # sticky
         assert set.union(*seen.values()) == {"model-a", "model-b"}  # both arms get traffic
         dev = next(k for k, v in seen.items() if v == {"model-a"})
-        pinned = c.post(url, json=v3_body(), headers={"x-client-id": dev, "x-zed-preferred-experiment": "treatment"})
+        pinned = c.post(
+            url, json=v3_body(), headers={"x-client-id": dev, "x-zed-preferred-experiment": "treatment"}
+        )
         assert pinned.json()["model_version"] == "model-b"
         # OpenAI-style `model` naming an experiment pins too (raw prompt path; heuristic not needed to route)
     router = ExperimentRouter(parse_config(EXP_CFG))
@@ -104,7 +122,15 @@ def test_experiments_sticky_and_pinned(start_server) -> None:  # noqa: ANN001
 
 
 def test_weights_respected() -> None:
-    cfg = parse_config({**EXP_CFG, "experiments": [{"name": "c", "model": "a", "weight": 9}, {"name": "t", "model": "b", "weight": 1}]})
+    cfg = parse_config(
+        {
+            **EXP_CFG,
+            "experiments": [
+                {"name": "c", "model": "a", "weight": 9},
+                {"name": "t", "model": "b", "weight": 1},
+            ],
+        }
+    )
     router = ExperimentRouter(cfg)
     share = sum(router.assign(f"u{i}").experiment == "t" for i in range(5000)) / 5000
     assert 0.08 < share < 0.12
@@ -114,7 +140,9 @@ def test_reload_without_dropping_requests(start_server, tmp_path) -> None:  # no
     path = tmp_path / "serve.toml"
     path.write_text('[models.m]\nprovider = "test"\nversion = "v1"\n')
     slow = TodoProvider(delay_s=0.5)
-    srv = start_server({"models": {"m": {"provider": "test", "version": "v1"}}}, providers={"m": slow}, config_path=path)
+    srv = start_server(
+        {"models": {"m": {"provider": "test", "version": "v1"}}}, providers={"m": slow}, config_path=path
+    )
     url = srv.url + "/predict_edits/v3"
 
     async def scenario():  # noqa: ANN202

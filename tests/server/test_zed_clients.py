@@ -76,7 +76,13 @@ def marker_offsets_v0318(text: str, lo: int = 6, hi: int = 16) -> list[int]:
 
     def good(i: int) -> bool:
         t = lines[i].strip()
-        tail = t.startswith(("}", "]", ")")) or t.rstrip(";") in ("break", "continue", "return", "throw", "end")
+        tail = t.startswith(("}", "]", ")")) or t.rstrip(";") in (
+            "break",
+            "continue",
+            "return",
+            "throw",
+            "end",
+        )
         return not blank[i] and not tail
 
     def first_good(i: int) -> int:
@@ -122,7 +128,12 @@ def zeta2_1_prompt() -> str:
     )
 
 
-ZETA1_STOPS = ["<|editable_region_end|>", "<|editable_region_end|>\n", "<|editable_region_end|>\n\n", "<|editable_region_end|>\n\n\n"]
+ZETA1_STOPS = [
+    "<|editable_region_end|>",
+    "<|editable_region_end|>\n",
+    "<|editable_region_end|>\n\n",
+    "<|editable_region_end|>\n\n\n",
+]
 FORMATS = {
     "zeta": (zeta1_prompt, ZETA1_STOPS),
     "zeta2": (zeta2_prompt, []),
@@ -158,7 +169,9 @@ def zed_new_region(fmt: str, text: str) -> str:
         return EDITABLE
     offs = marker_offsets_v0318(EDITABLE)
     start, end = offs[first - 1], offs[last - 1]
-    new = "".join(text[a.end() : b.start()] for a, b in zip(tags, tags[1:], strict=False)).replace("<|user_cursor|>", "")
+    new = "".join(text[a.end() : b.start()] for a, b in zip(tags, tags[1:], strict=False)).replace(
+        "<|user_cursor|>", ""
+    )
     return (old[:start] + new.encode() + old[end:]).decode()
 
 
@@ -187,7 +200,9 @@ def heuristic_server():  # noqa: ANN201
     from nextedit.server.config import parse_config
     from nextedit.server.runner import ServerThread
 
-    cfg = parse_config({"models": {"heuristic": {"provider": "heuristic", "workers": 2}}, "server": {"store": "none"}})
+    cfg = parse_config(
+        {"models": {"heuristic": {"provider": "heuristic", "workers": 2}}, "server": {"store": "none"}}
+    )
     with ServerThread(create_app(cfg)) as srv:
         yield srv
 
@@ -239,7 +254,9 @@ def test_no_edit_when_nothing_to_do(heuristic_server, fmt) -> None:  # noqa: ANN
     body = {"model": "nextedit", "prompt": prompt, "max_tokens": 256, "stop": stop}
     d = httpx.post(heuristic_server.url + "/v1/completions", json=body).json()
     text = check_raw_completion_response(d)
-    assert pad(zed_new_region(fmt, text).replace("qty", "quantity")) == pad(EDITABLE.replace("qty", "quantity"))
+    assert pad(zed_new_region(fmt, text).replace("qty", "quantity")) == pad(
+        EDITABLE.replace("qty", "quantity")
+    )
 
 
 def test_format_detection() -> None:
@@ -274,7 +291,10 @@ def test_protocol_variants(heuristic_server) -> None:  # noqa: ANN001
     d = _json.loads(lines[0])
     assert d["done"] is True and d["response"] and d["created_at"]
     # OpenAI prompt as a one-element list; model naming an experiment pins it
-    r = httpx.post(url + "/v1/completions", json={"model": "heuristic", "prompt": [build()], "max_tokens": 256, "stop": stop})
+    r = httpx.post(
+        url + "/v1/completions",
+        json={"model": "heuristic", "prompt": [build()], "max_tokens": 256, "stop": stop},
+    )
     assert r.status_code == 200 and r.json()["model_version"] == "heuristic"
     assert httpx.post(url + "/v1/completions", json={"prompt": ["a", "b"]}).status_code == 400
     assert httpx.post(url + "/v1/completions", json={"prompt": "x", "stream": True}).status_code == 400

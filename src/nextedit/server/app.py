@@ -1,7 +1,7 @@
 """``create_app(config)``: the FastAPI application (protocol routers + health, metrics, reload).
 
-    app = create_app(load_config("serve.toml"))      # or create_app() for the embedded default
-    uvicorn.run(app, host="127.0.0.1", port=8000)
+app = create_app(load_config("serve.toml"))      # or create_app() for the embedded default
+uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
 from __future__ import annotations
@@ -90,7 +90,9 @@ def create_app(
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:  # last resort; should not happen
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"error": {"type": "internal_error", "message": f"{type(exc).__name__}"}}, status_code=500)
+        return JSONResponse(
+            {"error": {"type": "internal_error", "message": f"{type(exc).__name__}"}}, status_code=500
+        )
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
@@ -102,7 +104,9 @@ def create_app(
             }
             for name, m in service.models.items()
         }
-        return JSONResponse({"status": "ok", "models": models, "experiments": [e.name for e in service.config.experiments]})
+        return JSONResponse(
+            {"status": "ok", "models": models, "experiments": [e.name for e in service.config.experiments]}
+        )
 
     @app.get("/metrics")
     async def metrics() -> Response:

@@ -209,7 +209,9 @@ class Typist:
             return
         rid, mv = d["request_id"], d.get("model_version")
         if d["output"] == "" and d["editable_range"] == {"start": 0, "end": 0}:
-            self.rejections.append({"request_id": rid, "reason": "Empty", "was_shown": False, "model_version": mv})
+            self.rejections.append(
+                {"request_id": rid, "reason": "Empty", "was_shown": False, "model_version": mv}
+            )
             return
         self.res.with_edit += 1
         if self.rng.random() < 0.3:
@@ -220,7 +222,9 @@ class Typist:
                                  "model_version": mv, "e2e_latency": round(ms)})  # fmt: skip
         else:
             reason = self.rng.choice(["Replaced", "Discarded", "Rejected"])
-            self.rejections.append({"request_id": rid, "reason": reason, "was_shown": True, "model_version": mv})
+            self.rejections.append(
+                {"request_id": rid, "reason": reason, "was_shown": True, "model_version": mv}
+            )
 
     async def _post(self, kind: str, body: dict[str, Any]) -> None:
         try:
@@ -255,7 +259,12 @@ class Typist:
 
         fmt = get_format("zeta2_1")
         fp = fmt.format_prompt(Zeta2PromptInput.from_json(req))
-        return {"model": "nextedit", "prompt": fp.text if fp else "", "max_tokens": 256, "stop": list(fmt.stop_tokens)}
+        return {
+            "model": "nextedit",
+            "prompt": fp.text if fp else "",
+            "max_tokens": 256,
+            "stop": list(fmt.stop_tokens),
+        }
 
     async def run(self, until: float) -> None:
         s_idx = self.idx
@@ -272,7 +281,9 @@ class Typist:
                 wait = self.last_sent + THROTTLE_S - time.monotonic()
                 if pending is not None and not pending.done():
                     pending.cancel()  # a newer keystroke replaces the throttled refresh
-                pending = asyncio.create_task(self._throttled(session.request, session.typing[:n], max(0.0, wait)))
+                pending = asyncio.create_task(
+                    self._throttled(session.request, session.typing[:n], max(0.0, wait))
+                )
                 if time.monotonic() - last_flush > 5:
                     await self.flush_outcomes(force=True)
                     last_flush = time.monotonic()
@@ -305,7 +316,8 @@ async def run_bench(url: str, *, typists: int, duration: float, sessions: list[S
         until = t0 + duration
         rng = random.Random(seed)
         ts = [
-            Typist(i, clients[i], url, sessions, res, api, headers, random.Random(rng.random())) for i in range(typists)
+            Typist(i, clients[i], url, sessions, res, api, headers, random.Random(rng.random()))
+            for i in range(typists)
         ]
         await asyncio.gather(*(t.run(until) for t in ts))
         res.duration_s = time.monotonic() - t0
@@ -331,7 +343,10 @@ def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, s
     if config:
         cmd += ["--config", config]
     else:  # "default" = the embedded default config (shipped model, else heuristic)
-        cmd += ([] if provider == "default" else ["--provider", provider]) + ["--store", f"sqlite:///{tmp / 'telemetry.db'}"]
+        cmd += ([] if provider == "default" else ["--provider", provider]) + [
+            "--store",
+            f"sqlite:///{tmp / 'telemetry.db'}",
+        ]
     log_path = tmp / "server.log"
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),  # noqa: SIM115
                             env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})  # fmt: skip
@@ -339,7 +354,9 @@ def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, s
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"server exited ({proc.returncode}); see {log_path}:\n{log_path.read_text()[-2000:]}")
+            raise SystemExit(
+                f"server exited ({proc.returncode}); see {log_path}:\n{log_path.read_text()[-2000:]}"
+            )
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return proc, url, tmp
@@ -368,7 +385,11 @@ def run_bench_cli(*, url: str | None, spawn: bool, provider: str, config: str | 
         proc, url, tmp = spawn_server(provider, config)
         console.print(f"spawned server at {url} (provider {config or provider}); logs in {tmp}")
     try:
-        res = asyncio.run(run_bench(url, typists=typists, duration=duration, sessions=ss, api=api, api_key=api_key, seed=seed))
+        res = asyncio.run(
+            run_bench(
+                url, typists=typists, duration=duration, sessions=ss, api=api, api_key=api_key, seed=seed
+            )
+        )
     finally:
         if proc is not None:
             proc.terminate()

@@ -144,9 +144,13 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
         experiments=tuple(experiments),
         store=str(server.get("store", DEFAULT_STORE)),
         deadline_ms=_int(server.get("deadline_ms", 1500), f"{where}: server.deadline_ms", minimum=1),
-        max_body_bytes=_int(server.get("max_body_bytes", 2 << 20), f"{where}: server.max_body_bytes", minimum=1),
+        max_body_bytes=_int(
+            server.get("max_body_bytes", 2 << 20), f"{where}: server.max_body_bytes", minimum=1
+        ),
         max_decompressed_bytes=_int(
-            server.get("max_decompressed_bytes", 16 << 20), f"{where}: server.max_decompressed_bytes", minimum=1
+            server.get("max_decompressed_bytes", 16 << 20),
+            f"{where}: server.max_decompressed_bytes",
+            minimum=1,
         ),
         auth_tokens=tuple(str(t) for t in [*tokens, *env_tokens]),
         assignment_salt=str(server.get("assignment_salt", "nextedit")),

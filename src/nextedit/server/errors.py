@@ -16,7 +16,9 @@ class ServerError(Exception):
     status: int = 500
     kind: str = "internal_error"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after

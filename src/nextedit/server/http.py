@@ -31,13 +31,17 @@ M = TypeVar("M", bound=BaseModel)
 CLIENT_HEADERS = ("x-nextedit-client-id", "x-client-id", "x-zed-device-id", "x-device-id")
 
 
-async def read_body(request: Request, *, max_bytes: int, max_decompressed: int, allow_compressed: bool = True) -> bytes:
+async def read_body(
+    request: Request, *, max_bytes: int, max_decompressed: int, allow_compressed: bool = True
+) -> bytes:
     """The request body, decompressed; 413 past the limits, 415/400 for bad encodings."""
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
             if int(declared) > max_bytes:
-                raise PayloadTooLarge(f"request body of {int(declared)} bytes exceeds the limit of {max_bytes} bytes")
+                raise PayloadTooLarge(
+                    f"request body of {int(declared)} bytes exceeds the limit of {max_bytes} bytes"
+                )
         except ValueError:
             raise BadRequest(f"invalid Content-Length header {declared!r}") from None
     chunks: list[bytes] = []
@@ -106,7 +110,9 @@ def _has_lone_surrogate(value: Any, depth: int = 0) -> bool:
     if depth > 64:
         return False
     if isinstance(value, dict):
-        return any(_has_lone_surrogate(k, depth + 1) or _has_lone_surrogate(v, depth + 1) for k, v in value.items())
+        return any(
+            _has_lone_surrogate(k, depth + 1) or _has_lone_surrogate(v, depth + 1) for k, v in value.items()
+        )
     if isinstance(value, list):
         return any(_has_lone_surrogate(v, depth + 1) for v in value)
     return False

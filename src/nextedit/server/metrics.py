@@ -21,8 +21,12 @@ class _QueueDepthCollector:
         self.depths = depths
 
     def collect(self):  # noqa: ANN201 - prometheus collector protocol
-        queued = GaugeMetricFamily("nextedit_queue_depth", "Requests waiting for a model worker", labels=["model"])
-        running = GaugeMetricFamily("nextedit_running", "Requests being run by a model worker", labels=["model"])
+        queued = GaugeMetricFamily(
+            "nextedit_queue_depth", "Requests waiting for a model worker", labels=["model"]
+        )
+        running = GaugeMetricFamily(
+            "nextedit_running", "Requests being run by a model worker", labels=["model"]
+        )
         for model, (q, r) in sorted(self.depths().items()):
             queued.add_metric([model], q)
             running.add_metric([model], r)
@@ -42,15 +46,27 @@ class ServerMetrics:
             registry=r,
         )
         self.requests = Counter(
-            "nextedit_requests", "Requests by API, model version and status", ["api", "model_version", "status"], registry=r
+            "nextedit_requests",
+            "Requests by API, model version and status",
+            ["api", "model_version", "status"],
+            registry=r,
         )
         self.prompt_tokens = Counter("nextedit_prompt_tokens", "Prompt tokens", ["model_version"], registry=r)
-        self.completion_tokens = Counter("nextedit_completion_tokens", "Completion tokens", ["model_version"], registry=r)
-        self.accepted = Counter("nextedit_predictions_accepted", "Accepted predictions", ["model_version"], registry=r)
-        self.rejected = Counter(
-            "nextedit_predictions_rejected", "Rejected predictions", ["model_version", "reason", "was_shown"], registry=r
+        self.completion_tokens = Counter(
+            "nextedit_completion_tokens", "Completion tokens", ["model_version"], registry=r
         )
-        self.settled = Counter("nextedit_predictions_settled", "Settled predictions", ["model_version"], registry=r)
+        self.accepted = Counter(
+            "nextedit_predictions_accepted", "Accepted predictions", ["model_version"], registry=r
+        )
+        self.rejected = Counter(
+            "nextedit_predictions_rejected",
+            "Rejected predictions",
+            ["model_version", "reason", "was_shown"],
+            registry=r,
+        )
+        self.settled = Counter(
+            "nextedit_predictions_settled", "Settled predictions", ["model_version"], registry=r
+        )
         self.kept_rate = Histogram(
             "nextedit_settled_kept_rate",
             "Kept rate of settled predictions",
@@ -59,10 +75,14 @@ class ServerMetrics:
             registry=r,
         )
         self.telemetry_dropped = Counter(
-            "nextedit_telemetry_dropped", "Telemetry records dropped (writer queue full or write failed)", registry=r
+            "nextedit_telemetry_dropped",
+            "Telemetry records dropped (writer queue full or write failed)",
+            registry=r,
         )
         self.reloads = Counter("nextedit_config_reloads", "Config reloads", ["result"], registry=r)
-        self.info = Gauge("nextedit_model_info", "Served models", ["model", "model_version", "provider"], registry=r)
+        self.info = Gauge(
+            "nextedit_model_info", "Served models", ["model", "model_version", "provider"], registry=r
+        )
         if queue_depths is not None:
             r.register(_QueueDepthCollector(queue_depths))
 

@@ -153,7 +153,11 @@ class Predictor:
         fmt = getattr(self.provider, "format", None)
         out = EditOutcome(prediction=pred, prompt_format=getattr(fmt, "name", None))
         stats = pred.stats or {}
-        stage = {k: float(stats[f"{k}_ms"]) for k in ("prompt", "model", "parse") if stats.get(f"{k}_ms") is not None}
+        stage = {
+            k: float(stats[f"{k}_ms"])
+            for k in ("prompt", "model", "parse")
+            if stats.get(f"{k}_ms") is not None
+        }
         out.timings = stage or {"model": total}
         out.prompt_tokens = int(stats.get("prompt_tokens") or estimate_tokens(request.cursor_excerpt))
         out.completion_tokens = int(stats.get("completion_tokens") or estimate_tokens(pred.output))
@@ -218,7 +222,11 @@ class Predictor:
             raise ModelError(f"cannot encode the prediction as {fmt_name} output: {e}") from e
         text, hit = apply_stop(text, stop)
         text, cut = truncate_tokens(text, max_tokens)
-        out.timings = {"prompt": (t1 - t0) * 1000, "model": (t2 - t1) * 1000, "parse": (time.perf_counter() - t2) * 1000}
+        out.timings = {
+            "prompt": (t1 - t0) * 1000,
+            "model": (t2 - t1) * 1000,
+            "parse": (time.perf_counter() - t2) * 1000,
+        }
         out.text = text
         out.finish_reason = "length" if cut else "stop"
         out.raw_output = text

@@ -12,7 +12,9 @@ from typing import Any
 
 def configure_logging(level: str = "info") -> None:
     """Plain messages on stderr; request lines are already one JSON object each."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     req = logging.getLogger("nextedit.server.requests")
     if not req.handlers:
         h = logging.StreamHandler(sys.stdout)
@@ -33,8 +35,8 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 class ServerThread:
     """uvicorn serving ``app`` on a loopback port in a daemon thread.
 
-        with ServerThread(create_app(cfg)) as srv:
-            httpx.get(srv.url + "/healthz")
+    with ServerThread(create_app(cfg)) as srv:
+        httpx.get(srv.url + "/healthz")
     """
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
@@ -45,7 +47,9 @@ class ServerThread:
         self.url = f"http://{host}:{self.port}"
         self.app = app
         self.server = uvicorn.Server(
-            uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+            uvicorn.Config(
+                app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=5
+            )
         )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -73,4 +77,6 @@ class ServerThread:
 def serve_forever(app: Any, host: str, port: int, log_level: str = "info") -> None:
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=10
+    )

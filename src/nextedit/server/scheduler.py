@@ -137,7 +137,8 @@ class ModelWorker:
             frees_slot = live and old.state == "queued"
             if len(self._queue) - frees_slot >= self.max_queue:  # refuse before touching the older one
                 raise Overloaded(
-                    f"model {self.name} queue is full ({self.max_queue} waiting)", retry_after=self.retry_after()
+                    f"model {self.name} queue is full ({self.max_queue} waiting)",
+                    retry_after=self.retry_after(),
                 )
             job.state = "queued"
             if live and old.state == "queued":

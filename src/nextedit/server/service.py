@@ -110,7 +110,9 @@ class PredictionService:
     def _load_one(self, spec: ModelSpec) -> LoadedModel:
         if spec.provider == "test":
             if spec.name not in self._providers:
-                raise ValueError(f"model {spec.name}: provider 'test' needs an object passed to create_app(providers=)")
+                raise ValueError(
+                    f"model {spec.name}: provider 'test' needs an object passed to create_app(providers=)"
+                )
             predictor = Predictor(spec, provider=self._providers[spec.name])
         else:
             try:
@@ -120,9 +122,19 @@ class PredictionService:
                     raise
                 log.warning("model %s: provider %s failed to load (%s); serving %s instead",
                             spec.name, spec.provider, e, spec.fallback)  # fmt: skip
-                predictor = Predictor(replace(spec, provider=spec.fallback, fallback=None, version=spec.fallback))
-        log.info("model %s ready (provider %s, %s, %d workers)", spec.name, spec.provider, predictor.kind, spec.workers)
-        return LoadedModel(spec, predictor, ModelWorker(spec.name, workers=spec.workers, max_queue=spec.max_queue))
+                predictor = Predictor(
+                    replace(spec, provider=spec.fallback, fallback=None, version=spec.fallback)
+                )
+        log.info(
+            "model %s ready (provider %s, %s, %d workers)",
+            spec.name,
+            spec.provider,
+            predictor.kind,
+            spec.workers,
+        )
+        return LoadedModel(
+            spec, predictor, ModelWorker(spec.name, workers=spec.workers, max_queue=spec.max_queue)
+        )
 
     def _load_models(self, config: ServerConfig, current: dict[str, LoadedModel]) -> dict[str, LoadedModel]:
         models: dict[str, LoadedModel] = {}
@@ -163,7 +175,11 @@ class PredictionService:
             for m in retired:
                 threading.Thread(target=self._retire, args=(m,), daemon=True).start()
             self.metrics.reloads.labels("ok").inc()
-            log.info("config reloaded: models %s, experiments %s", sorted(models), [e.name for e in config.experiments])
+            log.info(
+                "config reloaded: models %s, experiments %s",
+                sorted(models),
+                [e.name for e in config.experiments],
+            )
             return sorted(models)
 
     @staticmethod
@@ -255,7 +271,10 @@ class PredictionService:
             "prompt_format": outcome.prompt_format if outcome else None,
             "status": status,
             "http_status": http_status,
-            **{f"{k}_ms": ctx.timings.get(k) for k in ("queue", "context", "prompt", "model", "parse", "total")},
+            **{
+                f"{k}_ms": ctx.timings.get(k)
+                for k in ("queue", "context", "prompt", "model", "parse", "total")
+            },
             "prompt_tokens": outcome.prompt_tokens if outcome else None,
             "completion_tokens": outcome.completion_tokens if outcome else None,
             "spec_drafted": outcome.spec_drafted if outcome else None,

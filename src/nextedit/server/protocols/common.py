@@ -46,13 +46,21 @@ def deadline_from(request: Request) -> float | None:
 
 
 async def run_completion(
-    request: Request, ctx: RequestContext, *, prompt: str, max_tokens: int, stop: list[str], model_hint: str | None
+    request: Request,
+    ctx: RequestContext,
+    *,
+    prompt: str,
+    max_tokens: int,
+    stop: list[str],
+    model_hint: str | None,
 ) -> TextOutcome:
     """Run a raw-prompt completion on the assigned model (supersession/deadline included)."""
     svc = service_of(request)
 
     def work(predictor: Any, job: Any) -> TextOutcome:
-        return predictor.complete(prompt, max_tokens=max_tokens, stop=stop, cancel=job.cancel, cache_key=ctx.client_key)
+        return predictor.complete(
+            prompt, max_tokens=max_tokens, stop=stop, cancel=job.cancel, cache_key=ctx.client_key
+        )
 
     return await svc.execute(
         ctx,

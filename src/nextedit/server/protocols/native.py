@@ -83,6 +83,4 @@ async def predict_edits_v3(request: Request) -> JSONResponse:
     }
     if cursor is not None:
         payload["cursor_offset"] = cursor
-    return JSONResponse(
-        payload, headers=ctx.response_headers()
-    )
+    return JSONResponse(payload, headers=ctx.response_headers())

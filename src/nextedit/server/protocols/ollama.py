@@ -58,7 +58,9 @@ async def generate(request: Request) -> Response:
     opts = body.options
     stop = [opts.stop] if isinstance(opts.stop, str) else list(opts.stop or [])
     max_tokens = opts.num_predict if opts.num_predict > 0 else 4096  # -1/-2 = unlimited/fill context
-    out = await run_completion(request, ctx, prompt=body.prompt, max_tokens=max_tokens, stop=stop, model_hint=body.model)
+    out = await run_completion(
+        request, ctx, prompt=body.prompt, max_tokens=max_tokens, stop=stop, model_hint=body.model
+    )
     svc.finish(ctx, status="ok", http_status=200, outcome=out, output=out.text)
     total_ns = int(ctx.timings.get("total", 0) * 1e6)
     payload: dict[str, Any] = {
@@ -91,7 +93,12 @@ async def tags(request: Request) -> JSONResponse:
             "modified_at": when,
             "size": 0,
             "digest": "",
-            "details": {"format": m.predictor.kind, "family": "nextedit", "parameter_size": "", "quantization_level": ""},
+            "details": {
+                "format": m.predictor.kind,
+                "family": "nextedit",
+                "parameter_size": "",
+                "quantization_level": "",
+            },
         }
         for name, m in svc.models.items()
     ]

@@ -50,7 +50,9 @@ async def completions(request: Request) -> JSONResponse:
         svc.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
         raise
     ctx.timings["context"] = (time.perf_counter() - t0) * 1000
-    out = await run_completion(request, ctx, prompt=prompt, max_tokens=body.max_tokens, stop=stop, model_hint=body.model)
+    out = await run_completion(
+        request, ctx, prompt=prompt, max_tokens=body.max_tokens, stop=stop, model_hint=body.model
+    )
     svc.finish(ctx, status="ok", http_status=200, outcome=out, output=out.text)
     return JSONResponse(
         {
@@ -76,7 +78,13 @@ async def list_models(request: Request) -> JSONResponse:
     svc = service_of(request)
     created = int(svc.started_at)
     data = [
-        {"id": name, "object": "model", "created": created, "owned_by": "nextedit", "model_version": m.predictor.model_version}
+        {
+            "id": name,
+            "object": "model",
+            "created": created,
+            "owned_by": "nextedit",
+            "model_version": m.predictor.model_version,
+        }
         for name, m in svc.models.items()
     ]
     data += [

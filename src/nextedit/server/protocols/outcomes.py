@@ -21,7 +21,9 @@ from nextedit.server.protocols.common import read_model, service_of
 
 router = APIRouter()
 
-RejectReason = Literal["Canceled", "Empty", "InterpolatedEmpty", "Replaced", "CurrentPreferred", "Discarded", "Rejected"]
+RejectReason = Literal[
+    "Canceled", "Empty", "InterpolatedEmpty", "Replaced", "CurrentPreferred", "Discarded", "Rejected"
+]
 
 
 class AcceptBody(BaseModel):
