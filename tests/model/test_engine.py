@@ -129,3 +129,13 @@ def test_prompt_longer_than_window_keeps_its_end(engine: Engine) -> None:
     assert out.completion_tokens > 0
     assert out.stats["truncated_prompt_tokens"] > 0
     assert out.prompt_tokens + 8 <= engine.max_positions
+
+
+def test_loop_detection() -> None:
+    from nextedit.model.engine import is_looping
+
+    assert is_looping([5, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2], repeats=6)
+    assert is_looping([9] * 6, repeats=6)
+    assert not is_looping([9] * 5, repeats=6)
+    assert not is_looping(list(range(40)), repeats=6)
+    assert not is_looping([1, 2, 3, 1, 2, 3, 1, 2, 4], repeats=3)

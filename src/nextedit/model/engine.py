@@ -38,6 +38,20 @@ class GenerationResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def is_looping(ids: list[int], repeats: int, max_period: int = 8) -> bool:
+    """True if ``ids`` ends with a block of ≤ ``max_period`` tokens repeated ``repeats`` times in a
+    row: a degenerate loop (``1, 1, 1, …``) that greedy decoding never leaves. Stopping there
+    saves the rest of the token budget; the unfinished output is then reported as unparseable."""
+    for period in range(1, max_period + 1):
+        span = period * repeats
+        if len(ids) < span:
+            break
+        block = ids[-period:]
+        if all(ids[-span + k * period : -span + (k + 1) * period] == block for k in range(repeats - 1)):
+            return True
+    return False
+
+
 class Engine:
     """Greedy generator around a loaded model and tokenizer (CPU by default, one request at a time)."""
 
@@ -50,6 +64,7 @@ class Engine:
         max_draft: int = 8,
         cache_entries: int = 16,
         name: str = "model",
+        repetition_stop: int = 6,
     ) -> None:
         import torch
 
@@ -60,6 +75,7 @@ class Engine:
         self.max_draft = max_draft
         self.prefix_cache = PrefixCache(cache_entries)
         self.name = name
+        self.repetition_stop = repetition_stop
         self.device = next(model.parameters()).device
         self._lock = threading.Lock()
         self.eos_ids = self._eos_ids()
@@ -207,6 +223,7 @@ class Engine:
         generated: list[int] = []
         forward_passes = drafted = accepted = 0
         finish = "length"
+        stopped_by = None
         first_token_ms = None
         with self.torch.inference_mode():
             while len(generated) < max_tokens:
@@ -240,6 +257,22 @@ class Engine:
                 if stop_hit:
                     finish = "stop"
                     break
+                if self.repetition_stop:
+                    # check every new prefix so speculative and plain decoding stop at the same token
+                    start = len(generated) - len(new)
+                    cut = next(
+                        (k for k in range(start + 1, len(generated) + 1)
+                         if is_looping(generated[:k], self.repetition_stop)),
+                        None,
+                    )
+                    if cut is not None:
+                        drop = len(generated) - cut
+                        if drop:
+                            del generated[cut:]
+                            del ids[len(ids) - drop :]
+                        finish = "stop"
+                        stopped_by = "repetition"
+                        break
                 if text_stops:
                     text = self.decode(generated)
                     if any(s in text for s in text_stops):
@@ -274,6 +307,7 @@ class Engine:
                 "accepted_tokens": accepted,
                 "reused_prefix_tokens": reused,
                 "truncated_prompt_tokens": truncated,
+                "stopped_by": stopped_by,
                 "prefilled_tokens": len(prompt_ids) - reused,
                 "first_token_ms": first_token_ms,
                 "model_ms": total_ms,
