@@ -32,7 +32,7 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def percentile(values: Sequence[int], p: float) -> int | None:
+def percentile(values: Sequence[float], p: float) -> float | None:
     """Zed's nearest-rank percentile: sorted ``values[round(p/100 · (n−1))]``."""
     if not values:
         return None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nextedit.metrics.report import percentile
 from nextedit.schema.request import Zeta2PromptInput
 
 
@@ -24,13 +25,6 @@ def _busy_loop() -> None:  # pragma: no cover - runs in a child process
     x = 0
     while True:
         x = (x * 1103515245 + 12345) & 0xFFFFFFFF
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of a non-empty list."""
-    s = sorted(values)
-    idx = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
-    return s[idx]
 
 
 @dataclass
@@ -104,7 +98,7 @@ def load_requests(inputs: list[str], limit: int) -> list[Zeta2PromptInput]:
     return out
 
 
-def run_once(provider: Any, request_json: str, label: str, stats: RunStats, cache_key: str) -> None:
+def run_once(provider: Any, request_json: str, stats: RunStats, cache_key: str) -> None:
     from nextedit.prompts.edits import compute_edits
 
     t0 = time.perf_counter()
@@ -176,8 +170,8 @@ def bench_latency(
                 engine.prefix_cache.clear()
                 for i, req in enumerate(requests):
                     key = f"bench-{spec}-{loaded}-{i}"
-                    run_once(provider, json.dumps(req.to_zed_json()), "cold", cold, key)
-                    run_once(provider, json.dumps(typed_one_more(req).to_zed_json()), "warm", warm, key)
+                    run_once(provider, json.dumps(req.to_zed_json()), cold, key)
+                    run_once(provider, json.dumps(typed_one_more(req).to_zed_json()), warm, key)
                 rows += [cold.row(), warm.row()]
         finally:
             if proc is not None:

@@ -286,8 +286,6 @@ class Engine:
             if cut >= 0:
                 text = text[:cut]
                 finish = "stop"
-        if len(generated) >= max_tokens and finish != "stop":
-            generated = generated[:max_tokens]
         if cache_key:
             # keep the cache consistent with ids: a stop inside an accepted draft left extra tokens
             excess = cache.get_seq_length() - len(ids)

@@ -28,15 +28,13 @@ class PromptLookupDrafter:
         for n in range(min(self.ngram_max, n_ids - 1), self.ngram_min - 1, -1):
             tail = ids[n_ids - n :]
             first = tail[0]
-            # newest occurrence first (closest context is the likeliest continuation)
-            for lo in (self.search_start, 0):
-                i = n_ids - n - 1
-                while i >= lo:
+            # newest occurrence first (closest context is the likeliest continuation): the
+            # preferred region [search_start, end) first, then what lies before it
+            start = min(self.search_start, n_ids - n - 1)
+            for hi, lo in ((n_ids - n - 1, start), (start - 1, 0)):
+                for i in range(hi, lo - 1, -1):
                     if ids[i] == first and ids[i : i + n] == tail:
                         return i + n
-                    i -= 1
-                if lo == 0:
-                    break
         return None
 
     def draft(self, ids: list[int], budget: int) -> list[int]:
