@@ -139,3 +139,34 @@ def test_loop_detection() -> None:
     assert not is_looping([9] * 5, repeats=6)
     assert not is_looping(list(range(40)), repeats=6)
     assert not is_looping([1, 2, 3, 1, 2, 3, 1, 2, 4], repeats=3)
+
+
+def test_token_logprobs_match_a_full_forward(engine: Engine) -> None:
+    """Each generated token's log-prob (speculative or not) equals the model's log-softmax at that
+    position when the whole sequence is run at once."""
+    for spec in (False, True):
+        out = engine.generate(PROMPT, max_tokens=12, speculative=spec)
+        assert len(out.token_logprobs) == out.completion_tokens
+        assert len(out.token_ids) == out.completion_tokens
+        ids = engine.encode(PROMPT) + out.token_ids
+        with torch.inference_mode():
+            logits = engine.model(input_ids=torch.tensor([ids])).logits[0].float()
+        n_prompt = out.prompt_tokens
+        gen = ids[n_prompt:]
+        ref = logits[n_prompt - 1 : n_prompt - 1 + len(gen)].log_softmax(-1).gather(-1, torch.tensor(gen)[:, None])[:, 0]
+        assert torch.allclose(torch.tensor(out.token_logprobs), ref, atol=1e-4)
+        assert out.stats["min_logprob"] == pytest.approx(min(out.token_logprobs))
+        assert all(lp <= 0 for lp in out.token_logprobs)
+
+
+def test_truncation_is_stable_across_keystrokes(engine: Engine) -> None:
+    """Two over-long prompts that differ by a few typed characters at the end are cut at the same
+    token, so the second reuses the first one's prefix cache."""
+    from nextedit.model.engine import TRUNCATE_STEP
+
+    base = PROMPT * 40
+    first = engine.generate(base, max_tokens=4, speculative=False, cache_key="typist")
+    second = engine.generate(base + "se", max_tokens=4, speculative=False, cache_key="typist")
+    assert first.stats["truncated_prompt_tokens"] % TRUNCATE_STEP == 0
+    assert second.stats["truncated_prompt_tokens"] == first.stats["truncated_prompt_tokens"]
+    assert second.stats["reused_prefix_tokens"] > 0.8 * first.prompt_tokens

@@ -39,3 +39,54 @@ def bench_latency_cmd(
     if json_out:
         with open(json_out, "w") as f:
             json.dump(rows, f, indent=2)
+
+
+@bench_app.command("gate")
+def bench_gate_cmd(
+    inputs: Annotated[list[str], typer.Argument(help="Held-out examples (the validation split, not test).")],
+    model: Annotated[str | None, typer.Option(help="Model directory (default: the shipped models/nextedit-tiny).")] = None,
+    predictions: Annotated[str, typer.Option("--predictions", "-p", help="Ungated predictions JSONL (written, resumable; reused when complete).")] = "gate-predictions.jsonl",
+    prompt_format: Annotated[str, typer.Option("--format", help="Prompt format.")] = "zeta2_1",
+    limit: Annotated[int | None, typer.Option(help="Use the first N examples.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Store the best gate in the model's serving.json.")] = False,
+) -> None:
+    """Calibrate the confidence gate: predict without a gate, then print delta chrF / kept rate /
+    reversal for a range of thresholds on min and mean token log-probability."""
+    from dataclasses import replace
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from nextedit.io.inputs import read_examples
+    from nextedit.model.engine import DEFAULT_MODEL_DIR
+    from nextedit.model.gate import calibrate, gate_samples
+    from nextedit.model.serving import ServingConfig
+    from nextedit.pipeline.executor import run_stage
+    from nextedit.predict.local import LocalProvider
+    from nextedit.predict.runner import PredictStage
+
+    model_dir = model or str(DEFAULT_MODEL_DIR)
+    provider = LocalProvider(model_dir, prompt_format, gate=False)
+    run_stage(PredictStage(provider), inputs, predictions, limit=limit)
+    samples = gate_samples(read_examples([predictions]))
+    rows, best = calibrate(samples)
+    table = Table(title=f"confidence gate on {len(samples)} examples ({model_dir})")
+    for c in ("measure", "threshold", "shown", "delta chrF", "kept rate", "reversal", "exact-lines F1"):
+        table.add_column(c, justify="left" if c == "measure" else "right")
+    for r in rows:
+        mark = " ←" if best and r["measure"] == best.measure and r["threshold"] == best.threshold else ""
+        table.add_row(
+            r["measure"] + mark,
+            "-" if r["threshold"] is None else f"{r['threshold']:.3f}",
+            f"{100 * r['shown']:.1f}%",
+            f"{r['delta_chrf']:.2f}",
+            f"{100 * r['kept_rate']:.1f}%",
+            f"{100 * r['reversal']:.2f}%",
+            f"{r['f1']:.3f}",
+        )
+    Console(width=max(120, Console().width)).print(table)
+    if best is None:
+        typer.echo("no threshold beats the ungated model")
+    if write:
+        path = replace(ServingConfig.load(model_dir), gate=best).save(model_dir)
+        typer.echo(f"wrote {path}")

@@ -24,6 +24,7 @@ from nextedit.model.prefix_cache import CacheEntry, PrefixCache, common_prefix_l
 from nextedit.model.speculative import PromptLookupDrafter
 from nextedit.predict.base import Canceled, CancelToken
 
+TRUNCATE_STEP = 128  # granularity of the left cut of over-long prompts (keeps prefix caches valid)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "nextedit-tiny"
 
 
@@ -36,6 +37,8 @@ class GenerationResult:
     prompt_tokens: int
     completion_tokens: int
     stats: dict[str, Any] = field(default_factory=dict)
+    token_ids: list[int] = field(default_factory=list)
+    token_logprobs: list[float] = field(default_factory=list)  # log-prob of each of token_ids
 
 
 def is_looping(ids: list[int], repeats: int, max_period: int = 8) -> bool:
@@ -62,7 +65,7 @@ class Engine:
         *,
         speculative: bool = True,
         max_draft: int = 8,
-        cache_entries: int = 16,
+        cache_entries: int = 64,
         name: str = "model",
         repetition_stop: int = 6,
     ) -> None:
@@ -91,8 +94,10 @@ class Engine:
         device: str | None = None,
         speculative: bool = True,
         max_draft: int = 8,
+        context_window: int | None = None,
     ) -> Engine:
-        """Load a local HF checkpoint directory (default: the shipped ``models/nextedit-tiny``)."""
+        """Load a local HF checkpoint directory (default: the shipped ``models/nextedit-tiny``).
+        ``context_window`` caps prompt + output tokens below the model's position limit."""
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -105,7 +110,10 @@ class Engine:
         dtype = torch.bfloat16 if dev.startswith("cuda") else torch.float32
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(dev)
-        return cls(model, tokenizer, speculative=speculative, max_draft=max_draft, name=path.name)
+        engine = cls(model, tokenizer, speculative=speculative, max_draft=max_draft, name=path.name)
+        if context_window:
+            engine.max_positions = min(engine.max_positions, int(context_window))
+        return engine
 
     def _eos_ids(self) -> set[int]:
         ids: set[int] = set()
@@ -138,29 +146,33 @@ class Engine:
     def _forward(
         self, input_ids: list[int], cache: Any, n_logits: int, constraint: Any = None,
         generated: list[int] | None = None, draft: list[int] | None = None,
-    ) -> list[int]:
+    ) -> tuple[list[int], list[float]]:
         """Run the model on ``input_ids``; return the greedy next token for the last ``n_logits``
-        positions, under ``constraint`` (position j continues ``generated + draft[:j]``)."""
+        positions, under ``constraint`` (position j continues ``generated + draft[:j]``), and each
+        chosen token's log-probability under the model's unconstrained distribution."""
         torch = self.torch
         x = torch.tensor([input_ids], dtype=torch.long, device=self.device)
         out = self.model(input_ids=x, cache=cache, use_cache=True, logits_to_keep=n_logits)
-        logits = out.logits[0]
+        logits = out.logits[0].float()
         if constraint is None:
-            return logits.argmax(-1).tolist()
-        preds: list[int] = []
-        for j in range(logits.shape[0]):
-            allowed, banned = constraint((generated or []) + (draft or [])[:j])
-            row = logits[j]
-            if allowed is not None:
-                idx = torch.tensor(sorted(allowed), device=row.device)
-                preds.append(int(idx[row[idx].argmax()]))
-            elif banned:
-                row = row.clone()
-                row[torch.tensor(sorted(banned), device=row.device)] = float("-inf")
-                preds.append(int(row.argmax()))
-            else:
-                preds.append(int(row.argmax()))
-        return preds
+            preds = logits.argmax(-1)
+        else:
+            rows: list[int] = []
+            for j in range(logits.shape[0]):
+                allowed, banned = constraint((generated or []) + (draft or [])[:j])
+                row = logits[j]
+                if allowed is not None:
+                    idx = torch.tensor(sorted(allowed), device=row.device)
+                    rows.append(int(idx[row[idx].argmax()]))
+                elif banned:
+                    row = row.clone()
+                    row[torch.tensor(sorted(banned), device=row.device)] = float("-inf")
+                    rows.append(int(row.argmax()))
+                else:
+                    rows.append(int(row.argmax()))
+            preds = torch.tensor(rows, device=logits.device)
+        logprobs = logits.log_softmax(-1).gather(-1, preds[:, None])[:, 0]
+        return preds.tolist(), logprobs.tolist()
 
     # ------------------------------------------------------------------ generation
     def generate(
@@ -192,10 +204,12 @@ class Engine:
         if not prompt_ids:
             raise ValueError("empty prompt")
         # A prompt longer than the model's window loses its start (as in training, see
-        # model/data.py): the editable region sits at the end of every supported layout.
+        # model/data.py): the editable region sits at the end of every supported layout. The cut
+        # is rounded up to a multiple of TRUNCATE_STEP tokens so that the next keystroke's prompt
+        # (a few tokens longer) is usually cut at the same place and its prefix cache still applies.
         truncated = max(0, len(prompt_ids) + max_tokens - self.max_positions)
         if truncated:
-            truncated = min(truncated, len(prompt_ids) - 1)
+            truncated = min(-(-truncated // TRUNCATE_STEP) * TRUNCATE_STEP, len(prompt_ids) - 1)
             prompt_ids = prompt_ids[truncated:]
         max_tokens = max(0, min(max_tokens, self.max_positions - len(prompt_ids)))
         stop_ids = self._stop_ids(stop)
@@ -221,6 +235,7 @@ class Engine:
         ids = list(prompt_ids)
         pending = ids[reused:]  # tokens not yet in the cache (at least one)
         generated: list[int] = []
+        logprobs: list[float] = []  # of each generated token (stop token excluded)
         forward_passes = drafted = accepted = 0
         finish = "length"
         stopped_by = None
@@ -231,7 +246,7 @@ class Engine:
                     raise Canceled()
                 budget = max_tokens - len(generated) - 1
                 draft = drafter.draft(ids, budget) if drafter is not None else []
-                preds = self._forward(pending + draft, cache, len(draft) + 1, constraint, generated, draft)
+                preds, lps = self._forward(pending + draft, cache, len(draft) + 1, constraint, generated, draft)
                 forward_passes += 1
                 if first_token_ms is None:
                     first_token_ms = 1000 * (time.perf_counter() - t0)
@@ -239,6 +254,7 @@ class Engine:
                 while n_ok < len(draft) and draft[n_ok] == preds[n_ok]:
                     n_ok += 1
                 new = draft[:n_ok] + [preds[n_ok]]
+                new_lps = lps[: n_ok + 1]
                 drafted += len(draft)
                 accepted += n_ok
                 if len(draft) > n_ok:
@@ -247,10 +263,12 @@ class Engine:
                 for j, tok in enumerate(new):
                     if tok in stop_ids:
                         new = new[:j]
+                        new_lps = new_lps[:j]
                         stop_hit = True
                         break
                 ids.extend(new)
                 generated.extend(new)
+                logprobs.extend(new_lps)
                 pending = [ids[-1]] if new else []
                 if drafter is not None and new:
                     drafter.advance(ids, len(new))
@@ -269,6 +287,7 @@ class Engine:
                         drop = len(generated) - cut
                         if drop:
                             del generated[cut:]
+                            del logprobs[cut:]
                             del ids[len(ids) - drop :]
                         finish = "stop"
                         stopped_by = "repetition"
@@ -299,7 +318,11 @@ class Engine:
             finish_reason=finish,
             prompt_tokens=len(prompt_ids),
             completion_tokens=n_out,
+            token_ids=generated,
+            token_logprobs=logprobs,
             stats={
+                "min_logprob": min(logprobs, default=0.0),
+                "mean_logprob": (sum(logprobs) / len(logprobs)) if logprobs else 0.0,
                 "forward_passes": forward_passes,
                 "drafted_tokens": drafted,
                 "accepted_tokens": accepted,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nextedit.model.serving import ConfidenceGate
 from nextedit.predict.base import CancelToken
 from nextedit.predict.model_provider import ModelProvider
 
@@ -22,13 +23,20 @@ class LocalProvider(ModelProvider):
         threads: int | None = None,
         engine: Any = None,
         constrained: bool = True,
+        gate: bool | ConfidenceGate = True,
     ) -> None:
+        """``gate``: True = the model directory's ``serving.json`` gate (if any), False = none."""
         from nextedit.model.engine import DEFAULT_MODEL_DIR, Engine
+        from nextedit.model.serving import ServingConfig
 
         self.path = Path(path) if path else DEFAULT_MODEL_DIR
         self.name = f"local:{self.path.name}"
-        super().__init__(prompt_format, max_output_tokens)
-        self.engine = engine or Engine.load(self.path, threads=threads, speculative=speculative)
+        serving = ServingConfig.load(self.path) if engine is None or path else ServingConfig()
+        chosen = serving.gate if gate is True else (gate or None)
+        super().__init__(prompt_format, max_output_tokens, gate=chosen)
+        self.engine = engine or Engine.load(
+            self.path, threads=threads, speculative=speculative, context_window=serving.context_window
+        )
         self.model_version = self.path.name
         self.constrained = constrained
 

@@ -13,20 +13,31 @@ from typing import TYPE_CHECKING, Any
 from nextedit.predict.base import CancelToken, EditPrediction
 
 if TYPE_CHECKING:
+    from nextedit.model.serving import ConfidenceGate
     from nextedit.schema.request import Zeta2PromptInput
 
 
 class ModelProvider:
-    """A provider that formats a prompt in ``prompt_format`` and parses the model's completion."""
+    """A provider that formats a prompt in ``prompt_format`` and parses the model's completion.
+
+    ``gate`` (see :mod:`nextedit.model.serving`) turns low-confidence edits into "no edit"; the
+    parsed edit is kept in ``stats["gated_output"]`` so evaluation can see what was withheld.
+    """
 
     name = "model"
 
-    def __init__(self, prompt_format: str = "zeta2_1", max_output_tokens: int | None = 64) -> None:
+    def __init__(
+        self,
+        prompt_format: str = "zeta2_1",
+        max_output_tokens: int | None = 64,
+        gate: ConfidenceGate | None = None,
+    ) -> None:
         from nextedit.prompts import get_format
 
         self.format = get_format(prompt_format)
         self.max_output_tokens = max_output_tokens
         self.model_version = self.name
+        self.gate = gate
 
     def complete(
         self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
@@ -72,6 +83,15 @@ class ModelProvider:
                 editable_range=editable.as_tuple(),
                 raw_output=raw,
                 error=f"unparseable: {parsed.reason}",
+                model_version=self.model_version,
+                stats=stats,
+            )
+        if self.gate is not None and not self.gate.passes(stats) and not parsed.is_no_edit(request):
+            stats["gated"] = True
+            return EditPrediction(
+                output=request.slice_range(editable),
+                editable_range=editable.as_tuple(),
+                raw_output=raw,
                 model_version=self.model_version,
                 stats=stats,
             )

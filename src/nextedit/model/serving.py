@@ -1,0 +1,64 @@
+"""How a model directory wants to be served: ``serving.json`` next to ``config.json`` (optional).
+
+    {"context_window": 1024, "gate": {"measure": "min_logprob", "threshold": -3.0}}
+
+* ``context_window``: prompt + output tokens the engine keeps (the start of a longer prompt is
+  cut, as in training); default = the model's ``max_position_embeddings``.
+* ``gate``: a :class:`ConfidenceGate`. An edit whose generation statistic ``measure`` (any of the
+  engine's numeric stats, e.g. ``min_logprob`` / ``mean_logprob`` of the generated tokens) is below
+  ``threshold`` is answered with "no edit" instead: a small model is often unsure, and a silent
+  keystroke costs the user nothing while a wrong suggestion costs attention. The threshold is
+  calibrated on the validation split by ``nextedit bench gate`` (never on the test split).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SERVING_FILE = "serving.json"
+
+
+@dataclass(frozen=True)
+class ConfidenceGate:
+    """Stay silent when ``stats[measure] < threshold``."""
+
+    measure: str = "min_logprob"
+    threshold: float = float("-inf")
+
+    def passes(self, stats: dict[str, Any]) -> bool:
+        value = stats.get(self.measure)
+        return value is None or float(value) >= self.threshold
+
+
+@dataclass(frozen=True)
+class ServingConfig:
+    context_window: int | None = None
+    gate: ConfidenceGate | None = None
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> ServingConfig:
+        path = Path(model_dir) / SERVING_FILE
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text())
+            gate = raw.get("gate")
+            return cls(
+                context_window=int(raw["context_window"]) if raw.get("context_window") else None,
+                gate=ConfidenceGate(**gate) if gate else None,
+            )
+        except (ValueError, TypeError, KeyError) as e:
+            raise ValueError(f"{path}: invalid serving config ({e})") from e
+
+    def save(self, model_dir: str | Path) -> Path:
+        path = Path(model_dir) / SERVING_FILE
+        out: dict[str, Any] = {}
+        if self.context_window:
+            out["context_window"] = self.context_window
+        if self.gate:
+            out["gate"] = asdict(self.gate)
+        path.write_text(json.dumps(out, indent=1) + "\n")
+        return path
