@@ -170,3 +170,15 @@ def test_truncation_is_stable_across_keystrokes(engine: Engine) -> None:
     assert first.stats["truncated_prompt_tokens"] % TRUNCATE_STEP == 0
     assert second.stats["truncated_prompt_tokens"] == first.stats["truncated_prompt_tokens"]
     assert second.stats["reused_prefix_tokens"] > 0.8 * first.prompt_tokens
+
+
+def test_low_confidence_early_exit(engine: Engine) -> None:
+    full = engine.generate(PROMPT, max_tokens=16, speculative=True)
+    worst = min(full.token_logprobs)
+    k = full.token_logprobs.index(worst)
+    cut = engine.generate(PROMPT, max_tokens=16, speculative=True, min_logprob=worst + 1e-6)
+    assert cut.finish_reason == "low_confidence"
+    assert cut.token_ids[: k + 1] == full.token_ids[: k + 1]  # stops at (or just after) the unsure token
+    assert cut.stats["forward_passes"] <= full.stats["forward_passes"]
+    same = engine.generate(PROMPT, max_tokens=16, speculative=True, min_logprob=worst - 1.0)
+    assert same.token_ids == full.token_ids and same.finish_reason == full.finish_reason

@@ -33,7 +33,7 @@ class GenerationResult:
     """Text generated after the prompt (stop string excluded) and how it was produced."""
 
     text: str
-    finish_reason: str  # "stop" (eos or stop string) | "length"
+    finish_reason: str  # "stop" (eos or stop string) | "length" | "low_confidence"
     prompt_tokens: int
     completion_tokens: int
     stats: dict[str, Any] = field(default_factory=dict)
@@ -186,17 +186,20 @@ class Engine:
         speculative: bool | None = None,
         draft_from: int | None = None,
         constraint: Any = None,
+        min_logprob: float | None = None,
     ) -> GenerationResult:
         """Greedy-decode after ``prompt``. ``cache_key`` enables prefix reuse across calls;
         ``draft_from`` is a token index where prompt lookup searches first (the editable region);
         ``constraint`` (see :mod:`nextedit.model.constraints`) restricts the tokens chosen.
+        ``min_logprob``: stop as soon as a generated token is less likely than this (finish reason
+        ``"low_confidence"``): a confidence gate on the minimum would discard the answer anyway.
         Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
         with self._lock:
             return self._generate(
-                prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint
+                prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint, min_logprob
             )
 
-    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from, constraint) -> GenerationResult:  # noqa: ANN001
+    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from, constraint, min_logprob) -> GenerationResult:  # noqa: ANN001
         from transformers import DynamicCache
 
         t0 = time.perf_counter()
@@ -274,6 +277,9 @@ class Engine:
                     drafter.advance(ids, len(new))
                 if stop_hit:
                     finish = "stop"
+                    break
+                if min_logprob is not None and new_lps and min(new_lps) < min_logprob:
+                    finish = "low_confidence"
                     break
                 if self.repetition_stop:
                     # check every new prefix so speculative and plain decoding stop at the same token

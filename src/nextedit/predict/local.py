@@ -46,8 +46,11 @@ class LocalProvider(ModelProvider):
         from nextedit.model.constraints import constraint_for
 
         constraint = constraint_for(self.format.name, prompt, self.engine) if self.constrained else None
+        gate = self.gate
+        early_exit = gate.threshold if gate is not None and gate.measure == "min_logprob" else None
         result = self.engine.generate(
-            prompt, max_tokens=max_tokens, stop=stop, cancel=cancel, cache_key=cache_key, constraint=constraint
+            prompt, max_tokens=max_tokens, stop=stop, cancel=cancel, cache_key=cache_key, constraint=constraint,
+            min_logprob=early_exit,
         )
         stats = dict(result.stats)
         stats.update(

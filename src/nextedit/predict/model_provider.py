@@ -77,24 +77,25 @@ class ModelProvider:
             "parse_ms": 1000 * (t_parse - t_model),
         }
         editable = formatted.editable_range
+
+        def unchanged(error: str | None = None, gated: bool = False) -> EditPrediction:
+            if gated:
+                stats["gated"] = True
+            return EditPrediction(
+                output=request.slice_range(editable),
+                editable_range=editable.as_tuple(),
+                raw_output=raw,
+                error=error,
+                model_version=self.model_version,
+                stats=stats,
+            )
+
+        if stats.get("finish_reason") == "low_confidence":  # stopped early by the gate
+            return unchanged(gated=True)
         if not parsed.ok:
-            return EditPrediction(
-                output=request.slice_range(editable),
-                editable_range=editable.as_tuple(),
-                raw_output=raw,
-                error=f"unparseable: {parsed.reason}",
-                model_version=self.model_version,
-                stats=stats,
-            )
+            return unchanged(error=f"unparseable: {parsed.reason}")
         if self.gate is not None and not self.gate.passes(stats) and not parsed.is_no_edit(request):
-            stats["gated"] = True
-            return EditPrediction(
-                output=request.slice_range(editable),
-                editable_range=editable.as_tuple(),
-                raw_output=raw,
-                model_version=self.model_version,
-                stats=stats,
-            )
+            return unchanged(gated=True)
         return EditPrediction(
             output=parsed.new_editable_region,
             editable_range=parsed.range_in_excerpt.as_tuple(),
