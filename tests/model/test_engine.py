@@ -182,3 +182,15 @@ def test_low_confidence_early_exit(engine: Engine) -> None:
     assert cut.stats["forward_passes"] <= full.stats["forward_passes"]
     same = engine.generate(PROMPT, max_tokens=16, speculative=True, min_logprob=worst - 1.0)
     assert same.token_ids == full.token_ids and same.finish_reason == full.finish_reason
+
+
+def test_concurrent_generation_matches_sequential(engine: Engine) -> None:
+    """Two threads generating at once (the server's two workers) get the sequential answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prompts = [PROMPT, "def add(a, b):\n    return", "for i in range(10):\n", PROMPT + "        self.y"] * 3
+    expected = [engine.generate(p, max_tokens=12).token_ids for p in prompts]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda ip: engine.generate(ip[1], max_tokens=12, cache_key=f"c{ip[0] % 2}").token_ids,
+                            enumerate(prompts)))
+    assert got == expected

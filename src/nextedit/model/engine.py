@@ -14,7 +14,6 @@ and crops the rejected draft tokens from the cache.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +55,12 @@ def is_looping(ids: list[int], repeats: int, max_period: int = 8) -> bool:
 
 
 class Engine:
-    """Greedy generator around a loaded model and tokenizer (CPU by default, one request at a time)."""
+    """Greedy generator around a loaded model and tokenizer (CPU by default).
+
+    Thread-safe: concurrent :meth:`generate` calls share the (read-only) weights and run their
+    forward passes in parallel (torch releases the GIL inside kernels; one torch thread each, one
+    caller per core); each call owns its KV cache (a client's cached prefix is *taken* from the
+    prefix cache, so two calls never touch the same one)."""
 
     def __init__(
         self,
@@ -80,7 +84,6 @@ class Engine:
         self.name = name
         self.repetition_stop = repetition_stop
         self.device = next(model.parameters()).device
-        self._lock = threading.Lock()
         self.eos_ids = self._eos_ids()
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 1 << 30))
 
@@ -194,10 +197,9 @@ class Engine:
         ``min_logprob``: stop as soon as a generated token is less likely than this (finish reason
         ``"low_confidence"``): a confidence gate on the minimum would discard the answer anyway.
         Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
-        with self._lock:
-            return self._generate(
-                prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint, min_logprob
-            )
+        return self._generate(
+            prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint, min_logprob
+        )
 
     def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from, constraint, min_logprob) -> GenerationResult:  # noqa: ANN001
         from transformers import DynamicCache

@@ -193,9 +193,9 @@ def default_config(provider: str | None = None, *, store: str | None = None) -> 
             provider = "heuristic"
     name = "nextedit-tiny" if provider.startswith("local") else provider.split(":", 1)[0]
     log.info("default model %r uses provider %r", name, provider)
-    spec = ModelSpec(
-        name=name, provider=provider, workers=1 if provider.startswith("local") else 2, fallback=fallback
-    )
+    # local: one worker per core (each runs single-threaded torch on the shared weights)
+    workers = max(1, min(2, os.cpu_count() or 1)) if provider.startswith("local") else 2
+    spec = ModelSpec(name=name, provider=provider, workers=workers, fallback=fallback)
     cfg = ServerConfig(models={name: spec}, experiments=(Experiment(name="default", model=name),))
     env_tokens = tuple(t.strip() for t in os.environ.get("NEXTEDIT_API_KEYS", "").split(",") if t.strip())
     return cfg.with_overrides(store=store, auth_tokens=env_tokens or None)
