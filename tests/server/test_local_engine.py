@@ -64,3 +64,30 @@ def test_local_model_serves_and_cancels(start_server, tiny_model) -> None:  # no
     assert len(canceled) == 1 and canceled[0]["model_ms"] is None  # no result: canceled mid-generation
     ok = max((r for r in rows if r["status"] == "ok"), key=lambda r: r["prompt_tokens"])
     assert ok["prompt_format"] == "zeta2_1" and ok["prompt_tokens"] > 20 and ok["spec_drafted"] is not None
+
+
+def test_gated_local_model_answers_no_edit_on_every_api(start_server, tiny_model) -> None:  # noqa: ANN001
+    """A gate no answer can pass (min log-prob ≥ 0): the native API says "no edit" and the raw
+    completions API returns the format's no-edit text, which parses back to no change."""
+    from nextedit.model.serving import ConfidenceGate
+    from nextedit.predict.local import LocalProvider
+    from nextedit.prompts import get_format
+    from nextedit.schema.request import Zeta2PromptInput
+
+    prov = LocalProvider(tiny_model, "zeta2_1", max_output_tokens=64, gate=ConfidenceGate("min_logprob", 0.0))
+    srv = start_server({"models": {"tiny": {"provider": "test", "version": "gated"}}, "server": {"deadline_ms": 20000}},
+                       providers={"tiny": prov})  # fmt: skip
+    body = v3_body()
+    r = httpx.post(srv.url + "/predict_edits/v3", json=body, timeout=60)
+    assert r.status_code == 200
+    assert r.json()["output"] == "" and r.json()["editable_range"] == {"start": 0, "end": 0}
+
+    fmt = get_format("zeta2_1")
+    request = Zeta2PromptInput.from_json(body)
+    prompt = fmt.format_prompt(request).text
+    r = httpx.post(srv.url + "/v1/completions", json={"model": "tiny", "prompt": prompt, "max_tokens": 256,
+                                                      "stop": list(fmt.stop_tokens)}, timeout=60)  # fmt: skip
+    assert r.status_code == 200
+    text = r.json()["choices"][0]["text"]
+    parsed = fmt.parse_output(request, text)
+    assert parsed.ok and parsed.is_no_edit(request)

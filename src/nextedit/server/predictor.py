@@ -190,6 +190,8 @@ class Predictor:
             out.prompt_tokens = int(stats.get("prompt_tokens") or estimate_tokens(prompt))
             out.completion_tokens = int(stats.get("completion_tokens") or estimate_tokens(text))
             self._fill_speculative(out, stats)
+            if stats.get("finish_reason") == "low_confidence" and fmt_name is not None:
+                text = self._no_edit_text(prompt, fmt_name, text)  # the gate stopped an unsure answer
             out.text, hit = apply_stop(text, stop)  # engines honour stop; be safe with remotes
             out.finish_reason = "stop" if hit else (stats.get("finish_reason") or "stop")
             out.raw_output = out.text
@@ -200,6 +202,17 @@ class Predictor:
                 "zeta, zeta2 or zeta2_1 formats, and this prompt has none of their markers"
             )
         return self._complete_with_provider(prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel)
+
+    def _no_edit_text(self, prompt: str, fmt_name: str, fallback: str) -> str:
+        """The completion meaning "no edit" for ``prompt`` (what Zed's parser maps to no change)."""
+        from nextedit.server.raw_prompts import encode_prediction, request_from_prompt
+
+        fmt = self._format(fmt_name)
+        try:
+            recovered = request_from_prompt(fmt, prompt)
+            return encode_prediction(fmt, recovered, EditPrediction(output="", editable_range=(0, 0)))
+        except ValueError:
+            return fallback
 
     def _complete_with_provider(
         self, prompt: str, fmt_name: str, *, max_tokens: int, stop: list[str], cancel: CancelToken
