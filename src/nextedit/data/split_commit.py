@@ -32,7 +32,7 @@ from difflib import SequenceMatcher
 from nextedit.data.commit import OrderedCommit, Rendered, render
 from nextedit.io.markdown import format_cursor_excerpt
 from nextedit.schema.example import Example
-from nextedit.text.diff import NO_NEWLINE_MARKER, _header_range  # the one unified-diff format
+from nextedit.text.diff import NO_NEWLINE_MARKER, header_range  # the one unified-diff format
 from nextedit.text.tokenize import tokenize
 
 KINDS = ("fim", "same-file-near", "same-file-far", "cross-file", "no-edit")
@@ -216,7 +216,7 @@ def diff_states(
         a_hi = min(len(al), g[-1][1] + context)
         b_hi = g[-1][3] + (a_hi - g[-1][1])
         windows.append(_Window(a_lo, a_hi, b_lo, b_hi))
-        out.append(f"@@ -{_header_range(a_lo, a_hi - a_lo, 0)} +{_header_range(b_lo, b_hi - b_lo, 0)} @@\n")
+        out.append(f"@@ -{header_range(a_lo, a_hi - a_lo, 0)} +{header_range(b_lo, b_hi - b_lo, 0)} @@\n")
         pos = a_lo
         for sa, ea, sb, eb in g:
             _emit_range(out, " ", al, pos, sa)

@@ -29,6 +29,8 @@ from typing import Any
 
 import zstandard
 
+from nextedit.metrics.report import percentile
+
 _ZSTD = zstandard.ZstdCompressor(level=3)
 THROTTLE_S = 0.3
 MAX_IN_FLIGHT = 2
@@ -129,10 +131,8 @@ class BenchResult:
         srv = sorted(self.server_ms)
 
         def pct(p: float, xs: list[float] = lat) -> float | None:
-            if not xs:
-                return None
-            k = min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))
-            return round(xs[k], 1)
+            v = percentile(xs, p)
+            return None if v is None else round(v, 1)
 
         return {
             "requests": self.sent,

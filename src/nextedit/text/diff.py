@@ -59,7 +59,7 @@ def line_diff(old: str, new: str) -> list[DiffHunk]:
     return [DiffHunk(*r) for r in diff_sequences(split_lines(old), split_lines(new))]
 
 
-def _header_range(start: int, count: int, row_offset: int) -> str:
+def header_range(start: int, count: int, row_offset: int) -> str:
     # git convention: an empty side names the line before the (absent) hunk.
     first = start + row_offset + (1 if count > 0 else 0)
     return f"{first},{count}"
@@ -114,7 +114,7 @@ def unified_diff(
         n_s = first[2] - (first[0] - o_s)
         n_e = last[3] + (o_e - last[1])
         out.append(
-            f"@@ -{_header_range(o_s, o_e - o_s, old_start_row)} +{_header_range(n_s, n_e - n_s, new_start_row)} @@\n"
+            f"@@ -{header_range(o_s, o_e - o_s, old_start_row)} +{header_range(n_s, n_e - n_s, new_start_row)} @@\n"
         )
         pos = o_s
         for a0, a1, b0, b1 in group:
