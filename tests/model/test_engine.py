@@ -194,3 +194,18 @@ def test_concurrent_generation_matches_sequential(engine: Engine) -> None:
         got = list(pool.map(lambda ip: engine.generate(ip[1], max_tokens=12, cache_key=f"c{ip[0] % 2}").token_ids,
                             enumerate(prompts)))
     assert got == expected
+
+
+def test_copy_margin_prefers_drafted_copies(engine: Engine) -> None:
+    """margin 0 = plain greedy; a huge margin accepts every drafted copy token; outputs with a bias
+    are the same with or without a constraint that allows everything."""
+    prompt = PROMPT * 3
+    plain = engine.generate(prompt, max_tokens=16, speculative=True)
+    zero = engine.generate(prompt, max_tokens=16, speculative=True, copy_margin=0.0)
+    assert zero.token_ids == plain.token_ids
+    copy = engine.generate(prompt, max_tokens=16, speculative=True, copy_margin=1e9)
+    assert copy.stats["accepted_tokens"] == copy.stats["drafted_tokens"]  # no draft token rejected
+    assert copy.stats["forward_passes"] <= plain.stats["forward_passes"]
+    free = engine.generate(prompt, max_tokens=16, speculative=True, copy_margin=1e9,
+                           constraint=lambda generated: (None, set()))  # fmt: skip
+    assert free.token_ids == copy.token_ids

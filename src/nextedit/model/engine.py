@@ -72,6 +72,7 @@ class Engine:
         cache_entries: int = 64,
         name: str = "model",
         repetition_stop: int = 6,
+        copy_margin: float | None = None,
     ) -> None:
         import torch
 
@@ -83,6 +84,7 @@ class Engine:
         self.prefix_cache = PrefixCache(cache_entries)
         self.name = name
         self.repetition_stop = repetition_stop
+        self.copy_margin = copy_margin
         self.device = next(model.parameters()).device
         self.eos_ids = self._eos_ids()
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 1 << 30))
@@ -98,6 +100,7 @@ class Engine:
         speculative: bool = True,
         max_draft: int = 8,
         context_window: int | None = None,
+        copy_margin: float | None = None,
     ) -> Engine:
         """Load a local HF checkpoint directory (default: the shipped ``models/nextedit-tiny``).
         ``context_window`` caps prompt + output tokens below the model's position limit."""
@@ -113,7 +116,9 @@ class Engine:
         dtype = torch.bfloat16 if dev.startswith("cuda") else torch.float32
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(dev)
-        engine = cls(model, tokenizer, speculative=speculative, max_draft=max_draft, name=path.name)
+        engine = cls(
+            model, tokenizer, speculative=speculative, max_draft=max_draft, name=path.name, copy_margin=copy_margin
+        )
         if context_window:
             engine.max_positions = min(engine.max_positions, int(context_window))
         return engine
@@ -148,33 +153,50 @@ class Engine:
 
     def _forward(
         self, input_ids: list[int], cache: Any, n_logits: int, constraint: Any = None,
-        generated: list[int] | None = None, draft: list[int] | None = None,
+        generated: list[int] | None = None, draft: list[int] | None = None, copy_margin: float | None = None,
     ) -> tuple[list[int], list[float]]:
-        """Run the model on ``input_ids``; return the greedy next token for the last ``n_logits``
-        positions, under ``constraint`` (position j continues ``generated + draft[:j]``), and each
-        chosen token's log-probability under the model's unconstrained distribution."""
+        """Run the model on ``input_ids``; return the chosen next token for the last ``n_logits``
+        positions and its log-probability under the model's unconstrained distribution.
+
+        Position j continues ``generated + draft[:j]``. The choice is the greedy token under
+        ``constraint``; with ``copy_margin``, the draft token ``draft[j]`` wins instead when the
+        model rates it at most ``copy_margin`` nats below its favourite (copy-biased decoding).
+        """
         torch = self.torch
         x = torch.tensor([input_ids], dtype=torch.long, device=self.device)
         out = self.model(input_ids=x, cache=cache, use_cache=True, logits_to_keep=n_logits)
-        logits = out.logits[0].float()
+        logp = out.logits[0].float().log_softmax(-1)
+        draft = draft or []
         if constraint is None:
-            preds = logits.argmax(-1)
+            preds = logp.argmax(-1)
+            if copy_margin is not None and draft:
+                k = len(draft)
+                d = torch.tensor(draft, device=logp.device)
+                rows = torch.arange(k, device=logp.device)
+                take = logp[rows, d] >= logp[rows, preds[:k]] - copy_margin
+                preds[:k] = torch.where(take, d, preds[:k])
         else:
-            rows: list[int] = []
-            for j in range(logits.shape[0]):
-                allowed, banned = constraint((generated or []) + (draft or [])[:j])
-                row = logits[j]
+            chosen: list[int] = []
+            for j in range(logp.shape[0]):
+                allowed, banned = constraint((generated or []) + draft[:j])
+                row = logp[j]
                 if allowed is not None:
                     idx = torch.tensor(sorted(allowed), device=row.device)
-                    rows.append(int(idx[row[idx].argmax()]))
+                    best = int(idx[row[idx].argmax()])
                 elif banned:
-                    row = row.clone()
-                    row[torch.tensor(sorted(banned), device=row.device)] = float("-inf")
-                    rows.append(int(row.argmax()))
+                    masked = row.clone()
+                    masked[torch.tensor(sorted(banned), device=row.device)] = float("-inf")
+                    best = int(masked.argmax())
                 else:
-                    rows.append(int(row.argmax()))
-            preds = torch.tensor(rows, device=logits.device)
-        logprobs = logits.log_softmax(-1).gather(-1, preds[:, None])[:, 0]
+                    best = int(row.argmax())
+                if copy_margin is not None and j < len(draft):
+                    dj = draft[j]
+                    ok = (allowed is None or dj in allowed) and dj not in banned
+                    if ok and float(row[dj]) >= float(row[best]) - copy_margin:
+                        best = dj
+                chosen.append(best)
+            preds = torch.tensor(chosen, device=logp.device)
+        logprobs = logp.gather(-1, preds[:, None])[:, 0]
         return preds.tolist(), logprobs.tolist()
 
     # ------------------------------------------------------------------ generation
@@ -190,18 +212,24 @@ class Engine:
         draft_from: int | None = None,
         constraint: Any = None,
         min_logprob: float | None = None,
+        copy_margin: float | None = None,
     ) -> GenerationResult:
         """Greedy-decode after ``prompt``. ``cache_key`` enables prefix reuse across calls;
         ``draft_from`` is a token index where prompt lookup searches first (the editable region);
         ``constraint`` (see :mod:`nextedit.model.constraints`) restricts the tokens chosen.
         ``min_logprob``: stop as soon as a generated token is less likely than this (finish reason
         ``"low_confidence"``): a confidence gate on the minimum would discard the answer anyway.
+        ``copy_margin`` (speculative decoding only; default: the engine's): accept a drafted copy
+        token unless the model prefers another one by more than this many nats. Next-edit answers
+        are mostly copies of the editable region, and a small model's copying is its weak point:
+        the bias keeps unchanged text unchanged and accepts longer drafts (fewer forward passes).
         Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
         return self._generate(
-            prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint, min_logprob
+            prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint, min_logprob,
+            self.copy_margin if copy_margin is None else copy_margin,
         )
 
-    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from, constraint, min_logprob) -> GenerationResult:  # noqa: ANN001
+    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from, constraint, min_logprob, copy_margin) -> GenerationResult:  # noqa: ANN001
         from transformers import DynamicCache
 
         t0 = time.perf_counter()
@@ -251,7 +279,9 @@ class Engine:
                     raise Canceled()
                 budget = max_tokens - len(generated) - 1
                 draft = drafter.draft(ids, budget) if drafter is not None else []
-                preds, lps = self._forward(pending + draft, cache, len(draft) + 1, constraint, generated, draft)
+                preds, lps = self._forward(
+                    pending + draft, cache, len(draft) + 1, constraint, generated, draft, copy_margin
+                )
                 forward_passes += 1
                 if first_token_ms is None:
                     first_token_ms = 1000 * (time.perf_counter() - t0)

@@ -1,9 +1,10 @@
 """How a model directory wants to be served: ``serving.json`` next to ``config.json`` (optional).
 
-    {"context_window": 1024, "gate": {"measure": "min_logprob", "threshold": -3.0}}
+    {"context_window": 1024, "copy_margin": 1.0, "gate": {"measure": "min_logprob", "threshold": -3.0}}
 
 * ``context_window``: prompt + output tokens the engine keeps (the start of a longer prompt is
   cut, as in training); default = the model's ``max_position_embeddings``.
+* ``copy_margin``: copy-biased speculative decoding (see :meth:`nextedit.model.engine.Engine.generate`).
 * ``gate``: a :class:`ConfidenceGate`. An edit whose generation statistic ``measure`` (any of the
   engine's numeric stats, e.g. ``min_logprob`` / ``mean_logprob`` of the generated tokens) is below
   ``threshold`` is answered with "no edit" instead: a small model is often unsure, and a silent
@@ -36,6 +37,7 @@ class ConfidenceGate:
 @dataclass(frozen=True)
 class ServingConfig:
     context_window: int | None = None
+    copy_margin: float | None = None
     gate: ConfidenceGate | None = None
 
     @classmethod
@@ -48,6 +50,7 @@ class ServingConfig:
             gate = raw.get("gate")
             return cls(
                 context_window=int(raw["context_window"]) if raw.get("context_window") else None,
+                copy_margin=float(raw["copy_margin"]) if raw.get("copy_margin") is not None else None,
                 gate=ConfidenceGate(**gate) if gate else None,
             )
         except (ValueError, TypeError, KeyError) as e:
@@ -58,6 +61,8 @@ class ServingConfig:
         out: dict[str, Any] = {}
         if self.context_window:
             out["context_window"] = self.context_window
+        if self.copy_margin is not None:
+            out["copy_margin"] = self.copy_margin
         if self.gate:
             out["gate"] = asdict(self.gate)
         path.write_text(json.dumps(out, indent=1) + "\n")

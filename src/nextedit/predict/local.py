@@ -35,7 +35,11 @@ class LocalProvider(ModelProvider):
         chosen = serving.gate if gate is True else (gate or None)
         super().__init__(prompt_format, max_output_tokens, gate=chosen)
         self.engine = engine or Engine.load(
-            self.path, threads=threads, speculative=speculative, context_window=serving.context_window
+            self.path,
+            threads=threads,
+            speculative=speculative,
+            context_window=serving.context_window,
+            copy_margin=serving.copy_margin,
         )
         self.model_version = self.path.name
         self.constrained = constrained
