@@ -105,15 +105,19 @@ def test_marker_constraint_makes_zeta2_1_output_parseable(engine: Engine) -> Non
     from nextedit.model.constraints import MarkerSpanConstraint
 
     tok = engine.tokenizer
-    tok.add_tokens(["<|marker_2|>", "<|marker_3|>"])
+    tok.add_tokens(["<|marker_2|>", "<|marker_3|>", "<|marker_4|>"])
     engine.model.resize_token_embeddings(len(tok))
     prompt = "<|marker_1|>def add(a, b):\n<|marker_2|>    return a + b\n<|marker_3|>"
     constraint = MarkerSpanConstraint.for_prompt(prompt, tok, engine.eos_ids)
     assert constraint is not None and sorted(constraint.marker_ids.values()) == [1, 2, 3]
+    marker_4 = tok.convert_tokens_to_ids("<|marker_4|>")
+    assert constraint.foreign_ids == {marker_4}  # in the vocabulary, not in this prompt
+    assert marker_4 in constraint([*constraint.marker_ids][:1])[1]  # banned after the first tag
     for spec in (False, True):
         out = engine.generate(prompt, max_tokens=40, constraint=constraint, speculative=spec)
         ids = tok.encode(out.text, add_special_tokens=False)
         tags = [constraint.marker_ids[t] for t in ids if t in constraint.marker_ids]
+        assert marker_4 not in ids
         assert ids and ids[0] in constraint.marker_ids  # starts with a tag
         assert tags == sorted(tags)  # never goes backwards
         if out.finish_reason == "stop":

@@ -7,7 +7,7 @@ and without speculation give the same text.
 
 :class:`MarkerSpanConstraint` makes ``zeta2_1`` outputs parseable by construction: the answer must
 start with a marker tag ``<|marker_i|>`` (1 ≤ i ≤ markers in the prompt), later tags may not go
-backwards (``j ≥ i``), and the answer cannot end (EOS) before a second tag closes the span.
+backwards (``j ≥ i``) nor name a marker the prompt does not have, and the answer cannot end (EOS) before a second tag closes the span.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class MarkerSpanConstraint:
 
     marker_ids: dict[int, int]
     eos_ids: set[int] = field(default_factory=set)
+    foreign_ids: set[int] = field(default_factory=set)  # marker tags the prompt does not have
 
     @classmethod
     def for_prompt(cls, prompt: str, tokenizer, eos_ids: set[int]) -> MarkerSpanConstraint | None:  # noqa: ANN001
@@ -38,14 +39,16 @@ class MarkerSpanConstraint:
             if len(enc) != 1:
                 return None
             ids[enc[0]] = n
-        return cls(ids, set(eos_ids))
+        vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else {}
+        foreign = {i for t, i in vocab.items() if _MARKER_RE.fullmatch(t) and i not in ids}
+        return cls(ids, set(eos_ids), foreign)
 
     def __call__(self, generated: list[int]) -> tuple[set[int] | None, set[int]]:
         tags = [self.marker_ids[t] for t in generated if t in self.marker_ids]
         if not tags:
             return set(self.marker_ids), set()
         first = max(tags)
-        banned = {t for t, n in self.marker_ids.items() if n < first}
+        banned = {t for t, n in self.marker_ids.items() if n < first} | self.foreign_ids
         if len(tags) < 2:
             banned |= self.eos_ids
         return None, banned
