@@ -68,7 +68,7 @@ def test_local_provider_gate_turns_edits_into_no_edit(tiny_model_dir: Path) -> N
         b = strict.predict_request(req)
         assert b.is_no_edit(req.cursor_excerpt)
         if not a.error and not a.is_no_edit(req.cursor_excerpt):
-            assert b.stats.get("gated") is True and b.raw_output == a.raw_output
+            assert b.stats.get("gated") is True and b.stats["completion_tokens"] <= a.stats["completion_tokens"]
 
 
 def test_context_window_from_serving_json(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -360,6 +360,7 @@ class Engine:
             token_logprobs=logprobs,
             stats={
                 "min_logprob": min(logprobs, default=0.0),
+                "first_logprob": logprobs[0] if logprobs else 0.0,
                 "mean_logprob": (sum(logprobs) / len(logprobs)) if logprobs else 0.0,
                 "forward_passes": forward_passes,
                 "drafted_tokens": drafted,

@@ -17,7 +17,7 @@ from nextedit.metrics.score import score_example
 from nextedit.model.serving import ConfidenceGate
 from nextedit.schema.example import Example, Prediction
 
-MEASURES = ("min_logprob", "mean_logprob")
+MEASURES = ("min_logprob", "mean_logprob", "first_logprob")
 
 
 @dataclass

@@ -5,6 +5,10 @@
 * ``context_window``: prompt + output tokens the engine keeps (the start of a longer prompt is
   cut, as in training); default = the model's ``max_position_embeddings``.
 * ``copy_margin``: copy-biased speculative decoding (see :meth:`nextedit.model.engine.Engine.generate`).
+* ``decode``: ``"block"`` (default: the model writes the whole answer) or ``"cursor_line"`` (the
+  model completes the cursor line of a ``zeta2_1`` prompt, see :mod:`nextedit.model.cursor_line`).
+* ``line_cut_logprob`` (``cursor_line``): the completion ends before its first token the model
+  rates below this log-probability: a short sure completion beats a long doubtful one.
 * ``gate``: a :class:`ConfidenceGate`. An edit whose generation statistic ``measure`` (any of the
   engine's numeric stats, e.g. ``min_logprob`` / ``mean_logprob`` of the generated tokens) is below
   ``threshold`` is answered with "no edit" instead: a small model is often unsure, and a silent
@@ -34,10 +38,21 @@ class ConfidenceGate:
         return value is None or float(value) >= self.threshold
 
 
+DECODE_MODES = ("block", "cursor_line")
+
+
+def _decode_mode(value: str) -> str:
+    if value not in DECODE_MODES:
+        raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class ServingConfig:
     context_window: int | None = None
     copy_margin: float | None = None
+    decode: str = "block"
+    line_cut_logprob: float | None = None
     gate: ConfidenceGate | None = None
 
     @classmethod
@@ -51,6 +66,8 @@ class ServingConfig:
             return cls(
                 context_window=int(raw["context_window"]) if raw.get("context_window") else None,
                 copy_margin=float(raw["copy_margin"]) if raw.get("copy_margin") is not None else None,
+                decode=_decode_mode(raw.get("decode", "block")),
+                line_cut_logprob=float(raw["line_cut_logprob"]) if raw.get("line_cut_logprob") is not None else None,
                 gate=ConfidenceGate(**gate) if gate else None,
             )
         except (ValueError, TypeError, KeyError) as e:
@@ -63,6 +80,10 @@ class ServingConfig:
             out["context_window"] = self.context_window
         if self.copy_margin is not None:
             out["copy_margin"] = self.copy_margin
+        if self.decode != "block":
+            out["decode"] = self.decode
+        if self.line_cut_logprob is not None:
+            out["line_cut_logprob"] = self.line_cut_logprob
         if self.gate:
             out["gate"] = asdict(self.gate)
         path.write_text(json.dumps(out, indent=1) + "\n")

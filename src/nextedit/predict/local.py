@@ -5,6 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nextedit.model.cursor_line import (
+    MAX_LINE_TOKENS,
+    CursorBlock,
+    NoSpecialTokens,
+    answer_prefix,
+    answer_text,
+    cursor_block,
+    line_completion,
+)
 from nextedit.model.serving import ConfidenceGate
 from nextedit.predict.base import CancelToken
 from nextedit.predict.model_provider import ModelProvider
@@ -24,8 +33,11 @@ class LocalProvider(ModelProvider):
         engine: Any = None,
         constrained: bool = True,
         gate: bool | ConfidenceGate = True,
+        decode: str | None = None,
     ) -> None:
-        """``gate``: True = the model directory's ``serving.json`` gate (if any), False = none."""
+        """``gate``: True = the model directory's ``serving.json`` gate (if any), False = none.
+        ``decode``: ``block`` | ``cursor_line``; None = as ``serving.json`` says
+        (see :mod:`nextedit.model.serving`)."""
         from nextedit.model.engine import DEFAULT_MODEL_DIR, Engine
         from nextedit.model.serving import ServingConfig
 
@@ -43,17 +55,31 @@ class LocalProvider(ModelProvider):
         )
         self.model_version = self.path.name
         self.constrained = constrained
+        self.decode = serving.decode if decode is None else decode
+        self.line_cut_logprob = serving.line_cut_logprob
+        self._plain_code = NoSpecialTokens(
+            self.engine.tokenizer, self.format.special_tokens, self.engine.eos_ids
+        )
 
     def complete(
         self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
     ) -> tuple[str, dict[str, Any]]:
         from nextedit.model.constraints import constraint_for
 
-        constraint = constraint_for(self.format.name, prompt, self.engine) if self.constrained else None
         gate = self.gate
         early_exit = gate.threshold if gate is not None and gate.measure == "min_logprob" else None
+        if self.decode == "cursor_line" and self.format.name == "zeta2_1":
+            block = cursor_block(prompt)
+            if block is not None:
+                return self._complete_cursor_line(prompt, block, stop, cancel, cache_key, early_exit)
+        constraint = constraint_for(self.format.name, prompt, self.engine) if self.constrained else None
         result = self.engine.generate(
-            prompt, max_tokens=max_tokens, stop=stop, cancel=cancel, cache_key=cache_key, constraint=constraint,
+            prompt,
+            max_tokens=max_tokens,
+            stop=stop,
+            cancel=cancel,
+            cache_key=cache_key,
+            constraint=constraint,
             min_logprob=early_exit,
         )
         stats = dict(result.stats)
@@ -63,3 +89,42 @@ class LocalProvider(ModelProvider):
             finish_reason=result.finish_reason,
         )
         return result.text, stats
+
+    def _complete_cursor_line(
+        self,
+        prompt: str,
+        block: CursorBlock,
+        stop: list[str],
+        cancel: CancelToken | None,
+        cache_key: str | None,
+        early_exit: float | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """``decode = "cursor_line"``: the model completes the cursor line (see
+        :mod:`nextedit.model.cursor_line`); the answer is returned in the prompt's format."""
+        cut = self.line_cut_logprob
+        result = self.engine.generate(
+            prompt + answer_prefix(block),
+            max_tokens=MAX_LINE_TOKENS,
+            stop=["\n", *stop],
+            cancel=cancel,
+            cache_key=cache_key,
+            min_logprob=cut if cut is not None else early_exit,
+            constraint=self._plain_code,
+        )
+        ids, lps = result.token_ids, result.token_logprobs
+        if cut is not None:  # keep the confident start of the completion
+            n = next((i for i, lp in enumerate(lps) if lp < cut), len(ids))
+            ids, lps = ids[:n], lps[:n]
+        completion = line_completion(self.engine.decode(ids))
+        if not block.after or block.after.startswith("\n"):
+            completion = completion.rstrip()  # trailing spaces at the end of a line are no edit
+        stats = dict(result.stats)
+        stats.update(
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=len(ids),
+            finish_reason="stop" if cut is not None else result.finish_reason,
+            decode="cursor_line",
+            min_logprob=min(lps, default=0.0),
+            mean_logprob=sum(lps) / len(lps) if lps else 0.0,
+        )
+        return answer_text(block, completion, ""), stats
