@@ -12,12 +12,20 @@ from nextedit.cli.app import bench_app
 
 @bench_app.command("latency")
 def bench_latency_cmd(
-    inputs: Annotated[list[str] | None, typer.Argument(help="Held-out examples (default: data/default/test.jsonl, else examples/).")] = None,
-    model: Annotated[str | None, typer.Option(help="Model directory (default: the shipped models/nextedit-tiny).")] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Held-out examples (default: data/default/test.jsonl, else examples/)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model directory (default: the shipped models/nextedit-tiny).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Number of examples.")] = 50,
     prompt_format: Annotated[str, typer.Option("--format", help="Prompt format.")] = "zeta2_1",
     busy: Annotated[bool, typer.Option(help="Also run with a busy process on the other core.")] = False,
     threads: Annotated[int, typer.Option(help="Torch threads.")] = 1,
+    decode: Annotated[
+        str | None, typer.Option(help="block | cursor_line (default: the model's serving.json).")
+    ] = None,
     json_out: Annotated[str | None, typer.Option("--json", help="Write the figures as JSON here.")] = None,
 ) -> None:
     """p50/p95/p99 end-to-end latency, forward passes per token and tokens/s, with and without
@@ -27,14 +35,37 @@ def bench_latency_cmd(
 
     from nextedit.model.bench_latency import bench_latency, default_inputs
 
-    rows = bench_latency(model, inputs or default_inputs(), limit=limit, prompt_format=prompt_format, busy=busy, threads=threads)
+    rows = bench_latency(
+        model,
+        inputs or default_inputs(),
+        limit=limit,
+        prompt_format=prompt_format,
+        busy=busy,
+        threads=threads,
+        decode=decode,
+    )
     table = Table(title="nextedit bench latency (ms; end to end: request → prompt → model → parse → edits)")
-    cols = ["run", "n", "p50_ms", "p95_ms", "p99_ms", "passes_per_token", "copy_heavy_passes_per_token",
-            "tokens_per_s", "draft_acceptance", "prompt_p50_ms", "model_p50_ms", "parse_p50_ms", "unparseable"]
+    cols = [
+        "run",
+        "n",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "passes_per_token",
+        "copy_heavy_passes_per_token",
+        "tokens_per_s",
+        "draft_acceptance",
+        "prompt_p50_ms",
+        "model_p50_ms",
+        "parse_p50_ms",
+        "unparseable",
+    ]
     for c in cols:
         table.add_column(c.replace("_", " "), justify="right" if c != "run" else "left")
     for r in rows:
-        table.add_row(*[f"{r.get(c, 0):.2f}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in cols])
+        table.add_row(
+            *[f"{r.get(c, 0):.2f}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in cols]
+        )
     Console(width=max(160, Console().width)).print(table)
     if json_out:
         with open(json_out, "w") as f:
@@ -44,11 +75,22 @@ def bench_latency_cmd(
 @bench_app.command("gate")
 def bench_gate_cmd(
     inputs: Annotated[list[str], typer.Argument(help="Held-out examples (the validation split, not test).")],
-    model: Annotated[str | None, typer.Option(help="Model directory (default: the shipped models/nextedit-tiny).")] = None,
-    predictions: Annotated[str, typer.Option("--predictions", "-p", help="Ungated predictions JSONL (written, resumable; reused when complete).")] = "gate-predictions.jsonl",
+    model: Annotated[
+        str | None, typer.Option(help="Model directory (default: the shipped models/nextedit-tiny).")
+    ] = None,
+    predictions: Annotated[
+        str,
+        typer.Option(
+            "--predictions",
+            "-p",
+            help="Ungated predictions JSONL (written, resumable; reused when complete).",
+        ),
+    ] = "gate-predictions.jsonl",
     prompt_format: Annotated[str, typer.Option("--format", help="Prompt format.")] = "zeta2_1",
     limit: Annotated[int | None, typer.Option(help="Use the first N examples.")] = None,
-    write: Annotated[bool, typer.Option("--write", help="Store the best gate in the model's serving.json.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Store the best gate in the model's serving.json.")
+    ] = False,
 ) -> None:
     """Calibrate the confidence gate: predict without a gate, then print delta chrF / kept rate /
     reversal for a range of thresholds on min and mean token log-probability."""

@@ -145,15 +145,22 @@ def bench_latency(
     threads: int = 1,
     modes: tuple[bool, ...] = (True, False),
     max_output_tokens: int = 64,
+    decode: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run the benchmark; return one row of figures per (speculative, cold/warm, idle/busy) run."""
-    from nextedit.model.engine import Engine
+    """Run the benchmark; return one row of figures per (speculative, cold/warm, idle/busy) run.
+    The model directory's ``serving.json`` applies (window, copy margin, gate, decode mode);
+    ``decode`` overrides its decode mode (``block`` shows speculative decoding on whole spans)."""
+    from nextedit.model.engine import DEFAULT_MODEL_DIR, Engine
+    from nextedit.model.serving import ServingConfig
     from nextedit.predict.local import LocalProvider
 
     requests = load_requests(inputs, limit)
     if not requests:
         raise ValueError(f"no usable examples in {inputs}")
-    engine = Engine.load(model, threads=threads)
+    serving = ServingConfig.load(model or DEFAULT_MODEL_DIR)
+    engine = Engine.load(
+        model, threads=threads, context_window=serving.context_window, copy_margin=serving.copy_margin
+    )
     rows: list[dict[str, Any]] = []
     loads = [False, True] if busy else [False]
     for loaded in loads:
@@ -164,7 +171,13 @@ def bench_latency(
         try:
             for spec in modes:
                 engine.speculative = spec
-                provider = LocalProvider(model, prompt_format, engine=engine, max_output_tokens=max_output_tokens)
+                provider = LocalProvider(
+                    model or DEFAULT_MODEL_DIR,
+                    prompt_format,
+                    engine=engine,
+                    max_output_tokens=max_output_tokens,
+                    decode=decode,
+                )
                 cold = RunStats(f"{'spec' if spec else 'greedy'}/cold/{'busy' if loaded else 'idle'}")
                 warm = RunStats(f"{'spec' if spec else 'greedy'}/warm/{'busy' if loaded else 'idle'}")
                 engine.prefix_cache.clear()
