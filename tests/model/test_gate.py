@@ -84,3 +84,28 @@ def test_context_window_from_serving_json(tiny_model_dir: Path, tmp_path: Path) 
     assert provider.engine.max_positions == 100
     assert provider.gate == ConfidenceGate("mean_logprob", -1.0)
     assert LocalProvider(model, "zeta2_1", gate=False).gate is None
+
+
+def test_bench_gate_cli_predicts_calibrates_and_writes(tiny_model_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from nextedit.cli import app
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    ServingConfig(context_window=512, decode="cursor_line").save(model)
+    root = Path(__file__).resolve().parents[2]
+    preds = tmp_path / "preds.jsonl"
+    res = CliRunner().invoke(
+        app, ["bench", "gate", str(root / "examples"), "--model", str(model), "-p", str(preds), "--write"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "confidence gate on 12 examples" in res.output and "first_logprob" in res.output
+    assert len(preds.read_text().splitlines()) == 12
+    saved = ServingConfig.load(model)
+    assert saved.context_window == 512 and saved.decode == "cursor_line"  # the rest is kept
+    if "no threshold beats" not in res.output:
+        assert saved.gate is not None and saved.gate.measure in ("min_logprob", "mean_logprob", "first_logprob")
