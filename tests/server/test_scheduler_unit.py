@@ -89,7 +89,7 @@ def test_superseding_request_keeps_the_clients_turn() -> None:
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        w = ModelWorker("m", workers=1, max_queue=8)
+        w = ModelWorker("m", workers=1, max_queue=8, order="fifo")
         try:
             busy = asyncio.create_task(run_job(w, _job(lambda j: gate.wait(5), "x", loop)))
             await asyncio.sleep(0.02)
@@ -109,3 +109,60 @@ def test_superseding_request_keeps_the_clients_turn() -> None:
             w.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("backed_up", [False, True])
+def test_adaptive_lifo_serves_newest_once_the_queue_backs_up(backed_up: bool) -> None:
+    """Short waits: arrival order. Once the oldest job has waited past ``lifo_after_ms``: newest
+    first, except a job close to its deadline (``starvation_ms``), which goes before all others."""
+    gate = threading.Event()
+    order: list[str] = []
+
+    def record(name: str):  # noqa: ANN202
+        def fn(job: Job) -> str:
+            order.append(name)
+            return name
+
+        return fn
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        w = ModelWorker("m", workers=1, max_queue=8, lifo_after_ms=150, starvation_ms=300)
+        try:
+            busy = asyncio.create_task(run_job(w, _job(lambda j: gate.wait(5), "x", loop)))
+            await asyncio.sleep(0.02)
+            jobs = [asyncio.create_task(run_job(w, _job(record("old"), "a", loop)))]
+            await asyncio.sleep(0.01)
+            if backed_up:  # its deadline is near when the worker frees up: served first
+                jobs.append(asyncio.create_task(run_job(w, _job(record("urgent"), "u", loop, deadline_s=0.5))))
+                await asyncio.sleep(0.01)
+            jobs.append(asyncio.create_task(run_job(w, _job(record("mid"), "b", loop))))
+            await asyncio.sleep(0.01)
+            jobs.append(asyncio.create_task(run_job(w, _job(record("new"), "c", loop))))
+            await asyncio.sleep(0.3 if backed_up else 0.0)
+            gate.set()
+            await busy
+            await asyncio.gather(*jobs)
+        finally:
+            w.close()
+
+    asyncio.run(main())
+    if backed_up:
+        assert order[0] == "urgent" and order[1] == "new"  # then newest first
+    else:
+        assert order == ["old", "mid", "new"]
+
+
+def test_unknown_queue_order_is_rejected() -> None:
+    with pytest.raises(ValueError, match="order must be one of"):
+        ModelWorker("m", order="random")
+
+
+def test_config_queue_order() -> None:
+    from nextedit.server.config import ConfigError, parse_config
+
+    cfg = parse_config({"models": {"m": {"provider": "heuristic", "queue_order": "fifo"}}})
+    assert cfg.models["m"].queue_order == "fifo"
+    assert parse_config({"models": {"m": {}}}).models["m"].queue_order == "adaptive-lifo"
+    with pytest.raises(ConfigError, match="models.m.queue_order must be one of"):
+        parse_config({"models": {"m": {"queue_order": "lifo"}}})

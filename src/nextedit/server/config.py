@@ -38,6 +38,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from nextedit.server.scheduler import QUEUE_ORDERS
+
 log = logging.getLogger("nextedit.server")
 
 DEFAULT_STORE = "sqlite:///nextedit-telemetry.db"
@@ -64,6 +66,7 @@ class ModelSpec:
     max_tokens: int = 512  # generation cap for /predict_edits/v3
     timeout_s: float = 10.0  # remote backends only
     fallback: str | None = None  # provider to serve (logged) when `provider` fails to load
+    queue_order: str = "adaptive-lifo"  # or "fifo" (see server/scheduler.py)
 
     @property
     def model_version(self) -> str:
@@ -120,6 +123,10 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
         spec = ModelSpec(name=name, **m)
         _int(spec.workers, f"{where}: models.{name}.workers", minimum=1)
         _int(spec.max_queue, f"{where}: models.{name}.max_queue", minimum=1)
+        if spec.queue_order not in QUEUE_ORDERS:
+            raise ConfigError(
+                f"{where}: models.{name}.queue_order must be one of {', '.join(QUEUE_ORDERS)}, got {spec.queue_order!r}"
+            )
         models[name] = spec
     experiments: list[Experiment] = []
     for i, e in enumerate(data.get("experiments", []) or []):

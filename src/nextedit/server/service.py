@@ -133,7 +133,9 @@ class PredictionService:
             spec.workers,
         )
         return LoadedModel(
-            spec, predictor, ModelWorker(spec.name, workers=spec.workers, max_queue=spec.max_queue)
+            spec,
+            predictor,
+            ModelWorker(spec.name, workers=spec.workers, max_queue=spec.max_queue, order=spec.queue_order),
         )
 
     def _load_models(self, config: ServerConfig, current: dict[str, LoadedModel]) -> dict[str, LoadedModel]:
