@@ -39,6 +39,7 @@ def test_local_model_serves_and_cancels(start_server, tiny_model) -> None:  # no
     from nextedit.predict.local import LocalProvider
 
     prov = LocalProvider(tiny_model, "zeta2_1", max_output_tokens=128, speculative=True)
+    prov.engine.repetition_stop = 0  # the random model loops: let it run, so the first request is still going
     srv = start_server({"models": {"tiny": {"provider": "test", "version": "tiny-rand"}}, "server": {"deadline_ms": 20000}},
                        providers={"tiny": prov})  # fmt: skip
     url = srv.url + "/predict_edits/v3"
@@ -56,7 +57,7 @@ def test_local_model_serves_and_cancels(start_server, tiny_model) -> None:  # no
             return await first, second
 
     first, second = asyncio.run(race())
-    assert first.status_code == 409 and second.status_code == 200
+    assert first.status_code == 409 and second.status_code == 200, (first.text[:300], first.headers.get("server-timing"))
     store = srv.app.state.service.store
     store.flush()
     rows = store.fetch()

@@ -57,9 +57,7 @@ class LocalProvider(ModelProvider):
         self.constrained = constrained
         self.decode = serving.decode if decode is None else decode
         self.line_cut_logprob = serving.line_cut_logprob
-        self._plain_code = NoSpecialTokens(
-            self.engine.tokenizer, self.format.special_tokens, self.engine.eos_ids
-        )
+        self._plain_code: NoSpecialTokens | None = None  # built on first use (cursor_line)
 
     def complete(
         self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
@@ -102,6 +100,10 @@ class LocalProvider(ModelProvider):
         """``decode = "cursor_line"``: the model completes the cursor line (see
         :mod:`nextedit.model.cursor_line`); the answer is returned in the prompt's format."""
         cut = self.line_cut_logprob
+        if self._plain_code is None:
+            self._plain_code = NoSpecialTokens(
+                self.engine.tokenizer, self.format.special_tokens, self.engine.eos_ids
+            )
         result = self.engine.generate(
             prompt + answer_prefix(block),
             max_tokens=MAX_LINE_TOKENS,
