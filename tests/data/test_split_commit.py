@@ -176,3 +176,37 @@ def test_truncate_patch_keeps_a_valid_beginning():
     assert apply_patch(old, truncate_patch(patch, 3), "f") == "a\nB\nd\n"
     assert apply_patch(old, truncate_patch(patch, 99), "f") == "a\nB\nC\nX\nd\n"
     assert truncate_patch(patch, 0) == ""
+
+
+def test_focus_target_cli_cuts_targets_and_keeps_the_remainder(tmp_path):
+    """`nextedit focus-target` then `format-prompt`: every target keeps at most N changed lines,
+    still applies, and the full patch is kept in `commit_remainder_patch`."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from nextedit.cli import app
+    from nextedit.io.inputs import read_examples
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    focused = tmp_path / "focused.jsonl"
+    res = CliRunner().invoke(app, ["focus-target", str(examples), "-o", str(focused), "--max-changed-lines", "1"])
+    assert res.exit_code == 0, res.output
+    before = {ex.name: ex for ex in read_examples([examples])}
+    after = list(read_examples([focused]))
+    assert len(after) == len(before)
+    cut = 0
+    for ex in after:
+        patch = ex.expected_patches[0] if ex.expected_patches else ""
+        changed = [ln for ln in patch.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+        assert len(changed) <= 1
+        if (ex.model_extra or {}).get("commit_remainder_patch"):
+            cut += 1
+            assert ex.commit_remainder_patch == before[ex.name].expected_patches[0]  # type: ignore[attr-defined]
+    assert cut > 0
+    prompts = tmp_path / "prompts.jsonl"
+    res = CliRunner().invoke(app, ["format-prompt", str(focused), "-f", "zeta2_1", "-o", str(prompts)])
+    assert res.exit_code == 0, res.output
+    for ex in read_examples([prompts]):
+        if ex.expected_patches and ex.expected_patches[0].strip():
+            assert ex.prompt and ex.prompt.expected_output

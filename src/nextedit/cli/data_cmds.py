@@ -192,6 +192,32 @@ def ingest_pypi(
     run_ingest(stage, output, resume=not no_resume)
 
 
+@app.command("focus-target")
+def focus_target_cmd(
+    inputs: Annotated[list[str], typer.Argument(help="Input JSONL/JSON/MD files or directories.")],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output JSONL (default: stdout).")
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="Prompt format the target must fit.")
+    ] = "zeta2_1",
+    max_changed_lines: Annotated[
+        int,
+        typer.Option("--max-changed-lines", help="Cut targets to their first N changed lines (0 = no cut)."),
+    ] = 0,
+) -> None:
+    """Trim each expected patch to the cursor-file hunks the format can encode, then to its first N
+    changed lines (the original goes to `commit_remainder_patch`). Run `format-prompt` after it."""
+    from nextedit.data.target import FocusTargetStage
+    from nextedit.pipeline import run_stage
+
+    try:
+        stage = FocusTargetStage(format, max_changed_lines)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--format") from e
+    run_stage(stage, inputs, output)
+
+
 @app.command("dedup")
 def dedup_cmd(
     inputs: Annotated[list[str], typer.Argument(help="Input JSONL/JSON/MD files or directories.")],
@@ -256,7 +282,10 @@ def dataset_build(
     max_duplicates: Annotated[int, typer.Option(help="Dedup: keep ≤ K per near-duplicate cluster.")] = 4,
     split: Annotated[
         list[str] | None,
-        typer.Option("--split", help="NAME=SIZE (repeat); default test=8% valid=4% train=rest (rest last: the fixed-size splits take whole groups first)."),
+        typer.Option(
+            "--split",
+            help="NAME=SIZE (repeat); default test=8% valid=4% train=rest (rest last: the fixed-size splits take whole groups first).",
+        ),
     ] = None,
     stratify: Annotated[
         str, typer.Option(help="Split groups: repo-name, repo, cursor-path, project, none.")
