@@ -91,9 +91,13 @@ class FileEntry:
     symbols: list[Symbol] = field(default_factory=list)
 
 
+#: languages whose definitions are written exactly like another's (same node types)
+SHARED_QUERIES = {"tsx": "typescript"}
+
+
 @cache
 def _query(lang_name: str, grammar: str) -> Any | None:
-    qfile = Path(__file__).with_name("queries") / f"{lang_name}.scm"
+    qfile = Path(__file__).with_name("queries") / f"{SHARED_QUERIES.get(lang_name, lang_name)}.scm"
     lang = ts_language(grammar)
     if lang is None or not qfile.exists():
         return None
