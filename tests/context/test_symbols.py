@@ -77,6 +77,8 @@ def test_outline_of_other_languages():
     assert _kinds(extract_symbols(go, "a.go")) == {("S", "struct"), ("M", "method"), ("F", "function")}
     ts = b"export interface I { a: string }\nexport class C { m(): void {} }\ntype T = number;\n"
     assert _kinds(extract_symbols(ts, "a.ts")) == {("I", "interface"), ("C", "class"), ("m", "method"), ("T", "type")}
+    tsx = ts + b"export function App() { return <div>{1}</div>; }\n"  # tsx reuses the typescript query
+    assert _kinds(extract_symbols(tsx, "a.tsx")) == _kinds(extract_symbols(ts, "a.ts")) | {("App", "function")}
     java = b"class A { int f; void m() {} }\n"
     assert _kinds(extract_symbols(java, "A.java")) == {("A", "class"), ("f", "field"), ("m", "method")}
     c = b"#define N 3\nstruct S { int a; };\nstatic int *f(int x) { return 0; }\n"
