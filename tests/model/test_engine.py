@@ -213,3 +213,17 @@ def test_copy_margin_prefers_drafted_copies(engine: Engine) -> None:
     free = engine.generate(prompt, max_tokens=16, speculative=True, copy_margin=1e9,
                            constraint=lambda generated: (None, set()))  # fmt: skip
     assert free.token_ids == copy.token_ids
+
+
+def test_drafts_grow_while_fully_accepted_and_reset_on_rejection() -> None:
+    ids = list(range(100)) + [0, 1]  # the tail "0 1" occurred at the start: copy from there
+    d = PromptLookupDrafter(max_draft=4, grow_to=16)
+    first = d.draft(ids, budget=100)
+    assert first == [2, 3, 4, 5]
+    ids += first + [6]  # all accepted + the model's own next token
+    d.advance(ids, len(first) + 1)
+    second = d.draft(ids, budget=100)
+    assert second == list(range(7, 15))  # twice as long
+    ids += second[:3] + [999]  # rejected after 3
+    d.advance(ids, 4)
+    assert d.length == 4

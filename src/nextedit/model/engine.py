@@ -73,6 +73,7 @@ class Engine:
         name: str = "model",
         repetition_stop: int = 6,
         copy_margin: float | None = None,
+        max_draft_grow: int = 32,
     ) -> None:
         import torch
 
@@ -85,6 +86,7 @@ class Engine:
         self.name = name
         self.repetition_stop = repetition_stop
         self.copy_margin = copy_margin
+        self.max_draft_grow = max_draft_grow  # drafts grow to this length while fully accepted
         self.device = next(model.parameters()).device
         self.eos_ids = self._eos_ids()
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 1 << 30))
@@ -117,7 +119,12 @@ class Engine:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(dev)
         engine = cls(
-            model, tokenizer, speculative=speculative, max_draft=max_draft, name=path.name, copy_margin=copy_margin
+            model,
+            tokenizer,
+            speculative=speculative,
+            max_draft=max_draft,
+            name=path.name,
+            copy_margin=copy_margin,
         )
         if context_window:
             engine.max_positions = min(engine.max_positions, int(context_window))
@@ -152,8 +159,14 @@ class Engine:
         return out
 
     def _forward(
-        self, input_ids: list[int], cache: Any, n_logits: int, constraint: Any = None,
-        generated: list[int] | None = None, draft: list[int] | None = None, copy_margin: float | None = None,
+        self,
+        input_ids: list[int],
+        cache: Any,
+        n_logits: int,
+        constraint: Any = None,
+        generated: list[int] | None = None,
+        draft: list[int] | None = None,
+        copy_margin: float | None = None,
     ) -> tuple[list[int], list[float]]:
         """Run the model on ``input_ids``; return the chosen next token for the last ``n_logits``
         positions and its log-probability under the model's unconstrained distribution.
@@ -225,11 +238,31 @@ class Engine:
         the bias keeps unchanged text unchanged and accepts longer drafts (fewer forward passes).
         Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
         return self._generate(
-            prompt, max_tokens, stop or [], cancel, cache_key, speculative, draft_from, constraint, min_logprob,
+            prompt,
+            max_tokens,
+            stop or [],
+            cancel,
+            cache_key,
+            speculative,
+            draft_from,
+            constraint,
+            min_logprob,
             self.copy_margin if copy_margin is None else copy_margin,
         )
 
-    def _generate(self, prompt, max_tokens, stop, cancel, cache_key, speculative, draft_from, constraint, min_logprob, copy_margin) -> GenerationResult:  # noqa: ANN001
+    def _generate(
+        self,
+        prompt,
+        max_tokens,
+        stop,
+        cancel,
+        cache_key,
+        speculative,
+        draft_from,
+        constraint,
+        min_logprob,
+        copy_margin,
+    ) -> GenerationResult:  # noqa: ANN001
         from transformers import DynamicCache
 
         t0 = time.perf_counter()
@@ -248,7 +281,11 @@ class Engine:
         stop_ids = self._stop_ids(stop)
         text_stops = [s for s in stop if s]
         use_spec = self.speculative if speculative is None else speculative
-        drafter = PromptLookupDrafter(self.max_draft, search_start=draft_from or 0) if use_spec else None
+        drafter = (
+            PromptLookupDrafter(self.max_draft, search_start=draft_from or 0, grow_to=self.max_draft_grow)
+            if use_spec
+            else None
+        )
 
         # -- prefix cache: reuse the longest common token prefix of this client's previous run
         entry = self.prefix_cache.take(cache_key) if cache_key else None
@@ -317,8 +354,11 @@ class Engine:
                     # check every new prefix so speculative and plain decoding stop at the same token
                     start = len(generated) - len(new)
                     cut = next(
-                        (k for k in range(start + 1, len(generated) + 1)
-                         if is_looping(generated[:k], self.repetition_stop)),
+                        (
+                            k
+                            for k in range(start + 1, len(generated) + 1)
+                            if is_looping(generated[:k], self.repetition_stop)
+                        ),
                         None,
                     )
                     if cut is not None:

@@ -38,9 +38,13 @@ def gate_samples(examples: Iterable[Example]) -> list[GateSample]:
         pred = ex.predictions[0]
         stats = (pred.model_extra or {}).get("stats") or {}
         if stats.get("gated"):
-            raise ValueError(f"{ex.name or ex.cursor_path}: prediction was gated; calibrate on ungated predictions")
+            raise ValueError(
+                f"{ex.name or ex.cursor_path}: prediction was gated; calibrate on ungated predictions"
+            )
         scored = score_example(ex.model_copy(update={"predictions": [pred]}))[0]
-        silent = ex.model_copy(update={"predictions": [Prediction(actual_patch="", actual_output="", provider="none")]})
+        silent = ex.model_copy(
+            update={"predictions": [Prediction(actual_patch="", actual_output="", provider="none")]}
+        )
         out.append(
             GateSample(
                 with_edit=scored,
@@ -75,7 +79,9 @@ def candidate_thresholds(samples: list[GateSample], measure: str, n: int = 12) -
     return sorted(picks)
 
 
-def calibrate(samples: list[GateSample], measures: tuple[str, ...] = MEASURES) -> tuple[list[dict], ConfidenceGate | None]:
+def calibrate(
+    samples: list[GateSample], measures: tuple[str, ...] = MEASURES
+) -> tuple[list[dict], ConfidenceGate | None]:
     """Rows ``{measure, threshold, shown, delta_chrf, kept_rate, reversal, f1}`` (first row: no
     gate) and the best gate (None when no gate beats the ungated model)."""
 

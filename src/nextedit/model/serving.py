@@ -67,7 +67,9 @@ class ServingConfig:
                 context_window=int(raw["context_window"]) if raw.get("context_window") else None,
                 copy_margin=float(raw["copy_margin"]) if raw.get("copy_margin") is not None else None,
                 decode=_decode_mode(raw.get("decode", "block")),
-                line_cut_logprob=float(raw["line_cut_logprob"]) if raw.get("line_cut_logprob") is not None else None,
+                line_cut_logprob=float(raw["line_cut_logprob"])
+                if raw.get("line_cut_logprob") is not None
+                else None,
                 gate=ConfidenceGate(**gate) if gate else None,
             )
         except (ValueError, TypeError, KeyError) as e:

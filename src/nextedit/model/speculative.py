@@ -16,12 +16,24 @@ class PromptLookupDrafter:
     whole sequence searched as a fallback.
     """
 
-    def __init__(self, max_draft: int = 8, ngram_max: int = 4, ngram_min: int = 1, search_start: int = 0) -> None:
+    def __init__(
+        self,
+        max_draft: int = 8,
+        ngram_max: int = 4,
+        ngram_min: int = 1,
+        search_start: int = 0,
+        grow_to: int | None = None,
+    ) -> None:
         self.max_draft = max_draft
         self.ngram_max = ngram_max
         self.ngram_min = ngram_min
         self.search_start = search_start
         self.pointer: int | None = None  # index in ids of the next token to copy
+        # adaptive length: after a fully accepted draft the next one is twice as long (up to
+        # ``grow_to``); any rejection resets it to ``max_draft``
+        self.grow_to = max(grow_to or max_draft, max_draft)
+        self.length = max_draft
+        self._last = 0
 
     def _search(self, ids: list[int]) -> int | None:
         n_ids = len(ids)
@@ -39,18 +51,23 @@ class PromptLookupDrafter:
 
     def draft(self, ids: list[int], budget: int) -> list[int]:
         """Draft tokens to follow ``ids`` (prompt + generated so far), at most ``budget``."""
-        k = min(self.max_draft, budget)
+        k = min(self.length, budget)
+        self._last = 0
         if k <= 0:
             return []
         if self.pointer is None or self.pointer >= len(ids):
             self.pointer = self._search(ids)
         if self.pointer is None:
             return []
-        return ids[self.pointer : self.pointer + k]
+        out = ids[self.pointer : self.pointer + k]
+        self._last = len(out)
+        return out
 
     def advance(self, ids: list[int], n_new: int) -> None:
         """After ``n_new`` tokens were appended to ``ids``: keep the copy pointer only if they are
         exactly the tokens at the pointer (the model is still copying), else drop it."""
+        full = self._last > 0 and n_new == self._last + 1
+        self.length = min(2 * self.length, self.grow_to) if full else self.max_draft
         p = self.pointer
         if p is None:
             return
