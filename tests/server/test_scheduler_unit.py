@@ -16,6 +16,19 @@ def _job(fn, client: str, loop, deadline_s: float = 5.0) -> Job:  # noqa: ANN001
     return Job(fn, client_key=client, deadline=time.monotonic() + deadline_s, loop=loop)
 
 
+def _recorder(order: list[str]):  # noqa: ANN202
+    """``record(name)`` makes a job function that appends ``name`` to ``order`` when it runs."""
+
+    def record(name: str):  # noqa: ANN202
+        def fn(job: Job) -> str:
+            order.append(name)
+            return name
+
+        return fn
+
+    return record
+
+
 def test_supersede_queued_and_overload_keeps_older() -> None:
     gate = threading.Event()
 
@@ -80,12 +93,7 @@ def test_superseding_request_keeps_the_clients_turn() -> None:
     gate = threading.Event()
     order: list[str] = []
 
-    def record(name: str):  # noqa: ANN202
-        def fn(job: Job) -> str:
-            order.append(name)
-            return name
-
-        return fn
+    record = _recorder(order)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -118,12 +126,7 @@ def test_adaptive_lifo_serves_newest_once_the_queue_backs_up(backed_up: bool) ->
     gate = threading.Event()
     order: list[str] = []
 
-    def record(name: str):  # noqa: ANN202
-        def fn(job: Job) -> str:
-            order.append(name)
-            return name
-
-        return fn
+    record = _recorder(order)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

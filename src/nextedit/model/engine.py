@@ -237,33 +237,10 @@ class Engine:
         are mostly copies of the editable region, and a small model's copying is its weak point:
         the bias keeps unchanged text unchanged and accepts longer drafts (fewer forward passes).
         Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
-        return self._generate(
-            prompt,
-            max_tokens,
-            stop or [],
-            cancel,
-            cache_key,
-            speculative,
-            draft_from,
-            constraint,
-            min_logprob,
-            self.copy_margin if copy_margin is None else copy_margin,
-        )
-
-    def _generate(
-        self,
-        prompt,
-        max_tokens,
-        stop,
-        cancel,
-        cache_key,
-        speculative,
-        draft_from,
-        constraint,
-        min_logprob,
-        copy_margin,
-    ) -> GenerationResult:  # noqa: ANN001
         from transformers import DynamicCache
+
+        stop = stop or []
+        copy_margin = self.copy_margin if copy_margin is None else copy_margin
 
         t0 = time.perf_counter()
         prompt_ids = self.encode(prompt) if isinstance(prompt, str) else list(prompt)
