@@ -34,6 +34,20 @@ def train_tokenizer_cmd(
     typer.echo(json.dumps({"out": out, **describe(tok)}))
 
 
+@app.command("cursor-line-pairs")
+def cursor_line_pairs_cmd(
+    inputs: Annotated[list[str], typer.Argument(help="zeta2_1 SFT examples (format-prompt output).")],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Output JSONL (default: stdout).")
+    ] = None,
+) -> None:
+    """SFT pairs for cursor-line decoding: prompt + answer prefix → rest of the cursor line."""
+    from nextedit.model.cursor_line import CursorLinePairsStage
+    from nextedit.pipeline import run_stage
+
+    run_stage(CursorLinePairsStage(), inputs, output)
+
+
 @app.command("train")
 def train_cmd(
     recipe: Annotated[
