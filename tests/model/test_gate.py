@@ -13,7 +13,7 @@ from nextedit.model.serving import ConfidenceGate, ServingConfig
 
 def test_serving_config_round_trip_and_errors(tmp_path: Path) -> None:
     assert ServingConfig.load(tmp_path) == ServingConfig()
-    cfg = ServingConfig(context_window=1024, copy_margin=1.5, gate=ConfidenceGate("mean_logprob", -0.7))
+    cfg = ServingConfig(context_window=1024, copy_margin=1.5, max_line_tokens=16, gate=ConfidenceGate("mean_logprob", -0.7))
     cfg.save(tmp_path)
     assert ServingConfig.load(tmp_path) == cfg
     (tmp_path / "serving.json").write_text(json.dumps({"gate": {"measure": "x", "bogus": 1}}))

@@ -9,6 +9,7 @@
   model completes the cursor line of a ``zeta2_1`` prompt, see :mod:`nextedit.model.cursor_line`).
 * ``line_cut_logprob`` (``cursor_line``): the completion ends before its first token the model
   rates below this log-probability: a short sure completion beats a long doubtful one.
+  ``max_line_tokens`` caps its length (default 48): each token is a forward pass on the server.
 * ``gate``: a :class:`ConfidenceGate`. An edit whose generation statistic ``measure`` (any of the
   engine's numeric stats, e.g. ``min_logprob`` / ``mean_logprob`` of the generated tokens) is below
   ``threshold`` is answered with "no edit" instead: a small model is often unsure, and a silent
@@ -53,6 +54,7 @@ class ServingConfig:
     copy_margin: float | None = None
     decode: str = "block"
     line_cut_logprob: float | None = None
+    max_line_tokens: int | None = None
     gate: ConfidenceGate | None = None
 
     @classmethod
@@ -70,6 +72,7 @@ class ServingConfig:
                 line_cut_logprob=float(raw["line_cut_logprob"])
                 if raw.get("line_cut_logprob") is not None
                 else None,
+                max_line_tokens=int(raw["max_line_tokens"]) if raw.get("max_line_tokens") else None,
                 gate=ConfidenceGate(**gate) if gate else None,
             )
         except (ValueError, TypeError, KeyError) as e:
@@ -86,6 +89,8 @@ class ServingConfig:
             out["decode"] = self.decode
         if self.line_cut_logprob is not None:
             out["line_cut_logprob"] = self.line_cut_logprob
+        if self.max_line_tokens:
+            out["max_line_tokens"] = self.max_line_tokens
         if self.gate:
             out["gate"] = asdict(self.gate)
         path.write_text(json.dumps(out, indent=1) + "\n")

@@ -57,6 +57,7 @@ class LocalProvider(ModelProvider):
         self.constrained = constrained
         self.decode = serving.decode if decode is None else decode
         self.line_cut_logprob = serving.line_cut_logprob
+        self.max_line_tokens = serving.max_line_tokens or MAX_LINE_TOKENS
         self._plain_code: NoSpecialTokens | None = None  # built on first use (cursor_line)
 
     def complete(
@@ -106,7 +107,7 @@ class LocalProvider(ModelProvider):
             )
         result = self.engine.generate(
             prompt + answer_prefix(block),
-            max_tokens=MAX_LINE_TOKENS,
+            max_tokens=self.max_line_tokens,
             stop=["\n", *stop],
             cancel=cancel,
             cache_key=cache_key,
