@@ -54,23 +54,6 @@ def cursor_block(prompt: str) -> CursorBlock | None:
     )
 
 
-class NoSpecialTokens:
-    """Decoding constraint: a line completion is plain code, so every prompt-format special token
-    (marker tags, cursor, FIM and file tokens) is banned; end tokens still stop generation."""
-
-    def __init__(self, tokenizer, special_tokens: tuple[str, ...], allowed: set[int]) -> None:  # noqa: ANN001
-        self.banned: set[int] = set()
-        for tok in special_tokens:
-            ids = tokenizer.encode(tok, add_special_tokens=False)
-            if len(ids) == 1 and ids[0] not in allowed:
-                self.banned.add(ids[0])
-        vocab = tokenizer.get_vocab() if hasattr(tokenizer, "get_vocab") else {}
-        self.banned |= {i for t, i in vocab.items() if MARKER_RE.fullmatch(t) and i not in allowed}
-
-    def __call__(self, generated: list[int]) -> tuple[set[int] | None, set[int]]:
-        return None, self.banned
-
-
 def answer_prefix(block: CursorBlock) -> str:
     """What the answer starts with: the opening tag and the block up to the cursor."""
     return marker_tag(block.number) + block.before

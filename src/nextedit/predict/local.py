@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from nextedit.model.constraints import NoSpecialTokens
 from nextedit.model.cursor_line import (
     MAX_LINE_TOKENS,
     CursorBlock,
-    NoSpecialTokens,
     answer_prefix,
     answer_text,
     cursor_block,
