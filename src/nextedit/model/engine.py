@@ -40,6 +40,16 @@ class GenerationResult:
     token_logprobs: list[float] = field(default_factory=list)  # log-prob of each of token_ids
 
 
+def logprob_stats(logprobs: list[float]) -> dict[str, float]:
+    """Confidence statistics of generated tokens (what :class:`nextedit.model.serving.ConfidenceGate`
+    measures); all 0.0 for an empty list."""
+    return {
+        "min_logprob": min(logprobs, default=0.0),
+        "first_logprob": logprobs[0] if logprobs else 0.0,
+        "mean_logprob": (sum(logprobs) / len(logprobs)) if logprobs else 0.0,
+    }
+
+
 def is_looping(ids: list[int], repeats: int, max_period: int = 8) -> bool:
     """True if ``ids`` ends with a block of ≤ ``max_period`` tokens repeated ``repeats`` times in a
     row: a degenerate loop (``1, 1, 1, …``) that greedy decoding never leaves. Stopping there
@@ -376,9 +386,7 @@ class Engine:
             token_ids=generated,
             token_logprobs=logprobs,
             stats={
-                "min_logprob": min(logprobs, default=0.0),
-                "first_logprob": logprobs[0] if logprobs else 0.0,
-                "mean_logprob": (sum(logprobs) / len(logprobs)) if logprobs else 0.0,
+                **logprob_stats(logprobs),
                 "forward_passes": forward_passes,
                 "drafted_tokens": drafted,
                 "accepted_tokens": accepted,

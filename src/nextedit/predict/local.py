@@ -14,6 +14,7 @@ from nextedit.model.cursor_line import (
     cursor_block,
     line_completion,
 )
+from nextedit.model.engine import logprob_stats
 from nextedit.model.serving import ConfidenceGate
 from nextedit.predict.base import CancelToken
 from nextedit.predict.model_provider import ModelProvider
@@ -81,13 +82,7 @@ class LocalProvider(ModelProvider):
             constraint=constraint,
             min_logprob=early_exit,
         )
-        stats = dict(result.stats)
-        stats.update(
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-            finish_reason=result.finish_reason,
-        )
-        return result.text, stats
+        return result.text, _stats(result)
 
     def _complete_cursor_line(
         self,
@@ -121,13 +116,22 @@ class LocalProvider(ModelProvider):
         completion = line_completion(self.engine.decode(ids))
         if not block.after or block.after.startswith("\n"):
             completion = completion.rstrip()  # trailing spaces at the end of a line are no edit
-        stats = dict(result.stats)
-        stats.update(
-            prompt_tokens=result.prompt_tokens,
+        stats = _stats(
+            result,
             completion_tokens=len(ids),
             finish_reason="stop" if cut is not None else result.finish_reason,
             decode="cursor_line",
-            min_logprob=min(lps, default=0.0),
-            mean_logprob=sum(lps) / len(lps) if lps else 0.0,
+            **logprob_stats(lps),  # of the completion kept
         )
         return answer_text(block, completion, ""), stats
+
+
+def _stats(result: Any, **overrides: Any) -> dict[str, Any]:
+    """The engine's generation stats plus token counts and finish reason (``overrides`` win)."""
+    return {
+        **result.stats,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "finish_reason": result.finish_reason,
+        **overrides,
+    }

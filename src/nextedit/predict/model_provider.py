@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 class ModelProvider:
     """A provider that formats a prompt in ``prompt_format`` and parses the model's completion.
 
-    ``gate`` (see :mod:`nextedit.model.serving`) turns low-confidence edits into "no edit"; the
-    parsed edit is kept in ``stats["gated_output"]`` so evaluation can see what was withheld.
+    ``gate`` (see :mod:`nextedit.model.serving`) turns low-confidence edits into "no edit", marked
+    ``stats["gated"]``; the model's text stays in ``raw_output``.
     """
 
     name = "model"
