@@ -8,6 +8,17 @@ from typing import Annotated
 import typer
 
 from nextedit.cli.app import app, bench_app, dataset_app, ingest_app  # noqa: F401
+from nextedit.cli.options import (
+    Failfast,
+    InPlace,
+    Inputs,
+    Limit,
+    NameFilter,
+    NoResume,
+    Offset,
+    Output,
+    stage_kwargs,
+)
 
 ManifestOpt = Annotated[
     Path | None,
@@ -194,10 +205,7 @@ def ingest_pypi(
 
 @app.command("focus-target")
 def focus_target_cmd(
-    inputs: Annotated[list[str], typer.Argument(help="Input JSONL/JSON/MD files or directories.")],
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Output JSONL (default: stdout).")
-    ] = None,
+    inputs: Inputs,
     format: Annotated[
         str, typer.Option("--format", "-f", help="Prompt format the target must fit.")
     ] = "zeta2_1",
@@ -205,6 +213,13 @@ def focus_target_cmd(
         int,
         typer.Option("--max-changed-lines", help="Cut targets to their first N changed lines (0 = no cut)."),
     ] = 0,
+    output: Output = None,
+    in_place: InPlace = False,
+    limit: Limit = None,
+    offset: Offset = 0,
+    name: NameFilter = None,
+    no_resume: NoResume = False,
+    failfast: Failfast = False,
 ) -> None:
     """Trim each expected patch to the cursor-file hunks the format can encode, then to its first N
     changed lines (the original goes to `commit_remainder_patch`). Run `format-prompt` after it."""
@@ -215,15 +230,13 @@ def focus_target_cmd(
         stage = FocusTargetStage(format, max_changed_lines)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from e
-    run_stage(stage, inputs, output)
+    run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
 
 
 @app.command("dedup")
 def dedup_cmd(
-    inputs: Annotated[list[str], typer.Argument(help="Input JSONL/JSON/MD files or directories.")],
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Output JSONL (default: stdout).")
-    ] = None,
+    inputs: Inputs,
+    output: Output = None,
     max_duplicates: Annotated[
         int, typer.Option("--max-duplicates", "-k", help="Keep at most K per cluster.")
     ] = 4,

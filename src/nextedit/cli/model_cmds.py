@@ -11,6 +11,17 @@ from typing import Annotated
 import typer
 
 from nextedit.cli.app import app
+from nextedit.cli.options import (
+    Failfast,
+    InPlace,
+    Inputs,
+    Limit,
+    NameFilter,
+    NoResume,
+    Offset,
+    Output,
+    stage_kwargs,
+)
 
 
 @app.command("train-tokenizer")
@@ -36,16 +47,25 @@ def train_tokenizer_cmd(
 
 @app.command("cursor-line-pairs")
 def cursor_line_pairs_cmd(
-    inputs: Annotated[list[str], typer.Argument(help="zeta2_1 SFT examples (format-prompt output).")],
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Output JSONL (default: stdout).")
-    ] = None,
+    inputs: Inputs,
+    output: Output = None,
+    in_place: InPlace = False,
+    limit: Limit = None,
+    offset: Offset = 0,
+    name: NameFilter = None,
+    no_resume: NoResume = False,
+    failfast: Failfast = False,
 ) -> None:
-    """SFT pairs for cursor-line decoding: prompt + answer prefix → rest of the cursor line."""
+    """SFT pairs for cursor-line decoding from zeta2_1 SFT examples (format-prompt output): prompt +
+    answer prefix → rest of the cursor line."""
     from nextedit.model.cursor_line import CursorLinePairsStage
     from nextedit.pipeline import run_stage
 
-    run_stage(CursorLinePairsStage(), inputs, output)
+    run_stage(
+        CursorLinePairsStage(),
+        inputs,
+        **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast),
+    )
 
 
 @app.command("train")
