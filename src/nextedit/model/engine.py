@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from nextedit.model.prefix_cache import CacheEntry, PrefixCache, common_prefix_len
-from nextedit.model.speculative import PromptLookupDrafter
+from nextedit.model.speculative import PromptLookupDrafter, copied_tokens
 from nextedit.predict.base import Canceled, CancelToken
 
+COPY_STAT_MIN_TOKENS = 16  # outputs this long report how much of them copies the prompt
 TRUNCATE_STEP = 128  # granularity of the left cut of over-long prompts (keeps prefix caches valid)
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "nextedit-tiny"
 
@@ -113,11 +114,16 @@ class Engine:
         max_draft: int = 8,
         context_window: int | None = None,
         copy_margin: float | None = None,
+        lean: bool = True,
     ) -> Engine:
         """Load a local HF checkpoint directory (default: the shipped ``models/nextedit-tiny``).
-        ``context_window`` caps prompt + output tokens below the model's position limit."""
+        ``context_window`` caps prompt + output tokens below the model's position limit.
+        ``lean``: run Llama/Qwen2 checkpoints on the CPU through :mod:`nextedit.model.lean` (same
+        weights, less overhead per forward pass); other models keep the transformers forward."""
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from nextedit.model.lean import lean_model
 
         path = Path(path) if path else DEFAULT_MODEL_DIR
         if not (path / "config.json").exists():
@@ -129,7 +135,7 @@ class Engine:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(dev)
         engine = cls(
-            model,
+            (lean_model(model) if lean else None) or model,
             tokenizer,
             speculative=speculative,
             max_draft=max_draft,
@@ -158,6 +164,15 @@ class Engine:
 
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+    def _new_cache(self) -> Any:
+        """An empty KV cache for the model (the lean model brings its own kind)."""
+        new_cache = getattr(self.model, "new_cache", None)
+        if new_cache is not None:
+            return new_cache()
+        from transformers import DynamicCache
+
+        return DynamicCache(config=self.model.config)
 
     def _stop_ids(self, stop: list[str]) -> set[int]:
         """Stop strings that are single tokens are matched by id (cheap); the rest by text."""
@@ -247,8 +262,6 @@ class Engine:
         are mostly copies of the editable region, and a small model's copying is its weak point:
         the bias keeps unchanged text unchanged and accepts longer drafts (fewer forward passes).
         Raises :class:`Canceled` if ``cancel`` fires between forward passes."""
-        from transformers import DynamicCache
-
         stop = stop or []
         copy_margin = self.copy_margin if copy_margin is None else copy_margin
 
@@ -282,12 +295,12 @@ class Engine:
             cache = entry.cache
             extra = cache.get_seq_length() - reused
             if reused <= 0:
-                cache = DynamicCache(config=self.model.config)
+                cache = self._new_cache()
                 reused = 0
             elif extra > 0:
                 cache.crop(-extra)
         else:
-            cache = DynamicCache(config=self.model.config)
+            cache = self._new_cache()
 
         ids = list(prompt_ids)
         pending = ids[reused:]  # tokens not yet in the cache (at least one)
@@ -394,6 +407,9 @@ class Engine:
                 "truncated_prompt_tokens": truncated,
                 "stopped_by": stopped_by,
                 "prefilled_tokens": len(prompt_ids) - reused,
+                "copied_tokens": (
+                    copied_tokens(prompt_ids, generated) if n_out >= COPY_STAT_MIN_TOKENS else None
+                ),
                 "first_token_ms": first_token_ms,
                 "model_ms": total_ms,
                 "tokens_per_s": (n_out / (total_ms / 1000)) if total_ms > 0 else 0.0,
