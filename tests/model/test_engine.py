@@ -10,7 +10,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # 
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM  # noqa: E402
 
 from nextedit.model.engine import Engine  # noqa: E402
-from nextedit.model.speculative import PromptLookupDrafter  # noqa: E402
+from nextedit.model.speculative import PromptLookupDrafter, copied_tokens  # noqa: E402
 from nextedit.predict.base import Canceled, CancelToken  # noqa: E402
 
 CORPUS = [
@@ -99,6 +99,16 @@ def test_drafter_copies_after_match() -> None:
     ids += [9]
     d.advance(ids, 1)
     assert d.pointer is None
+
+
+def test_copied_tokens_counts_output_in_prompt_ngrams() -> None:
+    prompt = [1, 2, 3, 4, 5, 6, 7, 8]
+    assert copied_tokens(prompt, [5, 6, 7, 8]) == 4  # a copy
+    assert copied_tokens(prompt, [9, 9, 9, 9]) == 0  # new text
+    # the first 4-gram may start in the prompt's tail: [7, 8] + [1, 2] does not occur, [1, 2, 3, 4] does
+    assert copied_tokens(prompt, [1, 2, 3, 4, 9, 6, 7, 8]) == 4
+    assert copied_tokens(prompt[:6], [5, 6, 1]) == 0
+    assert copied_tokens([1, 2, 3, 4, 9, 1, 2], [3, 4]) == 2  # continues a copy begun in the prompt
 
 
 def test_marker_constraint_makes_zeta2_1_output_parseable(engine: Engine) -> None:

@@ -75,3 +75,17 @@ class PromptLookupDrafter:
             self.pointer = p + n_new
         else:
             self.pointer = None
+
+
+def copied_tokens(prompt_ids: list[int], generated: list[int], n: int = 4) -> int:
+    """How many ``generated`` tokens lie in an ``n``-gram that also occurs in the prompt (the
+    n-grams may start in the prompt's tail): the part of an output that prompt lookup can draft."""
+    grams = {tuple(prompt_ids[i : i + n]) for i in range(len(prompt_ids) - n + 1)}
+    seq = prompt_ids[-(n - 1) :] + generated if n > 1 else list(generated)
+    off = len(seq) - len(generated)
+    covered = [False] * len(generated)
+    for end in range(n, len(seq) + 1):
+        if tuple(seq[end - n : end]) in grams:
+            for j in range(max(0, end - n - off), end - off):
+                covered[j] = True
+    return sum(covered)
