@@ -118,3 +118,17 @@ def test_remote_backend_is_another_server(start_server) -> None:  # noqa: ANN001
     backend.stop()
     r = httpx.post(front.url + "/predict_edits/v3", json=body)
     assert r.status_code == 502 and "/v1/completions" in r.json()["error"]["message"]
+
+
+def test_zero_completion_tokens_are_stored_as_zero(start_server) -> None:  # noqa: ANN001
+    """A model that answered at once (no tokens) must not be charged Zed's estimate of the output."""
+    prov = FakeModelProvider()
+    unchanged = GenerationResult("<|marker_1|>" + EXCERPT + "<|marker_2|>", "stop", 40, 0, {})
+    prov.engine.generate = lambda *a, **k: unchanged
+    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": prov})
+    r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(EXCERPT, 10))
+    assert r.status_code == 200, r.text
+    store = srv.app.state.service.store
+    store.flush()
+    row = store.fetch()[0]
+    assert row["completion_tokens"] == 0 and row["prompt_tokens"] == 40

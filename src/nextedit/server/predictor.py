@@ -66,6 +66,12 @@ def truncate_tokens(text: str, max_tokens: int) -> tuple[str, bool]:
     return data[:limit].decode("utf-8", errors="ignore"), True
 
 
+def _count(stats: dict[str, Any], key: str, text: str | None) -> int:
+    """The token count a model reported (0 included), else Zed's estimate from ``text``."""
+    value = stats.get(key)
+    return int(value) if value is not None else estimate_tokens(text)
+
+
 def _range(r: Any) -> tuple[int, int]:
     if isinstance(r, tuple | list):
         return int(r[0]), int(r[1])
@@ -159,8 +165,8 @@ class Predictor:
             if stats.get(f"{k}_ms") is not None
         }
         out.timings = stage or {"model": total}
-        out.prompt_tokens = int(stats.get("prompt_tokens") or estimate_tokens(request.cursor_excerpt))
-        out.completion_tokens = int(stats.get("completion_tokens") or estimate_tokens(pred.output))
+        out.prompt_tokens = _count(stats, "prompt_tokens", request.cursor_excerpt)
+        out.completion_tokens = _count(stats, "completion_tokens", pred.output)
         self._fill_speculative(out, stats)
         out.raw_output = pred.raw_output
         return out
@@ -187,8 +193,8 @@ class Predictor:
             t0 = time.perf_counter()
             text, stats = self.provider.complete(prompt, max_tokens, stop, cancel, cache_key)
             out.timings["model"] = (time.perf_counter() - t0) * 1000
-            out.prompt_tokens = int(stats.get("prompt_tokens") or estimate_tokens(prompt))
-            out.completion_tokens = int(stats.get("completion_tokens") or estimate_tokens(text))
+            out.prompt_tokens = _count(stats, "prompt_tokens", prompt)
+            out.completion_tokens = _count(stats, "completion_tokens", text)
             self._fill_speculative(out, stats)
             if stats.get("finish_reason") == "low_confidence" and fmt_name is not None:
                 text = self._no_edit_text(prompt, fmt_name, text)  # the gate stopped an unsure answer
