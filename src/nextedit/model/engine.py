@@ -100,6 +100,7 @@ class Engine:
         self.max_draft_grow = max_draft_grow  # drafts grow to this length while fully accepted
         self.device = next(model.parameters()).device
         self.eos_ids = self._eos_ids()
+        self._stop_cache: dict[tuple[str, ...], set[int]] = {}
         self.max_positions = int(getattr(model.config, "max_position_embeddings", 1 << 30))
 
     # ------------------------------------------------------------------ loading
@@ -175,12 +176,19 @@ class Engine:
         return DynamicCache(config=self.model.config)
 
     def _stop_ids(self, stop: list[str]) -> set[int]:
-        """Stop strings that are single tokens are matched by id (cheap); the rest by text."""
+        """Stop strings that are single tokens are matched by id (cheap); the rest by text.
+        Memoized per stop list: a server asks with the same few lists on every request."""
+        key = tuple(stop)
+        cached = self._stop_cache.get(key)
+        if cached is not None:
+            return cached
         out = set(self.eos_ids)
         for s in stop:
             ids = self.encode(s)
             if len(ids) == 1 and self.decode(ids) == s:
                 out.add(ids[0])
+        if len(self._stop_cache) < 64:
+            self._stop_cache[key] = out
         return out
 
     def _forward(

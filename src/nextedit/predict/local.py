@@ -94,7 +94,11 @@ class LocalProvider(ModelProvider):
         early_exit: float | None,
     ) -> tuple[str, dict[str, Any]]:
         """``decode = "cursor_line"``: the model completes the cursor line (see
-        :mod:`nextedit.model.cursor_line`); the answer is returned in the prompt's format."""
+        :mod:`nextedit.model.cursor_line`); the answer is returned in the prompt's format.
+
+        Decoding is plain greedy: the completion is new code, which prompt lookup rarely drafts
+        (1–3 % of drafted tokens accepted), and each rejected draft makes the pass dearer
+        (``nextedit bench latency``: 79 vs 89 ms cold, 38 vs 45 ms warm at p50)."""
         cut = self.line_cut_logprob
         if self._plain_code is None:
             self._plain_code = NoSpecialTokens(
@@ -108,6 +112,7 @@ class LocalProvider(ModelProvider):
             cache_key=cache_key,
             min_logprob=cut if cut is not None else early_exit,
             constraint=self._plain_code,
+            speculative=False,
         )
         ids, lps = result.token_ids, result.token_logprobs
         if cut is not None:  # keep the confident start of the completion
