@@ -68,7 +68,16 @@ def bench_latency_cmd(
         table.add_row(
             *[f"{r.get(c, 0):.2f}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in cols]
         )
-    Console(width=max(160, Console().width)).print(table)
+    console = Console(width=max(160, Console().width))
+    console.print(table)
+    from nextedit.model.engine import DEFAULT_MODEL_DIR
+    from nextedit.model.serving import ServingConfig
+
+    if (decode or ServingConfig.load(model or DEFAULT_MODEL_DIR).decode) == "cursor_line":
+        console.print(
+            "cursor_line decoding is greedy (line completions are new code that prompt lookup rarely "
+            "drafts), so its spec rows repeat the greedy ones; --decode block shows speculative decoding."
+        )
     if json_out:
         with open(json_out, "w") as f:
             json.dump(rows, f, indent=2)

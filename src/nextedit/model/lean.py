@@ -33,9 +33,16 @@ class LeanCache:
     """Keys and values of one sequence: ``(layers, kv_heads, capacity, head_dim)`` tensors filled up
     to ``length``; grows by doubling. Same interface as the engine uses on a ``DynamicCache``."""
 
-    def __init__(self, layers: int, kv_heads: int, head_dim: int, capacity: int = 1024) -> None:
-        self.k = torch.empty(layers, kv_heads, capacity, head_dim)
-        self.v = torch.empty(layers, kv_heads, capacity, head_dim)
+    def __init__(
+        self,
+        layers: int,
+        kv_heads: int,
+        head_dim: int,
+        capacity: int = 1024,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        self.k = torch.empty(layers, kv_heads, capacity, head_dim, dtype=dtype)
+        self.v = torch.empty(layers, kv_heads, capacity, head_dim, dtype=dtype)
         self.length = 0
 
     def get_seq_length(self) -> int:
@@ -97,8 +104,8 @@ class LeanCausalLM:
         inv = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim))
         pos = torch.arange(int(cfg.max_position_embeddings), dtype=torch.float32)
         freqs = torch.outer(pos, inv)
-        self.cos = torch.cat([freqs, freqs], -1).cos()
-        self.sin = torch.cat([freqs, freqs], -1).sin()
+        self.cos = torch.cat([freqs, freqs], -1).cos().to(self.embed.dtype)
+        self.sin = torch.cat([freqs, freqs], -1).sin().to(self.embed.dtype)
 
     # the engine asks the model for these
     def eval(self) -> LeanCausalLM:
@@ -108,7 +115,7 @@ class LeanCausalLM:
         yield self.embed
 
     def new_cache(self) -> LeanCache:
-        return LeanCache(len(self.layers), self.n_kv, self.head_dim)
+        return LeanCache(len(self.layers), self.n_kv, self.head_dim, dtype=self.embed.dtype)
 
     def _rms(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
