@@ -89,3 +89,16 @@ def test_engine_outputs_are_unchanged_by_the_lean_model(hf_engine: Engine) -> No
     again = lean.generate(PROMPT + "        self.y", max_tokens=8, cache_key="c")
     assert again.stats["reused_prefix_tokens"] > 0
     assert again.token_ids == hf_engine.generate(PROMPT + "        self.y", max_tokens=8).token_ids
+
+
+def test_engine_load_runs_covered_checkpoints_lean(tiny_model_dir) -> None:  # noqa: ANN001
+    from nextedit.model.lean import LeanCausalLM
+
+    lean = Engine.load(tiny_model_dir, threads=1)
+    plain = Engine.load(tiny_model_dir, threads=1, lean=False)
+    assert isinstance(lean.model, LeanCausalLM) and not isinstance(plain.model, LeanCausalLM)
+    prompt = "def parse(text):\n    return text.split("
+    for spec in (False, True):
+        want = plain.generate(prompt, max_tokens=12, speculative=spec, cache_key="k")
+        got = lean.generate(prompt, max_tokens=12, speculative=spec, cache_key="k")
+        assert got.token_ids == want.token_ids and got.text == want.text
