@@ -63,4 +63,4 @@ def test_default_config_without_shipped_model(monkeypatch, tmp_path) -> None:  #
     (tmp_path / "m" / "config.json").write_text("{}")
     monkeypatch.setattr(c, "SHIPPED_MODEL", tmp_path / "m")
     (spec,) = default_config().models.values()
-    assert spec.provider == f"local:{tmp_path / 'm'}" and spec.fallback == "heuristic"
+    assert spec.provider == f"hybrid:{tmp_path / 'm'}" and spec.fallback == "heuristic"

@@ -132,3 +132,38 @@ def test_zero_completion_tokens_are_stored_as_zero(start_server) -> None:  # noq
     store.flush()
     row = store.fetch()[0]
     assert row["completion_tokens"] == 0 and row["prompt_tokens"] == 40
+
+
+RENAME_EXCERPT = "def restock(item, quantity):\n    if qty <= 0:\n        raise ValueError('bad')\n    return qty\n"
+RENAME_EVENT = {
+    "event": "BufferChange", "path": "a.py", "old_path": "a.py",
+    "diff": "@@ -1,2 +1,2 @@\n-def restock(item, qty):\n+def restock(item, quantity):\n     if qty <= 0:\n",
+    "predicted": False, "in_open_source_repo": True,
+}  # fmt: skip
+
+
+def test_hybrid_answers_with_the_heuristic_first_on_both_apis(start_server) -> None:  # noqa: ANN001
+    """``hybrid``: a rename the heuristic propagates is answered without the model, natively and
+    through a raw zeta2_1 prompt (request recovered from the prompt, answer encoded back); without
+    such a signal the model answers, with the client's cache key."""
+    from nextedit.predict.hybrid import HybridProvider
+    from nextedit.schema.request import Zeta2PromptInput
+
+    model = FakeModelProvider()
+    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": HybridProvider(model)})
+    fmt = get_format("zeta2_1")
+    body = v3_body(RENAME_EXCERPT, len("def restock(item, quantity"), events=[RENAME_EVENT], cursor_path="a.py")
+    d = httpx.post(srv.url + "/predict_edits/v3", json=body).json()
+    s, e = d["editable_range"]["start"], d["editable_range"]["end"]
+    renamed = RENAME_EXCERPT.replace("qty", "quantity")
+    assert (RENAME_EXCERPT.encode()[:s] + d["output"].encode() + RENAME_EXCERPT.encode()[e:]).decode() == renamed
+    request = Zeta2PromptInput.from_json(body)
+    prompt = fmt.format_prompt(request).text
+    raw = {"model": "m", "prompt": prompt, "max_tokens": 256, "stop": list(fmt.stop_tokens)}
+    text = httpx.post(srv.url + "/v1/completions", json=raw).json()["choices"][0]["text"]
+    parsed = fmt.parse_output(request, text)
+    assert parsed.ok and not parsed.is_no_edit(request)
+    assert model.engine.calls == []  # the heuristic answered both
+    # no edit history: nothing to propagate, the model answers (TODO → DONE), keyed per client
+    d = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(EXCERPT, 10), headers={"x-client-id": "c9"}).json()
+    assert "DONE" in d["output"] and model.engine.calls[-1]["cache_key"] == "id:c9"

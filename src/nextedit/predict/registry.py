@@ -4,6 +4,8 @@
 * ``oracle`` — the first expected patch (examples only)
 * ``heuristic`` — rename propagation + identifier completion (:mod:`nextedit.predict.heuristic`)
 * ``local`` / ``local:PATH`` — our model in-process (:class:`nextedit.predict.local.LocalProvider`)
+* ``hybrid`` / ``hybrid:PATH`` — the heuristic's edit when it has one, else the local model's
+  (:class:`nextedit.predict.hybrid.HybridProvider`)
 * ``openai-compatible:URL`` — a completions server (:class:`nextedit.predict.openai_compatible.OpenAICompatibleProvider`)
 
 Model-backed providers are imported lazily so that the cheap ones need no torch/httpx.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PROVIDER_SPECS = ("none", "oracle", "heuristic", "local[:PATH]", "openai-compatible:URL")
+PROVIDER_SPECS = ("none", "oracle", "heuristic", "local[:PATH]", "hybrid[:PATH]", "openai-compatible:URL")
 
 
 def get_provider(spec: str) -> Any:
@@ -36,6 +38,11 @@ def get_provider(spec: str) -> Any:
         from nextedit.predict.local import LocalProvider
 
         return LocalProvider(arg) if arg else LocalProvider()
+    if kind == "hybrid":
+        from nextedit.predict.hybrid import HybridProvider
+        from nextedit.predict.local import LocalProvider
+
+        return HybridProvider(LocalProvider(arg) if arg else LocalProvider())
     if kind == "openai-compatible":
         if not arg:
             raise ValueError("openai-compatible needs a URL: --provider openai-compatible:http://host:port/v1")

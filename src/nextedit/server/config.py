@@ -189,19 +189,22 @@ def load_config(path: str | Path) -> ServerConfig:
 
 
 def default_config(provider: str | None = None, *, store: str | None = None) -> ServerConfig:
-    """The embedded default: the shipped ``models/nextedit-tiny`` through the ``local`` provider when
-    it exists and loads, else the ``heuristic`` provider (logged). ``provider`` forces a spec."""
+    """The embedded default: the shipped ``models/nextedit-tiny`` behind the heuristic (``hybrid``:
+    the heuristic's edit when it has one, else the model's; the native API only, raw prompts go to
+    the model) when the model exists and loads, else the ``heuristic`` provider (logged).
+    ``provider`` forces a spec."""
     fallback = None
     if provider is None:
         if (SHIPPED_MODEL / "config.json").exists():
-            provider, fallback = f"local:{SHIPPED_MODEL}", "heuristic"
+            provider, fallback = f"hybrid:{SHIPPED_MODEL}", "heuristic"
         else:
             log.warning("no shipped model at %s; serving the heuristic provider", SHIPPED_MODEL)
             provider = "heuristic"
-    name = "nextedit-tiny" if provider.startswith("local") else provider.split(":", 1)[0]
+    local = provider.startswith(("local", "hybrid"))
+    name = "nextedit-tiny" if local else provider.split(":", 1)[0]
     log.info("default model %r uses provider %r", name, provider)
-    # local: one worker per core (each runs single-threaded torch on the shared weights)
-    workers = max(1, min(2, os.cpu_count() or 1)) if provider.startswith("local") else 2
+    # a local model: one worker per core (each runs single-threaded torch on the shared weights)
+    workers = max(1, min(2, os.cpu_count() or 1)) if local else 2
     spec = ModelSpec(name=name, provider=provider, workers=workers, fallback=fallback)
     cfg = ServerConfig(models={name: spec}, experiments=(Experiment(name="default", model=name),))
     env_tokens = tuple(t.strip() for t in os.environ.get("NEXTEDIT_API_KEYS", "").split(",") if t.strip())

@@ -115,10 +115,15 @@ def make_provider(spec: ModelSpec) -> Any:
             max_output_tokens=max_output_tokens,
             timeout_s=spec.timeout_s,
         )
-    if kind == "local":
+    if kind in ("local", "hybrid"):
         from nextedit.predict.local import LocalProvider
 
-        return LocalProvider(arg or None, spec.prompt_format, max_output_tokens=max_output_tokens)
+        model = LocalProvider(arg or None, spec.prompt_format, max_output_tokens=max_output_tokens)
+        if kind == "hybrid":
+            from nextedit.predict.hybrid import HybridProvider
+
+            return HybridProvider(model)
+        return model
     from nextedit.predict.registry import get_provider
 
     return get_provider(spec.provider)
@@ -188,6 +193,16 @@ class Predictor:
         cache_key: str | None = None,
     ) -> TextOutcome:
         fmt_name = detect_format(prompt)
+        first = getattr(self.provider, "first", None)  # hybrid: a cheap provider answers first
+        if self.kind == "model" and first is not None and fmt_name is not None:
+            try:
+                out = self._complete_with_provider(
+                    prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel, provider=first
+                )
+            except (BadRequest, ModelError):
+                out = None  # the prompt or the answer did not translate: the model alone answers
+            if out is not None:
+                return out
         if self.kind == "model":
             out = TextOutcome(prompt_format=fmt_name, prompt=prompt)
             t0 = time.perf_counter()
@@ -207,7 +222,9 @@ class Predictor:
                 f"model {self.spec.name!r} (provider {self.spec.provider!r}) only understands prompts in the "
                 "zeta, zeta2 or zeta2_1 formats, and this prompt has none of their markers"
             )
-        return self._complete_with_provider(prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel)
+        out = self._complete_with_provider(prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel)
+        assert out is not None  # only a provider asked first may have no answer
+        return out
 
     def _no_edit_text(self, prompt: str, fmt_name: str, fallback: str) -> str:
         """The completion meaning "no edit" for ``prompt`` (what Zed's parser maps to no change)."""
@@ -221,8 +238,17 @@ class Predictor:
             return fallback
 
     def _complete_with_provider(
-        self, prompt: str, fmt_name: str, *, max_tokens: int, stop: list[str], cancel: CancelToken
-    ) -> TextOutcome:
+        self,
+        prompt: str,
+        fmt_name: str,
+        *,
+        max_tokens: int,
+        stop: list[str],
+        cancel: CancelToken,
+        provider: Any = None,
+    ) -> TextOutcome | None:
+        """Answer a raw prompt with a request-level provider (the predictor's own, or the cheap
+        ``provider`` a hybrid asks first: then None when it has no edit)."""
         from nextedit.server.raw_prompts import encode_prediction, request_from_prompt
 
         out = TextOutcome(prompt_format=fmt_name, prompt=prompt)
@@ -233,8 +259,10 @@ class Predictor:
         except Exception as e:  # noqa: BLE001 - any failure to read the prompt is the prompt's fault
             raise BadRequest(f"cannot read the {fmt_name} prompt: {type(e).__name__}: {e}") from None
         t1 = time.perf_counter()
-        pred = self.provider.predict_request(recovered.request, cancel=cancel)
+        pred = (provider or self.provider).predict_request(recovered.request, cancel=cancel)
         t2 = time.perf_counter()
+        if provider is not None and pred.is_no_edit(recovered.request.cursor_excerpt):
+            return None
         try:
             text = encode_prediction(fmt, recovered, pred)
         except ValueError as e:
