@@ -22,7 +22,7 @@ def serve(
     provider: Annotated[
         str | None,
         typer.Option(
-            help="Serve one provider instead of a config (heuristic, local:PATH, openai-compatible:URL)."
+            help="Serve one provider instead of a config (heuristic, local[:PATH], hybrid[:PATH], openai-compatible:URL)."
         ),
     ] = None,
     store: Annotated[

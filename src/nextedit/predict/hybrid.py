@@ -8,8 +8,9 @@ the shipped model and 15.06 / 22.5 % for this order; the reverse order (model fi
 21.8 %.
 
 It behaves as a model provider (``format``, ``complete``): the server keys its prefix cache per
-client as for the model alone. Raw prompts (``complete``, the OpenAI/Ollama paths) go to the model
-only.
+client as for the model alone. ``complete`` (a raw prompt) is the model's; the server's
+:class:`~nextedit.server.predictor.Predictor` first gives ``first`` the request recovered from such
+a prompt and encodes its edit back, so stock Zed's OpenAI/Ollama paths get the same order.
 """
 
 from __future__ import annotations
@@ -44,5 +45,5 @@ class HybridProvider:
     def complete(
         self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
     ) -> tuple[str, dict[str, Any]]:
-        """A raw prompt (already formatted by the editor) goes to the model alone."""
+        """A raw prompt (already formatted by the editor): the model's completion."""
         return self.model.complete(prompt, max_tokens, stop, cancel, cache_key)
