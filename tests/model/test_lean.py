@@ -75,6 +75,11 @@ def test_uncovered_architectures_keep_the_transformers_model() -> None:
     cfg = Qwen2Config(**SIZES, rope_scaling={"rope_type": "linear", "factor": 2.0})
     assert lean_model(Qwen2ForCausalLM(cfg)) is None
     assert lean_model(Qwen2ForCausalLM(Qwen2Config(**SIZES, hidden_act="gelu"))) is None
+    assert lean_model(LlamaForCausalLM(LlamaConfig(**SIZES, attention_bias=True))) is None  # o_proj bias
+    assert lean_model(LlamaForCausalLM(LlamaConfig(**SIZES, mlp_bias=True))) is None
+    peft = pytest.importorskip("peft")
+    lora = peft.get_peft_model(_model("qwen2"), peft.LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
+    assert lean_model(lora.base_model.model) is None  # the adapters would be dropped
 
 
 def test_engine_outputs_are_unchanged_by_the_lean_model(hf_engine: Engine) -> None:  # noqa: F811

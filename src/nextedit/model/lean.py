@@ -185,8 +185,20 @@ def lean_model(hf_model: Any) -> LeanCausalLM | None:
         return None
     if getattr(cfg, "use_sliding_window", False) or getattr(cfg, "hidden_act", "silu") != "silu":
         return None
-    if getattr(cfg, "attention_bias", False) and cfg.model_type == "llama":
-        return None  # llama with o_proj bias is not covered
     if next(hf_model.parameters()).device.type != "cpu":
         return None
+    if getattr(hf_model, "peft_config", None) or not _plain_layers(hf_model):
+        return None  # adapters (LoRA) or extra biases would be silently dropped
     return LeanCausalLM(hf_model)
+
+
+def _plain_layers(hf_model: Any) -> bool:
+    """Every projection a plain ``nn.Linear``; biases only on q/k/v (Qwen2), none elsewhere."""
+    for layer in hf_model.model.layers:
+        a, m = layer.self_attn, layer.mlp
+        projections = (a.q_proj, a.k_proj, a.v_proj, a.o_proj, m.gate_proj, m.up_proj, m.down_proj)
+        if any(type(p) is not torch.nn.Linear for p in projections):
+            return False
+        if any(p.bias is not None for p in (a.o_proj, m.gate_proj, m.up_proj, m.down_proj)):
+            return False
+    return True
