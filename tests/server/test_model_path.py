@@ -167,3 +167,26 @@ def test_hybrid_answers_with_the_heuristic_first_on_both_apis(start_server) -> N
     # no edit history: nothing to propagate, the model answers (TODO → DONE), keyed per client
     d = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(EXCERPT, 10), headers={"x-client-id": "c9"}).json()
     assert "DONE" in d["output"] and model.engine.calls[-1]["cache_key"] == "id:c9"
+
+
+def test_hybrid_outcomes_name_the_provider_that_answered() -> None:
+    """The request log line carries ``answered_by`` (heuristic or model) for a hybrid."""
+    from nextedit.predict.base import CancelToken
+    from nextedit.predict.hybrid import HybridProvider
+    from nextedit.schema.request import Zeta2PromptInput
+    from nextedit.server.config import ModelSpec
+    from nextedit.server.predictor import Predictor
+
+    model = FakeModelProvider()
+    predictor = Predictor(ModelSpec(name="m", provider="test"), provider=HybridProvider(model))
+    fmt = get_format("zeta2_1")
+    rename = Zeta2PromptInput.from_json(
+        v3_body(RENAME_EXCERPT, len("def restock(item, quantity"), events=[RENAME_EVENT], cursor_path="a.py")
+    )
+    plain = Zeta2PromptInput.from_json(v3_body(EXCERPT, 10))
+    assert predictor.predict(rename, cancel=CancelToken()).answered_by == "heuristic"
+    assert predictor.predict(plain, cancel=CancelToken()).answered_by == "local:fake-model"
+    raw = predictor.complete(fmt.format_prompt(rename).text, max_tokens=256, stop=[], cancel=CancelToken())
+    assert raw.answered_by == "heuristic"
+    raw = predictor.complete(fmt.format_prompt(plain).text, max_tokens=256, stop=[], cancel=CancelToken())
+    assert raw.answered_by == "local:fake-model" and "DONE" in raw.text

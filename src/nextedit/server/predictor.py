@@ -88,6 +88,7 @@ class Outcome:
     prompt: str | None = None
     raw_output: str | None = None
     prompt_format: str | None = None
+    answered_by: str | None = None  # which provider of a hybrid answered
 
 
 @dataclass
@@ -174,6 +175,7 @@ class Predictor:
         out.completion_tokens = _count(stats, "completion_tokens", pred.output)
         self._fill_speculative(out, stats)
         out.raw_output = pred.raw_output
+        out.answered_by = stats.get("answered_by")
         return out
 
     @staticmethod
@@ -202,9 +204,12 @@ class Predictor:
             except (BadRequest, ModelError):
                 out = None  # the prompt or the answer did not translate: the model alone answers
             if out is not None:
+                out.answered_by = getattr(first, "name", None)
                 return out
         if self.kind == "model":
             out = TextOutcome(prompt_format=fmt_name, prompt=prompt)
+            if first is not None:
+                out.answered_by = getattr(getattr(self.provider, "model", None), "name", None)
             t0 = time.perf_counter()
             text, stats = self.provider.complete(prompt, max_tokens, stop, cancel, cache_key)
             out.timings["model"] = (time.perf_counter() - t0) * 1000

@@ -305,6 +305,8 @@ class PredictionService:
             "completion_tokens": row["completion_tokens"],
             "no_edit": no_edit,
         }
+        if outcome is not None and outcome.answered_by:
+            line["answered_by"] = outcome.answered_by
         if error:
             line["error"] = error[:300]
         request_log.info(json.dumps(line, separators=(",", ":")))
