@@ -107,3 +107,18 @@ def test_engine_load_runs_covered_checkpoints_lean(tiny_model_dir) -> None:  # n
         want = plain.generate(prompt, max_tokens=12, speculative=spec, cache_key="k")
         got = lean.generate(prompt, max_tokens=12, speculative=spec, cache_key="k")
         assert got.token_ids == want.token_ids and got.text == want.text
+
+
+def test_release_frees_the_weights_the_twin_copied() -> None:
+    import copy
+
+    hf = _model("qwen2")
+    reference = copy.deepcopy(hf)
+    lean = lean_model(hf, release=True)
+    layer = hf.model.layers[0]
+    assert layer.self_attn.q_proj.weight.numel() == 0 and layer.mlp.up_proj.weight.numel() == 0
+    x = torch.randint(3, 300, (1, 20))
+    with torch.inference_mode():
+        want = reference(input_ids=x, logits_to_keep=4).logits
+        got = lean(input_ids=x, cache=lean.new_cache(), logits_to_keep=4).logits
+    torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)

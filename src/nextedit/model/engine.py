@@ -136,7 +136,7 @@ class Engine:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype).to(dev)
         engine = cls(
-            (lean_model(model) if lean else None) or model,
+            (lean_model(model, release=True) if lean else None) or model,
             tokenizer,
             speculative=speculative,
             max_draft=max_draft,

@@ -70,7 +70,10 @@ class LeanCausalLM:
     """Forward pass of a decoder-only Llama/Qwen2 model; call like the transformers model
     (``model(input_ids=…, cache=…, logits_to_keep=…)``)."""
 
-    def __init__(self, hf_model: Any) -> None:
+    def __init__(self, hf_model: Any, *, release: bool = False) -> None:
+        """``release``: free the transformers model's separate q/k/v and gate/up weights as their
+        fused copies are made (the model is unusable afterwards), so that loading a large
+        checkpoint does not need memory for both layouts at once."""
         cfg = hf_model.config
         self.config = cfg
         self.generation_config = getattr(hf_model, "generation_config", None)
@@ -99,6 +102,9 @@ class LeanCausalLM:
                     m.down_proj.weight.detach(),
                 )
             )
+            if release:
+                for proj in (a.q_proj, a.k_proj, a.v_proj, m.gate_proj, m.up_proj):
+                    proj.weight.data = proj.weight.data.new_empty(0)
         self.ffn = self.layers[0][5].shape[0] // 2
         theta = _rope_theta(cfg)
         inv = 1.0 / (theta ** (torch.arange(0, self.head_dim, 2, dtype=torch.float32) / self.head_dim))
@@ -175,8 +181,9 @@ def _rope_theta(cfg: Any) -> float:
     return float(params.get("rope_theta") or getattr(cfg, "rope_theta", None) or 10000.0)
 
 
-def lean_model(hf_model: Any) -> LeanCausalLM | None:
-    """The lean twin of ``hf_model``, or ``None`` when its architecture is not covered."""
+def lean_model(hf_model: Any, *, release: bool = False) -> LeanCausalLM | None:
+    """The lean twin of ``hf_model``, or ``None`` when its architecture is not covered.
+    ``release=True`` frees weights of ``hf_model`` that the twin holds in fused copies."""
     cfg = hf_model.config
     if getattr(cfg, "model_type", None) not in SUPPORTED:
         return None
@@ -189,7 +196,7 @@ def lean_model(hf_model: Any) -> LeanCausalLM | None:
         return None
     if getattr(hf_model, "peft_config", None) or not _plain_layers(hf_model):
         return None  # adapters (LoRA) or extra biases would be silently dropped
-    return LeanCausalLM(hf_model)
+    return LeanCausalLM(hf_model, release=release)
 
 
 def _plain_layers(hf_model: Any) -> bool:
