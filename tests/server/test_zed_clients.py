@@ -1,7 +1,8 @@
 """A stock Zed talking to the server: requests built exactly as zeta.md §1.7 says Zed builds them
 (prompt layouts of §2.7/§2.8 written here independently of nextedit.prompts), responses parsed the
 way Zed parses them (RawCompletionResponse with every field required; Ollama's created_at +
-response; zeta1 cleaning, zeta2 end marker, zeta2_1 marker spans). Served by the heuristic."""
+response; zeta1 cleaning, zeta2 end marker, zeta2_1 marker spans). Served by the heuristic, and the
+rename cases also by the default server (`hybrid`: the shipped model behind the heuristic)."""
 
 from __future__ import annotations
 
@@ -207,19 +208,35 @@ def heuristic_server():  # noqa: ANN201
         yield srv
 
 
+@pytest.fixture(scope="module")
+def default_server():  # noqa: ANN201
+    """What `nextedit serve` runs with no arguments: the shipped model behind the heuristic."""
+    from nextedit.server.app import create_app
+    from nextedit.server.config import default_config
+    from nextedit.server.runner import ServerThread
+
+    with ServerThread(create_app(default_config(store="none"))) as srv:
+        yield srv
+
+
+SERVERS = ["heuristic_server", "default_server"]
+
+
 def assert_rename_applied(fmt: str, text: str) -> None:
     new = pad(zed_new_region(fmt, text))
     assert new != pad(EDITABLE), f"{fmt}: expected an edit, got none: {text!r}"
     assert new == pad(EDITABLE.replace("qty", "quantity")), new
 
 
+@pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_open_ai_compatible_provider(heuristic_server, fmt) -> None:  # noqa: ANN001
+def test_open_ai_compatible_provider(request, server, fmt) -> None:  # noqa: ANN001
+    srv = request.getfixturevalue(server)
     build, stop = FORMATS[fmt]
     max_output_tokens = 64
     body = {"model": "nextedit", "prompt": build(), "max_tokens": max_output_tokens * 4, "stop": stop}
     r = httpx.post(
-        heuristic_server.url + "/v1/completions",
+        srv.url + "/v1/completions",
         json=body,
         headers={"Content-Type": "application/json", "Authorization": "Bearer anything"},
     )
@@ -230,8 +247,10 @@ def test_open_ai_compatible_provider(heuristic_server, fmt) -> None:  # noqa: AN
     assert_rename_applied(fmt, text)
 
 
+@pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_ollama_provider(heuristic_server, fmt) -> None:  # noqa: ANN001
+def test_ollama_provider(request, server, fmt) -> None:  # noqa: ANN001
+    srv = request.getfixturevalue(server)
     build, stop = FORMATS[fmt]
     body = {
         "model": "zeta2:latest",
@@ -240,7 +259,7 @@ def test_ollama_provider(heuristic_server, fmt) -> None:  # noqa: ANN001
         "stream": False,
         "options": {"num_predict": 64, "temperature": 0.2, "stop": stop},
     }
-    r = httpx.post(heuristic_server.url + "/api/generate", json=body)
+    r = httpx.post(srv.url + "/api/generate", json=body)
     assert r.status_code == 200, r.text
     d = r.json()
     assert isinstance(d["created_at"], str) and d["created_at"]
