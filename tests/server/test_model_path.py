@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from nextedit.model.engine import GenerationResult
+from nextedit.predict.base import CancelToken
 from nextedit.prompts import get_format
 from tests.server.test_endpoints import v3_body
 
@@ -169,9 +170,9 @@ def test_hybrid_answers_with_the_heuristic_first_on_both_apis(start_server) -> N
     assert "DONE" in d["output"] and model.engine.calls[-1]["cache_key"] == "id:c9"
 
 
-def test_hybrid_outcomes_name_the_provider_that_answered() -> None:
-    """The request log line carries ``answered_by`` (heuristic or model) for a hybrid."""
-    from nextedit.predict.base import CancelToken
+def test_hybrid_predictor_asks_the_first_provider_before_the_model() -> None:
+    """The predictor takes a hybrid apart: ``*_first`` is the heuristic's edit or None (then the
+    queued model answers); outcomes name who answered (the request log's ``answered_by``)."""
     from nextedit.predict.hybrid import HybridProvider
     from nextedit.schema.request import Zeta2PromptInput
     from nextedit.server.config import ModelSpec
@@ -179,14 +180,65 @@ def test_hybrid_outcomes_name_the_provider_that_answered() -> None:
 
     model = FakeModelProvider()
     predictor = Predictor(ModelSpec(name="m", provider="test"), provider=HybridProvider(model))
+    assert predictor.kind == "model" and predictor.provider is model
     fmt = get_format("zeta2_1")
     rename = Zeta2PromptInput.from_json(
         v3_body(RENAME_EXCERPT, len("def restock(item, quantity"), events=[RENAME_EVENT], cursor_path="a.py")
     )
     plain = Zeta2PromptInput.from_json(v3_body(EXCERPT, 10))
-    assert predictor.predict(rename, cancel=CancelToken()).answered_by == "heuristic"
+    assert predictor.predict_first(rename).answered_by == "heuristic"
+    assert predictor.predict_first(plain) is None
+    raw_rename, raw_plain = fmt.format_prompt(rename).text, fmt.format_prompt(plain).text
+    assert predictor.complete_first(raw_rename, max_tokens=256, stop=[]).answered_by == "heuristic"
+    assert predictor.complete_first(raw_plain, max_tokens=256, stop=[]) is None
+    assert predictor.complete_first("no markers at all", max_tokens=256, stop=[]) is None
+    assert model.engine.calls == []
     assert predictor.predict(plain, cancel=CancelToken()).answered_by == "local:fake-model"
-    raw = predictor.complete(fmt.format_prompt(rename).text, max_tokens=256, stop=[], cancel=CancelToken())
-    assert raw.answered_by == "heuristic"
-    raw = predictor.complete(fmt.format_prompt(plain).text, max_tokens=256, stop=[], cancel=CancelToken())
+    raw = predictor.complete(raw_plain, max_tokens=256, stop=[], cancel=CancelToken())
     assert raw.answered_by == "local:fake-model" and "DONE" in raw.text
+
+
+def test_a_first_provider_answer_supersedes_the_clients_queued_model_job(start_server) -> None:  # noqa: ANN001
+    """The client's slow model request is still running when its next request is answered by the
+    heuristic before the queue: the older one is then stale (409), like any superseded request."""
+    import asyncio
+    import threading
+
+    from nextedit.predict.hybrid import HybridProvider
+
+    model = FakeModelProvider()
+    release = threading.Event()
+    fake = model.engine
+    slow_generate = fake.generate
+
+    def generate(*a, cancel=None, **k):  # noqa: ANN001, ANN002, ANN003, ANN202 - waits like a long generation
+        while not release.wait(0.01):
+            if cancel is not None and cancel.canceled:
+                from nextedit.predict.base import Canceled
+
+                raise Canceled()
+        return slow_generate(*a, cancel=cancel, **k)
+
+    fake.generate = generate
+    srv = start_server({"models": {"m": {"provider": "test"}}, "server": {"deadline_ms": 10000}},
+                       providers={"m": HybridProvider(model)})  # fmt: skip
+    url = srv.url + "/predict_edits/v3"
+    rename = v3_body(RENAME_EXCERPT, len("def restock(item, quantity"), events=[RENAME_EVENT], cursor_path="a.py")
+
+    async def race():  # noqa: ANN202
+        async with httpx.AsyncClient(timeout=30) as c:
+            h = {"x-client-id": "typist"}
+            slow = asyncio.create_task(c.post(url, json=v3_body(EXCERPT, 10), headers=h))
+            await asyncio.sleep(0.3)  # the model job is running by now
+            fast = await c.post(url, json=rename, headers=h)
+            done = await slow
+            release.set()
+            return done, fast
+
+    slow, fast = asyncio.run(race())
+    assert fast.status_code == 200 and "quantity" in fast.json()["output"]
+    assert slow.status_code == 409, slow.text
+    store = srv.app.state.service.store
+    store.flush()
+    statuses = sorted(r["status"] for r in store.fetch())
+    assert statuses == ["canceled", "ok"]

@@ -136,11 +136,19 @@ def is_model_provider(provider: Any) -> bool:
 
 
 class Predictor:
-    """One loaded model. Thread-compatible: called from that model's worker threads."""
+    """One loaded model. Thread-compatible: called from that model's worker threads.
+
+    A ``hybrid`` provider is taken apart: its cheap ``first`` provider answers before the queue
+    (:meth:`predict_first`, :meth:`complete_first`, called by the service), and only when it has
+    no edit does the request queue for the model (``provider``)."""
 
     def __init__(self, spec: ModelSpec, provider: Any = None) -> None:
         self.spec = spec
-        self.provider = provider if provider is not None else make_provider(spec)
+        provider = provider if provider is not None else make_provider(spec)
+        self.first = getattr(provider, "first", None)
+        if self.first is not None:
+            provider = provider.model
+        self.provider = provider
         self.kind = "model" if is_model_provider(self.provider) else "provider"
 
     @property
@@ -175,7 +183,44 @@ class Predictor:
         out.completion_tokens = _count(stats, "completion_tokens", pred.output)
         self._fill_speculative(out, stats)
         out.raw_output = pred.raw_output
-        out.answered_by = stats.get("answered_by")
+        out.answered_by = self._model_name()
+        return out
+
+    def _model_name(self) -> str | None:
+        """Who answers queued requests, when a first provider may answer others."""
+        return getattr(self.provider, "name", None) if self.first is not None else None
+
+    # ------------------------------------------------------------------ first provider (hybrid)
+    def predict_first(self, request: Any) -> EditOutcome | None:
+        """The first provider's edit for a ``Zeta2PromptInput``, or None (no first provider, or
+        no edit: then the model answers)."""
+        if self.first is None:
+            return None
+        t0 = time.perf_counter()
+        pred = self.first.predict_request(request, cancel=CancelToken())
+        if pred.is_no_edit(request.cursor_excerpt):
+            return None
+        out = EditOutcome(prediction=pred, answered_by=self.first.name)
+        out.timings = {"model": (time.perf_counter() - t0) * 1000}
+        out.prompt_tokens = estimate_tokens(request.cursor_excerpt)
+        out.completion_tokens = estimate_tokens(pred.output)
+        return out
+
+    def complete_first(self, prompt: str, *, max_tokens: int, stop: list[str]) -> TextOutcome | None:
+        """The first provider's edit for a raw prompt (the request read back out of it, the edit
+        encoded in its format), or None: no first provider, a prompt or answer that does not
+        translate, or no edit."""
+        fmt_name = detect_format(prompt)
+        if self.first is None or fmt_name is None:
+            return None
+        try:
+            out = self._complete_with_provider(
+                prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=CancelToken(), provider=self.first
+            )
+        except (BadRequest, ModelError):
+            return None
+        if out is not None:
+            out.answered_by = self.first.name
         return out
 
     @staticmethod
@@ -195,21 +240,8 @@ class Predictor:
         cache_key: str | None = None,
     ) -> TextOutcome:
         fmt_name = detect_format(prompt)
-        first = getattr(self.provider, "first", None)  # hybrid: a cheap provider answers first
-        if self.kind == "model" and first is not None and fmt_name is not None:
-            try:
-                out = self._complete_with_provider(
-                    prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel, provider=first
-                )
-            except (BadRequest, ModelError):
-                out = None  # the prompt or the answer did not translate: the model alone answers
-            if out is not None:
-                out.answered_by = getattr(first, "name", None)
-                return out
         if self.kind == "model":
-            out = TextOutcome(prompt_format=fmt_name, prompt=prompt)
-            if first is not None:
-                out.answered_by = getattr(getattr(self.provider, "model", None), "name", None)
+            out = TextOutcome(prompt_format=fmt_name, prompt=prompt, answered_by=self._model_name())
             t0 = time.perf_counter()
             text, stats = self.provider.complete(prompt, max_tokens, stop, cancel, cache_key)
             out.timings["model"] = (time.perf_counter() - t0) * 1000

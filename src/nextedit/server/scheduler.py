@@ -170,13 +170,29 @@ class ModelWorker:
             else:
                 self._queue.append(job)
             if live:
-                old.abort("superseded")
-                if old.state == "queued":
-                    old.state = "done"
-                    old.finished_at = time.monotonic()
-                    old._settle(error=old.error())
+                self._retire(old)
             self._latest[job.client_key] = job
             self._cv.notify()
+
+    def supersede(self, client_key: str) -> None:
+        """A newer request of this client was answered without the queue (a hybrid's first
+        provider): its queued or running job is stale, as if a newer job had been submitted."""
+        with self._cv:
+            old = self._latest.pop(client_key, None)
+            if old is not None and old.state in ("queued", "running"):
+                if old.state == "queued":
+                    self._queue.remove(old)
+                self._retire(old)
+
+    @staticmethod
+    def _retire(old: Job) -> None:
+        """Abort a superseded job: a queued one (already off the queue) resolves now, a running
+        one at its next forward pass; lock held."""
+        old.abort("superseded")
+        if old.state == "queued":
+            old.state = "done"
+            old.finished_at = time.monotonic()
+            old._settle(error=old.error())
 
     def discard(self, job: Job) -> None:
         """Drop a queued job whose waiter gave up (deadline, disconnect)."""

@@ -215,12 +215,26 @@ class PredictionService:
         model_hint: str | None = None,
         is_disconnected: Callable[[], Awaitable[bool]] | None = None,
         deadline_ms: float | None = None,
+        first: Callable[[Predictor], Outcome | None] | None = None,
     ) -> Outcome:
-        """Run ``work`` on the assigned model's worker; record everything; re-raise errors."""
+        """Run ``work`` on the assigned model's worker; record everything; re-raise errors.
+        ``first``: for a model with a first provider (``hybrid``), try it before the queue (in a
+        thread, ~1 ms); its answer supersedes the client's queued or running job."""
         budget = self.config.deadline_ms if deadline_ms is None else min(deadline_ms, self.config.deadline_ms)
         deadline = time.monotonic() + budget / 1000.0
         for attempt in range(2):
             model = self.assign(ctx, pin=pin, model_hint=model_hint)
+            if first is not None and getattr(model.predictor, "first", None) is not None:
+                try:
+                    answered = await asyncio.to_thread(first, model.predictor)
+                except Exception:  # noqa: BLE001 - the model can still answer
+                    log.exception("model %s: first provider failed; queueing for the model", model.spec.name)
+                    answered = None
+                if answered is not None:
+                    model.worker.supersede(ctx.client_key)
+                    ctx.timings["queue"] = 0.0
+                    ctx.timings.update(answered.timings)
+                    return answered
             job = Job(
                 lambda j, m=model: work(m.predictor, j),
                 client_key=ctx.client_key,
