@@ -70,10 +70,7 @@ def bench_latency_cmd(
         )
     console = Console(width=max(160, Console().width))
     console.print(table)
-    from nextedit.model.engine import DEFAULT_MODEL_DIR
-    from nextedit.model.serving import ServingConfig
-
-    if (decode or ServingConfig.load(model or DEFAULT_MODEL_DIR).decode) == "cursor_line":
+    if rows[0]["decode"] == "cursor_line":
         console.print(
             "cursor_line decoding is greedy (line completions are new code that prompt lookup rarely "
             "drafts), so its spec rows repeat the greedy ones; --decode block shows speculative decoding."

@@ -204,7 +204,7 @@ def bench_latency(
                     key = f"bench-{spec}-{loaded}-{i}"
                     run_once(provider, json.dumps(req.to_zed_json()), cold, key)
                     run_once(provider, json.dumps(typed_one_more(req).to_zed_json()), warm, key)
-                rows += [cold.row(), warm.row()]
+                rows += [{**stats.row(), "decode": provider.decode} for stats in (cold, warm)]
         finally:
             if proc is not None:
                 proc.terminate()

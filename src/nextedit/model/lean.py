@@ -176,8 +176,13 @@ class LeanCausalLM:
         return LeanOutput(logits=F.linear(last, self.lm_head)[None])
 
 
+def _rope_params(cfg: Any) -> dict:
+    """The config's rotary settings (``rope_parameters`` in transformers 5, ``rope_scaling`` before)."""
+    return getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
+
+
 def _rope_theta(cfg: Any) -> float:
-    params = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
+    params = _rope_params(cfg)
     return float(params.get("rope_theta") or getattr(cfg, "rope_theta", None) or 10000.0)
 
 
@@ -187,7 +192,7 @@ def lean_model(hf_model: Any, *, release: bool = False) -> LeanCausalLM | None:
     cfg = hf_model.config
     if getattr(cfg, "model_type", None) not in SUPPORTED:
         return None
-    params = getattr(cfg, "rope_parameters", None) or getattr(cfg, "rope_scaling", None) or {}
+    params = _rope_params(cfg)
     if params.get("rope_type", params.get("type", "default")) != "default":
         return None
     if getattr(cfg, "use_sliding_window", False) or getattr(cfg, "hidden_act", "silu") != "silu":

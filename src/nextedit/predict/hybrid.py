@@ -7,10 +7,10 @@ validation split, delta chrF / kept rate were 13.25 / 14.7 % for the heuristic, 
 the shipped model and 15.06 / 22.5 % for this order; the reverse order (model first) gave 14.94 /
 21.8 %.
 
-It behaves as a model provider (``format``, ``complete``): the server keys its prefix cache per
-client as for the model alone. ``complete`` (a raw prompt) is the model's; the server's
-:class:`~nextedit.server.predictor.Predictor` first gives ``first`` the request recovered from such
-a prompt and encodes its edit back, so stock Zed's OpenAI/Ollama paths get the same order.
+In the server, :class:`~nextedit.server.predictor.Predictor` takes it apart: ``first`` answers
+before the request queues (for a raw prompt, on the request read back out of it, the edit encoded
+in the prompt's format), and only the rest queues for ``model``, with the client's prefix cache.
+``format`` and ``complete`` let it stand in for its model anywhere else a model provider is used.
 """
 
 from __future__ import annotations

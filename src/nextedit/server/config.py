@@ -190,9 +190,9 @@ def load_config(path: str | Path) -> ServerConfig:
 
 def default_config(provider: str | None = None, *, store: str | None = None) -> ServerConfig:
     """The embedded default: the shipped ``models/nextedit-tiny`` behind the heuristic (``hybrid``:
-    the heuristic's edit when it has one, else the model's; the native API only, raw prompts go to
-    the model) when the model exists and loads, else the ``heuristic`` provider (logged).
-    ``provider`` forces a spec."""
+    the heuristic's edit when it has one, else the model's; native and raw-prompt APIs alike) when
+    the model exists and loads, else the ``heuristic`` provider (logged). ``provider`` forces a
+    spec."""
     fallback = None
     if provider is None:
         if (SHIPPED_MODEL / "config.json").exists():

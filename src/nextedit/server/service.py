@@ -224,7 +224,7 @@ class PredictionService:
         deadline = time.monotonic() + budget / 1000.0
         for attempt in range(2):
             model = self.assign(ctx, pin=pin, model_hint=model_hint)
-            if first is not None and getattr(model.predictor, "first", None) is not None:
+            if first is not None and model.predictor.first is not None:
                 try:
                     answered = await asyncio.to_thread(first, model.predictor)
                 except Exception:  # noqa: BLE001 - the model can still answer
