@@ -4,7 +4,7 @@ from nextedit.io.inputs import read_examples
 from nextedit.predict.base import EditPrediction
 from nextedit.predict.hybrid import HybridProvider
 from nextedit.predict.request_from_example import request_from_example
-from nextedit.predict.runner import PredictStage
+from nextedit.predict.stage import PredictStage
 
 
 class RecordingModel:
@@ -64,12 +64,12 @@ def test_hybrid_specs_build_the_shipped_model_behind_the_heuristic() -> None:
     from pathlib import Path
 
     from nextedit.predict.registry import get_provider
-    from nextedit.server.config import ModelSpec
+    from nextedit.server.config import ServedModel
     from nextedit.server.predictor import Predictor
 
     shipped = Path(__file__).resolve().parents[2] / "models" / "nextedit-tiny"
     provider = get_provider(f"hybrid:{shipped}")
     assert isinstance(provider, HybridProvider) and provider.name == "hybrid:local:nextedit-tiny"
     assert provider.format.name == "zeta2_1"
-    served = Predictor(ModelSpec(name="h", provider=f"hybrid:{shipped}"))
+    served = Predictor(ServedModel(name="h", provider=f"hybrid:{shipped}"))
     assert served.kind == "model"  # prompts, per-client cache keys and stage timings as for a model

@@ -6,7 +6,7 @@ from nextedit.predict.base import EditPrediction
 from nextedit.predict.heuristic import HeuristicProvider, complete_identifier, propagate_rename
 from nextedit.predict.registry import get_provider
 from nextedit.predict.request_from_example import request_from_example
-from nextedit.predict.runner import PredictStage, prediction_from_edit
+from nextedit.predict.stage import PredictStage, prediction_from_edit
 from nextedit.text.patch import apply_patch
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from nextedit.server.app import create_app
 from nextedit.server.config import parse_config
-from nextedit.server.runner import ServerThread
+from nextedit.server.launch import ServerThread
 
 POSTGRES_URL = os.environ.get("NEXTEDIT_TEST_POSTGRES_URL")
 STORES = [

@@ -61,7 +61,7 @@ def _mutate(rng: random.Random, body: dict) -> dict:
 def server():  # noqa: ANN201
     from nextedit.server.app import create_app
     from nextedit.server.config import parse_config
-    from nextedit.server.runner import ServerThread
+    from nextedit.server.launch import ServerThread
 
     cfg = parse_config({"models": {"h": {"provider": "heuristic"}}, "server": {"store": "none"}})
     with ServerThread(create_app(cfg)) as srv:

@@ -175,11 +175,11 @@ def test_hybrid_predictor_asks_the_first_provider_before_the_model() -> None:
     queued model answers); outcomes name who answered (the request log's ``answered_by``)."""
     from nextedit.predict.hybrid import HybridProvider
     from nextedit.schema.request import Zeta2PromptInput
-    from nextedit.server.config import ModelSpec
+    from nextedit.server.config import ServedModel
     from nextedit.server.predictor import Predictor
 
     model = FakeModelProvider()
-    predictor = Predictor(ModelSpec(name="m", provider="test"), provider=HybridProvider(model))
+    predictor = Predictor(ServedModel(name="m", provider="test"), provider=HybridProvider(model))
     assert predictor.kind == "model" and predictor.provider is model
     fmt = get_format("zeta2_1")
     rename = Zeta2PromptInput.from_json(

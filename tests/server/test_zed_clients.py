@@ -199,7 +199,7 @@ def check_raw_completion_response(d: dict) -> str:
 def heuristic_server():  # noqa: ANN201
     from nextedit.server.app import create_app
     from nextedit.server.config import parse_config
-    from nextedit.server.runner import ServerThread
+    from nextedit.server.launch import ServerThread
 
     cfg = parse_config(
         {"models": {"heuristic": {"provider": "heuristic", "workers": 2}}, "server": {"store": "none"}}
@@ -213,7 +213,7 @@ def default_server():  # noqa: ANN201
     """What `nextedit serve` runs with no arguments: the shipped model behind the heuristic."""
     from nextedit.server.app import create_app
     from nextedit.server.config import default_config
-    from nextedit.server.runner import ServerThread
+    from nextedit.server.launch import ServerThread
 
     with ServerThread(create_app(default_config(store="none"))) as srv:
         yield srv

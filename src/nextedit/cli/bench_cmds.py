@@ -33,7 +33,7 @@ def bench_latency_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from nextedit.model.bench_latency import bench_latency, default_inputs
+    from nextedit.bench.latency import bench_latency, default_inputs
 
     rows = bench_latency(
         model,
@@ -109,11 +109,11 @@ def bench_gate_cmd(
 
     from nextedit.io.inputs import read_examples
     from nextedit.model.engine import DEFAULT_MODEL_DIR
-    from nextedit.model.gate import calibrate, gate_samples
     from nextedit.model.serving import ServingConfig
     from nextedit.pipeline.executor import run_stage
     from nextedit.predict.local import LocalProvider
-    from nextedit.predict.runner import PredictStage
+    from nextedit.predict.stage import PredictStage
+    from nextedit.training.gate_calibration import calibrate, gate_samples
 
     model_dir = model or str(DEFAULT_MODEL_DIR)
     provider = LocalProvider(model_dir, prompt_format, gate=False)

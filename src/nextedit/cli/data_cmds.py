@@ -360,7 +360,7 @@ def dataset_release_repo(
     cache: CacheOpt = None,
 ) -> None:
     """Build a local git repository whose commits are the manifest's successive release trees."""
-    from nextedit.data.bench import make_release_repo
+    from nextedit.bench.split_commit import make_release_repo
     from nextedit.data.manifest import load_manifest
     from nextedit.data.pypi import PypiCache
 
@@ -379,7 +379,7 @@ def bench_split_commit_cmd(
     cache: CacheOpt = None,
 ) -> None:
     """Print examples/s of split-commit on a large repository (target ≥ 1,000/s)."""
-    from nextedit.data.bench import bench_split_commit, make_release_repo
+    from nextedit.bench.split_commit import bench_split_commit, make_release_repo
     from nextedit.data.manifest import load_manifest
     from nextedit.data.pypi import PypiCache, data_dir
 

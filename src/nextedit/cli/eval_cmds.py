@@ -72,7 +72,7 @@ def predict_cmd(
 ) -> None:
     """Run a provider on every example; writes `predictions[]` (resumable with -o)."""
     from nextedit.pipeline import run_stage
-    from nextedit.predict.runner import PredictStage
+    from nextedit.predict.stage import PredictStage
 
     stage = PredictStage(_provider(provider), repetitions=repetitions)
     run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
@@ -143,7 +143,7 @@ def eval_cmd(
     from nextedit.metrics.report import print_report
     from nextedit.metrics.score import ScoreStage
     from nextedit.pipeline.executor import print_stats
-    from nextedit.predict.runner import PredictStage
+    from nextedit.predict.stage import PredictStage
 
     err = Console(stderr=True)
     read_errors: list[str] = []
@@ -232,7 +232,7 @@ def bench_eval_cmd(
     from nextedit.metrics.report import percentile
     from nextedit.metrics.score import score_example
     from nextedit.predict.request_from_example import request_from_example
-    from nextedit.predict.runner import PredictStage
+    from nextedit.predict.stage import PredictStage
 
     examples = list(read_examples(inputs or ["examples"]))
     requests = [request_from_example(ex) for ex in examples]

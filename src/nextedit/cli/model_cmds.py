@@ -84,8 +84,8 @@ def train_cmd(
     ] = None,
 ) -> None:
     """Train (or continue training) a model from a recipe; logs to <out>/train_log.jsonl."""
-    from nextedit.model.config import load_recipe
-    from nextedit.model.train import train
+    from nextedit.training.recipe import load_recipe
+    from nextedit.training.train import train
 
     try:
         r = load_recipe(recipe)
@@ -106,7 +106,7 @@ def export_model_cmd(
     """Copy a checkpoint's weights + tokenizer + configs (no optimizer state) for shipping/serving."""
     from pathlib import Path
 
-    from nextedit.model.train import export_model, latest_checkpoint
+    from nextedit.training.train import export_model, latest_checkpoint
 
     path = Path(checkpoint)
     if path.is_file():  # a run's `best` / `latest` marker file naming a checkpoint
@@ -137,7 +137,7 @@ def synthesize_edits_cmd(
     from rich.progress import track
 
     from nextedit.io.jsonl import JsonlWriter
-    from nextedit.model.synthetic import synthetic_examples
+    from nextedit.training.synthetic import synthetic_examples
 
     gen = synthetic_examples(
         sources,

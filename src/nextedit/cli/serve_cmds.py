@@ -47,7 +47,7 @@ def serve(
 
     from nextedit.server.app import create_app
     from nextedit.server.config import ConfigError, default_config, load_config
-    from nextedit.server.runner import configure_logging, serve_forever
+    from nextedit.server.launch import configure_logging, serve_forever
 
     configure_logging(log_level)
     # the event loop and the model worker threads hand the GIL back and forth on every request:
@@ -94,7 +94,7 @@ def bench_serve(
     ] = None,
 ) -> None:
     """Replay editing sessions with N simulated typists against a server; print latency percentiles."""
-    from nextedit.server.bench import run_bench_cli
+    from nextedit.bench.serve import run_bench_cli
 
     code = run_bench_cli(
         url=url,

@@ -9,7 +9,7 @@ original) and is marked ``actual_patch_applied: false``. No expected patch = exp
 The score is computed against **each** expected patch and the best is kept by
 ``(delta_chr_f, exact-lines F1)``; ``expected_patch_index`` says which one won.
 Cursor: the expected cursor is the inline/legacy marker of the expected patch, the actual cursor the
-inline marker of the actual patch (what :class:`nextedit.predict.runner.PredictStage` writes); both
+inline marker of the actual patch (what :class:`nextedit.predict.stage.PredictStage` writes); both
 are compared as byte offsets in their resulting texts.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from nextedit.metrics.delta_chrf import Whitespace, delta_chr_f
 from nextedit.metrics.exact_lines import ClassificationMetrics, changed_lines
 from nextedit.metrics.kept_rate import compute_kept_rate
-from nextedit.metrics.misc import (
+from nextedit.metrics.patch_checks import (
     braces_disbalance,
     cursor_match,
     has_isolated_whitespace_changes,

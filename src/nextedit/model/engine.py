@@ -278,7 +278,7 @@ class Engine:
         if not prompt_ids:
             raise ValueError("empty prompt")
         # A prompt longer than the model's window loses its start (as in training, see
-        # model/data.py): the editable region sits at the end of every supported layout. The cut
+        # training/batches.py): the editable region sits at the end of every supported layout. The cut
         # is rounded up to a multiple of TRUNCATE_STEP tokens so that the next keystroke's prompt
         # (a few tokens longer) is usually cut at the same place and its prefix cache still applies.
         truncated = max(0, len(prompt_ids) + max_tokens - self.max_positions)

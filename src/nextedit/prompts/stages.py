@@ -112,7 +112,7 @@ class ParseOutputStage(Stage):
 
     def process(self, example: Example) -> Example | None:
         from nextedit.predict.base import EditPrediction
-        from nextedit.predict.runner import prediction_from_edit
+        from nextedit.predict.stage import prediction_from_edit
 
         pending = [p for p in example.predictions if p.actual_output is not None]
         if not pending:

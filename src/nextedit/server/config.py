@@ -52,7 +52,7 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class ServedModel:
     """One servable model. ``provider`` is a :func:`nextedit.predict.registry.get_provider` spec,
     or ``openai-compatible:URL`` for a remote completions backend."""
 
@@ -82,7 +82,7 @@ class Experiment:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    models: dict[str, ModelSpec]
+    models: dict[str, ServedModel]
     experiments: tuple[Experiment, ...]
     store: str = DEFAULT_STORE
     deadline_ms: int = 1500
@@ -112,15 +112,15 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
     raw_models = data.get("models", {}) or {}
     if not isinstance(raw_models, dict) or not raw_models:
         raise ConfigError(f"{where}: at least one [models.NAME] table is required")
-    models: dict[str, ModelSpec] = {}
-    known = {f for f in ModelSpec.__dataclass_fields__ if f != "name"}
+    models: dict[str, ServedModel] = {}
+    known = {f for f in ServedModel.__dataclass_fields__ if f != "name"}
     for name, m in raw_models.items():
         if not isinstance(m, dict):
             raise ConfigError(f"{where}: models.{name} must be a table")
         unknown = set(m) - known
         if unknown:
             raise ConfigError(f"{where}: models.{name}: unknown keys {sorted(unknown)}")
-        spec = ModelSpec(name=name, **m)
+        spec = ServedModel(name=name, **m)
         _int(spec.workers, f"{where}: models.{name}.workers", minimum=1)
         _int(spec.max_queue, f"{where}: models.{name}.max_queue", minimum=1)
         if spec.queue_order not in QUEUE_ORDERS:
@@ -205,7 +205,7 @@ def default_config(provider: str | None = None, *, store: str | None = None) -> 
     log.info("default model %r uses provider %r", name, provider)
     # a local model: one worker per core (each runs single-threaded torch on the shared weights)
     workers = max(1, min(2, os.cpu_count() or 1)) if local else 2
-    spec = ModelSpec(name=name, provider=provider, workers=workers, fallback=fallback)
+    spec = ServedModel(name=name, provider=provider, workers=workers, fallback=fallback)
     cfg = ServerConfig(models={name: spec}, experiments=(Experiment(name="default", model=name),))
     env_tokens = tuple(t.strip() for t in os.environ.get("NEXTEDIT_API_KEYS", "").split(",") if t.strip())
     return cfg.with_overrides(store=store, auth_tokens=env_tokens or None)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nextedit.predict.base import CancelToken, EditPrediction
-from nextedit.server.config import ModelSpec
+from nextedit.server.config import ServedModel
 from nextedit.server.errors import BadRequest, ModelError
 
 #: Marker strings that identify the prompt formats Zed sends to custom providers (§1.7, §2.7).
@@ -102,7 +102,7 @@ class TextOutcome(Outcome):
     finish_reason: str = "stop"
 
 
-def make_provider(spec: ModelSpec) -> Any:
+def make_provider(spec: ServedModel) -> Any:
     """The provider object for ``spec``: model providers get the spec's prompt format and limits."""
     kind, _, arg = spec.provider.partition(":")
     max_output_tokens = max(1, -(-spec.max_tokens // 4))  # the format asks for 4x this many tokens
@@ -142,7 +142,7 @@ class Predictor:
     (:meth:`predict_first`, :meth:`complete_first`, called by the service), and only when it has
     no edit does the request queue for the model (``provider``)."""
 
-    def __init__(self, spec: ModelSpec, provider: Any = None) -> None:
+    def __init__(self, spec: ServedModel, provider: Any = None) -> None:
         self.spec = spec
         provider = provider if provider is not None else make_provider(spec)
         self.first = getattr(provider, "first", None)

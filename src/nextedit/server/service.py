@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from nextedit.server.config import ModelSpec, ServerConfig
+from nextedit.server.config import ServedModel, ServerConfig
 from nextedit.server.errors import NotFound, ServerError, Unavailable
 from nextedit.server.experiments import Assignment, ExperimentRouter
 from nextedit.server.metrics import ServerMetrics
@@ -33,7 +33,7 @@ request_log = logging.getLogger("nextedit.server.requests")
 
 @dataclass
 class LoadedModel:
-    spec: ModelSpec
+    spec: ServedModel
     predictor: Predictor
     worker: ModelWorker
 
@@ -107,7 +107,7 @@ class PredictionService:
     def _on_drop(self, n: int) -> None:
         self.metrics.telemetry_dropped.inc(n)
 
-    def _load_one(self, spec: ModelSpec) -> LoadedModel:
+    def _load_one(self, spec: ServedModel) -> LoadedModel:
         if spec.provider == "test":
             if spec.name not in self._providers:
                 raise ValueError(

@@ -1,4 +1,4 @@
-from nextedit.metrics.misc import (
+from nextedit.metrics.patch_checks import (
     braces_disbalance,
     change_groups,
     cursor_match,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from nextedit.bench.serve import REPO_ROOT, _keystroke_request, load_sessions, run_bench
 from nextedit.server.app import create_app
-from nextedit.server.bench import REPO_ROOT, _keystroke_request, load_sessions, run_bench
 from nextedit.server.config import parse_config
-from nextedit.server.runner import ServerThread
+from nextedit.server.launch import ServerThread
 
 
 def test_sessions_and_keystrokes() -> None:

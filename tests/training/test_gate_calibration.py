@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nextedit.model.gate import GateSample, calibrate, evaluate_gate
 from nextedit.model.serving import ConfidenceGate, ServingConfig
+from nextedit.training.gate_calibration import GateSample, calibrate, evaluate_gate
 
 
 def test_serving_config_round_trip_and_errors(tmp_path: Path) -> None:

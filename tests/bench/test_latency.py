@@ -8,8 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from nextedit.bench.latency import bench_latency, percentile, typed_one_more  # noqa: E402
 from nextedit.io.inputs import read_examples  # noqa: E402
-from nextedit.model.bench_latency import bench_latency, percentile, typed_one_more  # noqa: E402
 from nextedit.predict.request_from_example import request_from_example  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,8 +30,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from nextedit.model.config import Recipe, build_model_config, count_parameters
-from nextedit.model.data import (
+from nextedit.training.batches import (
     SftRecord,
     SftStats,
     encode_sft,
@@ -41,6 +40,7 @@ from nextedit.model.data import (
     sft_batch_stream,
     sft_pairs_from_jsonl,
 )
+from nextedit.training.recipe import Recipe, build_model_config, count_parameters
 
 
 # ------------------------------------------------------------------------------------- tokenizer
@@ -144,7 +144,7 @@ def _sft_records(phase, recipe: Recipe, tokenizer, seed: int, stats: SftStats) -
         print(f"[train] phase {phase.name!r}: {missing} does not exist; skipped", file=sys.stderr)
     pairs += list(sft_pairs_from_jsonl(existing, stats))
     if phase.synthetic:
-        from nextedit.model.synthetic import synthetic_pairs
+        from nextedit.training.synthetic import synthetic_pairs
 
         pairs += list(
             synthetic_pairs(
@@ -173,7 +173,7 @@ def _sft_records(phase, recipe: Recipe, tokenizer, seed: int, stats: SftStats) -
 
 
 def phase_stream(phase, recipe: Recipe, tokenizer, seed: int):
-    """The infinite deterministic batch stream of one phase (see ``model/data.py``)."""
+    """The infinite deterministic batch stream of one phase (see ``training/batches.py``)."""
     from nextedit.model.tokenizer import iter_corpus_texts
 
     t = recipe.train
@@ -221,7 +221,7 @@ def eval_records(recipe: Recipe, tokenizer, seed: int) -> list[tuple[SftRecord, 
     n = max(spec.loss_examples, spec.generate_examples)
     pairs = list(islice(sft_pairs_from_jsonl(existing), n)) if existing else []
     if not pairs and spec.synthetic_valid:
-        from nextedit.model.synthetic import synthetic_pairs
+        from nextedit.training.synthetic import synthetic_pairs
 
         sft_phases = [p for p in recipe.phases if p.kind == "sft"]
         src = (sft_phases[-1].synthetic_source if sft_phases else []) or recipe.tokenizer.corpus
@@ -260,7 +260,7 @@ def predict_examples(recipe: Recipe, seed: int) -> list:
                 return out
     if out:
         return out
-    from nextedit.model.synthetic import synthetic_examples
+    from nextedit.training.synthetic import synthetic_examples
 
     sft_phases = [p for p in recipe.phases if p.kind == "sft"]
     src = (sft_phases[-1].synthetic_source if sft_phases else []) or recipe.tokenizer.corpus
@@ -280,7 +280,7 @@ def predict_eval(model, tokenizer, examples: list, fmt: str) -> dict[str, Any]:
     from nextedit.metrics.score import score_example
     from nextedit.model.engine import Engine
     from nextedit.predict.local import LocalProvider
-    from nextedit.predict.runner import PredictStage
+    from nextedit.predict.stage import PredictStage
 
     if not examples:
         return {}
@@ -314,7 +314,7 @@ def evaluate(model, tokenizer, records: list[tuple[SftRecord, str]], spec, devic
     """Mean response loss (token-weighted) and greedy exact-match rate of the generated output."""
     import torch
 
-    from nextedit.model.data import collate_sft
+    from nextedit.training.batches import collate_sft
 
     if not records:
         return {}

@@ -1,4 +1,4 @@
-"""Speed check for the text utilities: ``python -m nextedit.text.bench [--lines 2000] [--repeat 5]``.
+"""Speed check for the text utilities: ``python -m nextedit.bench.text [--lines 2000] [--repeat 5]``.
 
 Builds a seeded synthetic source file, applies scattered line edits, and times line_diff, unified_diff,
 granular_edits and apply_patch (mean milliseconds per call). Not a test: numbers depend on the machine.

@@ -8,10 +8,9 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("accelerate")
 
-from nextedit.model.config import load_recipe, recipe_from_dict  # noqa: E402
-from nextedit.model.train import latest_checkpoint, train  # noqa: E402
-
-from .conftest import SRC  # noqa: E402
+from nextedit.training.recipe import load_recipe, recipe_from_dict  # noqa: E402
+from nextedit.training.train import latest_checkpoint, train  # noqa: E402
+from tests.conftest import SRC  # noqa: E402
 
 
 def _sft_file(path, n=40, seed=0):
@@ -143,9 +142,9 @@ def test_predict_eval_runs_the_real_predictor(tiny_model_dir):
     pytest.importorskip("nextedit.predict.local")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from nextedit.model.synthetic import load_sources, synthetic_examples
-    from nextedit.model.train import predict_eval
     from nextedit.schema.example import Example
+    from nextedit.training.synthetic import load_sources, synthetic_examples
+    from nextedit.training.train import predict_eval
 
     files = load_sources([SRC / "model"])
     examples = [

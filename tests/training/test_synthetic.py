@@ -6,7 +6,8 @@ import pytest
 
 prompts = pytest.importorskip("nextedit.prompts")
 
-from nextedit.model.synthetic import (  # noqa: E402
+from nextedit.model.tokenizer import EOS_TOKEN  # noqa: E402
+from nextedit.training.synthetic import (  # noqa: E402
     MAKERS,
     edit_to_request,
     load_sources,
@@ -14,9 +15,7 @@ from nextedit.model.synthetic import (  # noqa: E402
     render_edit,
     synthetic_examples,
 )
-from nextedit.model.tokenizer import EOS_TOKEN  # noqa: E402
-
-from .conftest import SRC  # noqa: E402
+from tests.conftest import SRC  # noqa: E402
 
 SNIPPET = """def load(path, mode="r"):
     handle = open(path, mode)

@@ -16,7 +16,7 @@ from typing import Any
 
 
 @dataclass
-class ModelSpec:
+class ModelArchitecture:
     """Architecture of a from-scratch model, or ``init`` = path of a HF checkpoint to fine-tune."""
 
     init: str = "scratch"  # "scratch" or a local HF checkpoint directory
@@ -125,7 +125,7 @@ class PhaseSpec:
 class Recipe:
     name: str
     out: str
-    model: ModelSpec
+    model: ModelArchitecture
     tokenizer: TokenizerSpec
     train: TrainSpec
     eval: EvalSpec
@@ -163,7 +163,7 @@ def recipe_from_dict(data: dict[str, Any], *, where: str = "recipe") -> Recipe:
     recipe = Recipe(
         name=data.pop("name", "model"),
         out=data.pop("out", "checkpoints/model"),
-        model=_build(ModelSpec, data.pop("model", {}), f"{where} [model]"),
+        model=_build(ModelArchitecture, data.pop("model", {}), f"{where} [model]"),
         tokenizer=_build(TokenizerSpec, data.pop("tokenizer", {}), f"{where} [tokenizer]"),
         train=_build(TrainSpec, data.pop("train", {}), f"{where} [train]"),
         eval=_build(EvalSpec, data.pop("eval", {}), f"{where} [eval]"),
@@ -192,7 +192,7 @@ def load_recipe(path: str | Path) -> Recipe:
     return recipe
 
 
-def build_model_config(spec: ModelSpec, tokenizer) -> Any:
+def build_model_config(spec: ModelArchitecture, tokenizer) -> Any:
     """A ``Qwen2Config``/``LlamaConfig`` for a from-scratch model with the tokenizer's vocabulary."""
     from transformers import LlamaConfig, Qwen2Config
 

@@ -4,7 +4,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from nextedit.model.data import (  # noqa: E402
+from nextedit.model.tokenizer import load_tokenizer  # noqa: E402
+from nextedit.training.batches import (  # noqa: E402
     IGNORE,
     SftStats,
     collate_sft,
@@ -12,7 +13,6 @@ from nextedit.model.data import (  # noqa: E402
     encode_sft,
     sft_batch_stream,
 )
-from nextedit.model.tokenizer import load_tokenizer  # noqa: E402
 
 
 def test_labels_masked_exactly_on_prompt(small_tokenizer):

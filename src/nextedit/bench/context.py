@@ -1,7 +1,7 @@
 """Context benchmark: symbol-index build time for a tree and per-request ``build_request`` latency
 with a warm index.
 
-    python -m nextedit.context.bench TREE [--requests 200] [--context lsp] [--workers 1] [--seed 0]
+    python -m nextedit.bench.context TREE [--requests 200] [--context lsp] [--workers 1] [--seed 0]
 
 Cursors are sampled uniformly among the indexed files (one random line each). Prints files,
 symbols, build seconds, and request latency p50/p90/max in milliseconds.

@@ -1,0 +1,11 @@
+"""Benchmarks: each ``nextedit bench …`` command's measuring code (figures, not tests).
+
+* :mod:`~nextedit.bench.serve` — simulated typists against a server (``bench serve``)
+* :mod:`~nextedit.bench.latency` — end-to-end prediction latency and passes per token (``bench latency``)
+* :mod:`~nextedit.bench.context` — symbol-index build and ``build_request`` latency
+* :mod:`~nextedit.bench.text` — diff and patch utilities
+* :mod:`~nextedit.bench.split_commit` — split-commit throughput on a release repository
+
+Benchmarks sit above every library package: they may import anything, nothing imports them but
+the CLI. They return figures (rows, dataclasses); the CLI renders them.
+"""
