@@ -1,6 +1,6 @@
 import pytest
 
-from nextedit.metrics.report import percentile, summarize, summary_lines
+from nextedit.metrics.report import build_report, percentile, summarize, summary_lines
 from nextedit.metrics.score import ScoreStage, score_example, score_prediction
 from nextedit.schema.example import Example, Prediction, QaResult
 
@@ -148,3 +148,43 @@ def test_blank_line_at_cursor_is_not_isolated_whitespace():
     elsewhere = "--- a/geo.py\n+++ b/geo.py\n@@ -5,2 +5,3 @@\n def main():\n+\n     print(area(2, 3))\n"
     assert not score_prediction(ex, Prediction(actual_patch=at_cursor))["has_isolated_whitespace_changes"]
     assert score_prediction(ex, Prediction(actual_patch=elsewhere))["has_isolated_whitespace_changes"]
+
+
+STALE = "--- a/geo.py\n+++ b/geo.py\n@@ -1,2 +1,2 @@\n def perimeter(w, h):\n-    return w + h\n+    return 2 * (w + h)\n"
+
+
+def test_example_whose_expected_patch_does_not_apply_is_excluded():
+    broken = _example([STALE], predictions=[Prediction(actual_patch="")])
+    (s,) = score_example(broken)
+    assert "no expected patch applies" in s["excluded"] and "expected patch 0" in s["excluded"]
+    assert "delta_chr_f" not in s  # nothing to average: "no edit" is not the expected answer
+    good = _example([FIX], predictions=[Prediction(actual_patch=FIX)])
+    summary = summarize([s, *score_example(good)])
+    assert summary["total_examples"] == 1 and summary["excluded_examples"] == 1
+    assert summary["avg_delta_chr_f"] == pytest.approx(100.0)
+
+
+def test_one_stale_alternative_among_good_ones_still_scores():
+    (s,) = score_example(_example([STALE, FIX], predictions=[Prediction(actual_patch=FIX)]))
+    assert "excluded" not in s and s["expected_patch_index"] == 1 and s["expected_patch_errors"]
+
+
+def test_report_names_the_excluded_examples():
+    rows = [
+        ("geo-good", score_example(_example([FIX], predictions=[Prediction(actual_patch="")]))[0]),
+        ("geo-stale", score_example(_example([STALE], predictions=[Prediction(actual_patch="")]))[0]),
+    ]
+    report = build_report(rows)
+    assert report.summary["excluded_example_names"] == ["geo-stale"]
+    assert report.rows[1][:2] == ["geo-stale", "excluded"]
+    (warning,) = report.warnings
+    assert warning.startswith("1 of 2 predictions excluded from every average") and "geo-stale" in warning
+    assert report.lines[0].startswith("Scored: 1 predictions; excluded from the averages: 1")
+    assert report.total[1] == "0.00"  # the good example's "none" answer; the stale one is not in it
+
+
+def test_score_stage_reports_exclusion():
+    stage = ScoreStage()
+    ex = _example([STALE], predictions=[Prediction(actual_patch="")]).model_copy(update={"name": "stale"})
+    list(stage.run([ex]))
+    assert stage.errors and stage.errors[0].startswith("stale: excluded from the averages")

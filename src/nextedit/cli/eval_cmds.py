@@ -140,7 +140,8 @@ def eval_cmd(
 
     from nextedit.io.inputs import InputError, read_examples
     from nextedit.io.jsonl import JsonlWriter
-    from nextedit.metrics.report import print_report
+    from nextedit.cli.render import print_eval_report
+    from nextedit.metrics.report import build_report
     from nextedit.metrics.score import ScoreStage
     from nextedit.pipeline.executor import print_stats
     from nextedit.predict.stage import PredictStage
@@ -201,7 +202,9 @@ def eval_cmd(
     if not rows:
         err.print("[yellow]nothing to report[/]: no example has predictions (pass --provider)")
     out = Console(width=None if sys.stdout.isatty() else 160)
-    summary = print_report(rows, console=out, verbose=verbose)
+    report = build_report(rows, verbose=verbose)
+    print_eval_report(report, out)
+    summary = report.summary
     if provider is not None:
         summary["provider"] = provider
     if summary_json:

@@ -2,7 +2,9 @@
 
 ``summarize(scores)`` takes the score dicts written by :func:`nextedit.metrics.score.score_prediction`
 (one per prediction/repetition; each counts as one "example" in the averages) and returns every
-§5.6 ``SummaryJson`` key. Means are plain means over the scores that have the field; exact lines
+§5.6 ``SummaryJson`` key. Scores marked ``excluded`` (no expected patch of the example applies)
+enter no average: ``total_examples`` counts the scored ones, ``excluded_examples`` the others, and
+:func:`build_report` names them in a warning. Means are plain means over the scores that have the field; exact lines
 are **pooled** (micro: TP/FP/FN summed, then P/R/F1); delta-chrF counts are summed and its P/R are
 means. Fields nothing here can compute (editable-context coverage and jump locations need
 cross-file retrieval scoring) are present as ``None``; ``qa_*`` are ``None`` unless the scores
@@ -12,15 +14,14 @@ carry ``qa_reverts_edits``/``qa_confidence`` (copied from ``example.qa`` by the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
-
-from rich.console import Console
-from rich.table import Table
 
 from nextedit.metrics.exact_lines import ClassificationMetrics
 
 PERCENTILES = (25, 50, 75, 90, 99)
 DEFAULT_ROWS = 20
+COLUMNS = ("Example", "DeltaChrF", "Brace", "F1 %", "Revert %", "QaRev", "QaConf", "Cursor", "WrgER")
 _UNSCORED_GROUPS = ("editable_context", "jump_location")
 
 
@@ -41,7 +42,11 @@ def percentile(values: Sequence[float], p: float) -> float | None:
 
 
 def summarize(scores: Sequence[dict]) -> dict[str, Any]:
-    """Every §5.6 ``SummaryJson`` key (plus token-change percentiles) from per-prediction scores."""
+    """Every §5.6 ``SummaryJson`` key (plus token-change percentiles) from per-prediction scores.
+
+    Scores with ``excluded`` are left out of every figure and counted in ``excluded_examples``."""
+    excluded = sum(1 for s in scores if s.get("excluded"))
+    scores = [s for s in scores if not s.get("excluded")]
     n = len(scores)
     lines = ClassificationMetrics.pooled(
         ClassificationMetrics(s.get("exact_lines_tp", 0), s.get("exact_lines_fp", 0), s.get("exact_lines_fn", 0))
@@ -58,6 +63,7 @@ def summarize(scores: Sequence[dict]) -> dict[str, Any]:
 
     out: dict[str, Any] = {
         "total_examples": n,
+        "excluded_examples": excluded,
         "avg_delta_chr_f": _mean(_values(scores, "delta_chr_f")) or 0.0,
         "delta_chr_f_beta": betas[0] if betas else 0.5,
         "delta_chr_f_true_positives": sum(_values(scores, "delta_chr_f_true_positives")),
@@ -121,31 +127,26 @@ def _f1(s: dict) -> float:
     return ClassificationMetrics(s.get("exact_lines_tp", 0), s.get("exact_lines_fp", 0), s.get("exact_lines_fn", 0)).f1
 
 
-def report_table(rows: Sequence[tuple[str, dict]], summary: dict[str, Any], verbose: bool = False) -> Table:
-    """``rows`` = (label, score) per prediction; first 20 unless ``verbose``, then TOTAL / AVERAGE."""
-    beta = summary["delta_chr_f_beta"]
-    table = Table(title=f"nextedit eval — {summary['total_examples']} predictions, delta chrF β={beta:g}")
-    for col in ("Example", "DeltaChrF", "Brace", "F1 %", "Revert %", "QaRev", "QaConf", "Cursor", "WrgER"):
-        table.add_column(col, justify="left" if col == "Example" else "right")
-    shown = rows if verbose else rows[:DEFAULT_ROWS]
-    for label, s in shown:
-        qa_rev = s.get("qa_reverts_edits")
-        qa_conf = s.get("qa_confidence")
-        table.add_row(
-            label,
-            f"{s.get('delta_chr_f', 0.0):.2f}",
-            str(s.get("braces_disbalance", 0)),
-            f"{100 * _f1(s):.1f}",
-            f"{100 * s.get('reversal_ratio', 0.0):.1f}",
-            "-" if qa_rev is None else ("✗" if qa_rev else "✓"),
-            "-" if qa_conf is None else str(qa_conf),
-            _cursor_cell(s),
-            "✗" if s.get("wrong_editable_region") else "",
-        )
-    if len(rows) > len(shown):
-        table.add_row(f"… {len(rows) - len(shown)} more (--verbose)", *[""] * 8)
-    table.add_section()
-    table.add_row(
+def _row(label: str, s: dict) -> list[str]:
+    if s.get("excluded"):
+        return [label, "excluded", *["-"] * (len(COLUMNS) - 2)]
+    qa_rev = s.get("qa_reverts_edits")
+    qa_conf = s.get("qa_confidence")
+    return [
+        label,
+        f"{s.get('delta_chr_f', 0.0):.2f}",
+        str(s.get("braces_disbalance", 0)),
+        f"{100 * _f1(s):.1f}",
+        f"{100 * s.get('reversal_ratio', 0.0):.1f}",
+        "-" if qa_rev is None else ("✗" if qa_rev else "✓"),
+        "-" if qa_conf is None else str(qa_conf),
+        _cursor_cell(s),
+        "✗" if s.get("wrong_editable_region") else "",
+    ]
+
+
+def _total_row(summary: dict[str, Any]) -> list[str]:
+    return [
         "TOTAL / AVERAGE",
         f"{summary['avg_delta_chr_f']:.2f}",
         f"{summary['avg_braces_disbalance']:.2f}",
@@ -155,15 +156,60 @@ def report_table(rows: Sequence[tuple[str, dict]], summary: dict[str, Any], verb
         "-" if summary["qa_avg_confidence"] is None else f"{summary['qa_avg_confidence']:.2f}",
         _pct(summary["cursor_exact_match_rate"]),
         _pct(summary["wrong_editable_region_rate"]),
-        style="bold",
+    ]
+
+
+@dataclass
+class EvalReport:
+    """The §5.6 report as plain strings (the CLI renders it): a table, summary lines, warnings."""
+
+    title: str
+    rows: list[list[str]]  # one per shown prediction, cells in ``COLUMNS`` order
+    hidden_rows: int  # predictions not shown (first ``DEFAULT_ROWS`` unless verbose)
+    total: list[str]  # the TOTAL / AVERAGE row
+    lines: list[str]  # summary lines printed under the table
+    summary: dict[str, Any]  # the SummaryJson
+    warnings: list[str] = field(default_factory=list)
+    columns: tuple[str, ...] = COLUMNS
+
+
+def excluded_warning(labels: Sequence[str], total: int) -> str:
+    """One line naming how many and which predictions were left out of the averages."""
+    return (
+        f"{len(labels)} of {total} predictions excluded from every average (no expected patch applies "
+        f"to the excerpt; fix or drop these cases): {', '.join(labels)}"
     )
-    return table
+
+
+def build_report(rows: Sequence[tuple[str, dict]], verbose: bool = False) -> EvalReport:
+    """``rows`` = (label, score) per prediction → the report (first 20 rows unless ``verbose``).
+
+    ``summary`` gains ``excluded_example_names`` (the labels of the excluded predictions)."""
+    summary = summarize([s for _, s in rows])
+    excluded = [label for label, s in rows if s.get("excluded")]
+    summary["excluded_example_names"] = excluded
+    shown = rows if verbose else rows[:DEFAULT_ROWS]
+    beta = summary["delta_chr_f_beta"]
+    title = f"nextedit eval — {summary['total_examples']} predictions, delta chrF β={beta:g}"
+    if excluded:
+        title += f" ({len(excluded)} excluded)"
+    return EvalReport(
+        title=title,
+        rows=[_row(label, s) for label, s in shown],
+        hidden_rows=len(rows) - len(shown),
+        total=_total_row(summary),
+        lines=summary_lines(summary),
+        summary=summary,
+        warnings=[excluded_warning(excluded, len(rows))] if excluded else [],
+    )
 
 
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """The text lines printed under the table (§5.6)."""
     s = summary
     out = [
+        f"Scored: {s['total_examples']} predictions; excluded from the averages: {s['excluded_examples']} "
+        "(no expected patch applies)",
         f"Delta chrF (β={s['delta_chr_f_beta']:g}): {s['avg_delta_chr_f']:.2f}  TP {s['delta_chr_f_true_positives']}, "
         f"FP {s['delta_chr_f_false_positives']}, FN {s['delta_chr_f_false_negatives']}, "
         f"P {s['delta_chr_f_precision']:.3f}, R {s['delta_chr_f_recall']:.3f}",
@@ -201,15 +247,3 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if s["patch_apply_failures"] or s["prediction_errors"]:
         out.append(f"Prediction errors: {s['prediction_errors']}, patches that did not apply: {s['patch_apply_failures']}")
     return out
-
-
-def print_report(
-    rows: Sequence[tuple[str, dict]], console: Console | None = None, verbose: bool = False
-) -> dict[str, Any]:
-    """Print the table and summary lines; return the summary dict."""
-    console = console or Console()
-    summary = summarize([s for _, s in rows])
-    console.print(report_table(rows, summary, verbose=verbose))
-    for line in summary_lines(summary):
-        console.print(line, highlight=False)
-    return summary

@@ -6,6 +6,11 @@ Texts compared: ``original`` = ``prompt_inputs.cursor_excerpt`` when present, el
 ``excerpt_start_row``). A prediction whose patch does not apply scores as "no edit" (actual =
 original) and is marked ``actual_patch_applied: false``. No expected patch = expected "no edit".
 
+An example **with** expected patches none of which applies has no known answer: its scores carry
+``excluded`` (the reason, naming the patch errors) and no metric fields, and
+:func:`nextedit.metrics.report.summarize` leaves them out of every average and counts them
+(scoring them against "no edit" would give the ``none`` provider 100 on a broken test).
+
 The score is computed against **each** expected patch and the best is kept by
 ``(delta_chr_f, exact-lines F1)``; ``expected_patch_index`` says which one won.
 Cursor: the expected cursor is the inline/legacy marker of the expected patch, the actual cursor the
@@ -50,6 +55,7 @@ class ScoringContext:
     expected: list[tuple[int, str, str, int | None]]  # (index, clean patch, text, cursor bytes)
     expected_errors: list[str]
     retrieved_context_bytes: int | None
+    excluded: str | None = None  # why this example cannot be scored (no expected patch applies)
 
 
 def original_excerpt(example: Example) -> tuple[str, int | None, int | None]:
@@ -88,7 +94,12 @@ def scoring_context(example: Example) -> ScoringContext:
         expected.append((i, strip_cursor(patch)[0], text, cur))
     if not example.expected_patches:
         expected.append((-1, "", original, None))
-    return ScoringContext(original, cursor, start_row, example.cursor_path, expected, errors, _retrieved_bytes(example))
+    excluded = None
+    if not expected:
+        excluded = "no expected patch applies to the excerpt (" + "; ".join(errors) + ")"
+    return ScoringContext(
+        original, cursor, start_row, example.cursor_path, expected, errors, _retrieved_bytes(example), excluded
+    )
 
 
 def _exact_line_counts(patch_with_markers: str, clean_patch: str):
@@ -113,7 +124,10 @@ def score_prediction(
     whitespace: Whitespace = "collapse",
     context: ScoringContext | None = None,
 ) -> dict[str, Any]:
-    """All §5 metrics of ``prediction`` vs the best-matching expected patch (a JSON-ready dict)."""
+    """All §5 metrics of ``prediction`` vs the best-matching expected patch (a JSON-ready dict).
+
+    When no expected patch of the example applies, the dict has ``excluded`` (the reason),
+    ``expected_patch_errors`` and the prediction's own fields, but no metric to average."""
     ctx = context or scoring_context(example)
     original = ctx.original
     raw_patch = prediction.actual_patch or ""
@@ -160,11 +174,9 @@ def score_prediction(
     }
     if ctx.expected_errors:
         common["expected_patch_errors"] = ctx.expected_errors
-    if not ctx.expected:
-        # no expected patch could be applied: score against "no edit" but say so
-        candidates = [(-1, "", original, None)]
-    else:
-        candidates = ctx.expected
+    if ctx.excluded is not None:
+        return {"excluded": ctx.excluded, **common}
+    candidates = ctx.expected
     actual_lines = _exact_line_counts(raw_patch, actual_clean)
 
     best: dict[str, Any] | None = None
@@ -248,7 +260,11 @@ class ScoreStage(Stage):
         self.stats.count("predictions scored", len(example.score))
         if any(s.get("actual_patch_applied") is False for s in example.score):
             self.stats.count("actual patch did not apply")
-        if any(s.get("expected_patch_errors") for s in example.score):
+        excluded = next((s["excluded"] for s in example.score if s.get("excluded")), None)
+        if excluded is not None:
+            self.stats.count("excluded: no expected patch applies")
+            self.errors.append(f"{example.name}: excluded from the averages: {excluded}")
+        elif any(s.get("expected_patch_errors") for s in example.score):
             self.stats.count("expected patch did not apply")
         return example
 
