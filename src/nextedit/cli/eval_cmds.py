@@ -138,9 +138,9 @@ def eval_cmd(
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from nextedit.cli.render import print_eval_report
     from nextedit.io.inputs import InputError, read_examples
     from nextedit.io.jsonl import JsonlWriter
-    from nextedit.cli.render import print_eval_report
     from nextedit.metrics.report import build_report
     from nextedit.metrics.score import ScoreStage
     from nextedit.pipeline.executor import print_stats
