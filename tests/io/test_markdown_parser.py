@@ -51,14 +51,9 @@ def test_byte_order_mark_before_front_matter():
     assert ex.revision == "abc"
 
 
-def test_toml_errors_are_ignored():
-    ex = parse_markdown("+++\nthis is = = not toml\n+++\n" + CURSOR)
-    assert ex.repository_url == "" and ex.cursor_path == "a.py"
-
-
-def test_unknown_sections_and_h3_h4_are_ignored():
+def test_h3_h4_are_ignored():
     text = (
-        "## Notes\n\n```diff\nnot data\n```\n\n## Edit History\n\n### sub\n\n```diff\n+a\n```\n\n"
+        "## Edit History\n\n### sub\n\n```diff\n+a\n```\n\n"
         "#### deeper\n\n```diff\n+b\n```\n\n" + CURSOR
     )
     ex = parse_markdown(text)
@@ -140,6 +135,57 @@ def test_error_unclosed_front_matter_and_bad_offset():
     assert _error("+++\nrevision = 'x'\n").line == 1
     e = _error("## Recently Viewed Files\n\n```\na.py\tnope\n```\n\n" + CURSOR)
     assert e.line == 4 and "'nope'" in e.what
+
+
+def test_error_invalid_toml_names_its_line():
+    e = _error('+++\nrevision = "x"\nthis is = = not toml\n+++\n' + CURSOR)
+    assert e.line == 3 and e.what.startswith("front matter: ")
+
+
+def test_error_unknown_section_names_file_line_and_the_likely_heading():
+    e = _error(CURSOR + "\n## Expected Patches\n\n```diff\n-x = 1\n+x = 2\n```\n")
+    assert str(e).startswith("cases/bad.md:7: unknown section '## Expected Patches'")
+    assert "did you mean 'expected patch'" in e.what
+    assert _error("## Notes\n\nsome prose\n\n" + CURSOR).line == 1
+
+
+def test_error_unknown_front_matter_key_and_wrong_types():
+    e = _error('+++\nrepository_url = "https://github.com/o/r"\nrevison = "abc"\n+++\n' + CURSOR)
+    assert str(e).startswith("cases/bad.md:3: unknown front-matter key 'revison'")
+    assert "did you mean 'revision'" in e.what
+    e = _error('+++\ntags = "one"\n+++\n' + CURSOR)
+    assert e.line == 2 and "tags must be a list of strings" in e.what
+    e = _error("+++\n\nrevision = 5\n+++\n" + CURSOR)
+    assert e.line == 3 and "revision must be str" in e.what
+
+
+@pytest.mark.parametrize(
+    "typo",
+    ["^[CURSOR_POSITON]", "<[CURSOR POSITION]", "^[cursor_position]", "<|user_curser|>", "<|user-cursor|>"],
+)
+def test_error_misspelled_cursor_marker_in_cursor_block(typo):
+    text = "# case\n\n## Cursor Position\n\n```a.py\ndef f():\n    pass\n#   " + typo + "\n```\n"
+    e = _error(text)
+    assert e.line == 8 and "misspelled cursor marker" in e.what and typo.lstrip("^<") in e.what
+
+
+def test_error_misspelled_cursor_marker_in_expected_patch():
+    text = CURSOR + "\n## Expected Patch\n\n```diff\n@@ -1 +1 @@\n-x = 1\n+x = 2<|user_cursr|>\n```\n"
+    e = _error(text)
+    assert e.line == 12 and "in an Expected Patch block" in e.what
+
+
+def test_error_cursor_block_needs_exactly_one_marker():
+    assert "no cursor marker" in _error("## Cursor Position\n\n```a.py\nx = 1\n```\n").what
+    two = _error("## Cursor Position\n\n```a.py\nx<|user_cursor|> = 1<|user_cursor|>\n```\n")
+    assert two.line == 3 and "2 cursor markers" in two.what
+    second = _error(CURSOR + "\n" + CURSOR)
+    assert second.line == 9 and "second Cursor Position block" in second.what
+
+
+def test_code_that_merely_resembles_a_marker_is_content():
+    ex = parse_markdown("## Cursor Position\n\n```a.py\nbuf[cursor] = items[POSITION]<|user_cursor|>\n```\n")
+    assert ex.cursor_position.startswith("buf[cursor]")
 
 
 def test_directory_with_a_bad_file_still_yields_the_others(tmp_path):

@@ -13,7 +13,9 @@ from rich.table import Table
 from nextedit.metrics.report import EvalReport
 
 
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], total: Sequence[str] | None = None) -> Table:
+def table(
+    title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], total: Sequence[str] | None = None
+) -> Table:
     """A rich table; the first column is left-aligned, the others right-aligned; ``total`` in bold."""
     t = Table(title=title)
     for i, col in enumerate(columns):

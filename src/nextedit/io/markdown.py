@@ -14,9 +14,14 @@ The data lives in fenced blocks under H2 sections (case-insensitive)::
     ## Expected Patch            each block one alternative -> expected_patches
     ## Rejected Patch            one block  -> rejected_patch
 
-Other H2 sections are ignored, except ``## Reasoning`` whose text we keep in ``reasoning`` (Zed's
-writer emits it; its parser drops it). H3/H4 are ignored; H5/H6 and indented code blocks are
-errors, reported as :class:`MarkdownError` ``"{path}:{line}: {what}"`` (1-based line).
+``## Reasoning`` is prose kept in ``reasoning`` (Zed's writer emits it; its parser drops it).
+H3/H4 are ignored. Unlike Zed's parser, which skips what it does not know, anything that would
+silently make a different test is an error, reported as :class:`MarkdownError`
+``"{path}:{line}: {what}"`` (1-based line): an unknown H2 section (``## Expected Patches``), an
+unknown front-matter key (``revison =``), a front-matter value of the wrong type or invalid TOML,
+a Cursor Position block without exactly one cursor marker, a misspelled marker
+(``^[CURSOR_POSITON]``, ``<|user_curser|>``) in the cursor or an expected patch, a second Cursor
+Position block, H5/H6 headings and indented code blocks.
 
 Cursor offsets are UTF-8 **bytes** (§9): :func:`cursor_excerpt` turns the raw ``cursor_position``
 into ``(excerpt, byte offset)``; :func:`format_cursor_excerpt` is the inverse (Zed's writer rule).
@@ -46,6 +51,23 @@ SECTION_CURSOR_POSITION = "cursor position"
 SECTION_EXPECTED_PATCH = "expected patch"
 SECTION_REJECTED_PATCH = "rejected patch"
 SECTION_REASONING = "reasoning"
+SECTIONS = (
+    SECTION_REASONING,
+    SECTION_UNCOMMITTED_DIFF,
+    SECTION_RECENTLY_OPENED,
+    SECTION_RECENTLY_VIEWED,
+    SECTION_EDIT_HISTORY,
+    SECTION_CURSOR_POSITION,
+    SECTION_EXPECTED_PATCH,
+    SECTION_REJECTED_PATCH,
+)
+# front-matter key -> the type its value must have
+FRONT_MATTER_KEYS: dict[str, type] = {
+    "repository_url": str,
+    "revision": str,
+    "tags": list,
+    "uncommitted_diff_requires_edit_history_rollback": bool,
+}
 
 
 class MarkdownError(ValueError):
@@ -186,20 +208,85 @@ def _scan(text: str) -> list[_Block]:
 # Parser
 
 
+_TOML_LINE = re.compile(r"at line (\d+)")
+_TOML_KEY = re.compile(r"""^\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*[=.]""")
+
+
+def _key_lines(toml_lines: list[str]) -> dict[str, int]:
+    """Top-level key -> 1-based line in the file (front matter starts at line 1 with ``+++``)."""
+    out: dict[str, int] = {}
+    for k, line in enumerate(toml_lines):
+        m = _TOML_KEY.match(line)
+        if m:
+            out.setdefault(next(g for g in m.groups() if g is not None), k + 2)
+    return out
+
+
 def _front_matter(text: str) -> tuple[dict[str, Any], str, int]:
-    """Split ``+++`` TOML front matter off. Returns (data, rest of text, number of lines consumed)."""
+    """Split ``+++`` TOML front matter off. Returns (data, rest of text, number of lines consumed).
+
+    Raises :class:`MarkdownError` (path unset) for invalid TOML, an unknown key or a wrong type."""
     if not (text.startswith("+++\n") or text.startswith("+++\r\n") or text == "+++"):
         return {}, text, 0
     lines = text.split("\n")
     for k in range(1, len(lines)):
         if lines[k].rstrip("\r") == "+++":
-            toml = "\n".join(lines[1:k])
+            toml_lines = lines[1:k]
             try:
-                data = tomllib.loads(toml)
-            except tomllib.TOMLDecodeError:
-                data = {}  # Zed ignores TOML errors silently
+                data = tomllib.loads("\n".join(toml_lines))
+            except tomllib.TOMLDecodeError as e:
+                m = _TOML_LINE.search(str(e))
+                raise MarkdownError(None, int(m.group(1)) + 1 if m else 2, f"front matter: {e}") from None
+            where = _key_lines(toml_lines)
+            for key, value in data.items():
+                want = FRONT_MATTER_KEYS.get(key)
+                line = where.get(key, 2)
+                if want is None:
+                    known = ", ".join(FRONT_MATTER_KEYS)
+                    hint = _did_you_mean(key, FRONT_MATTER_KEYS)
+                    raise MarkdownError(
+                        None, line, f"unknown front-matter key {key!r}{hint} (known: {known})"
+                    )
+                bad_list = want is list and not all(isinstance(t, str) for t in value)
+                if not isinstance(value, want) or bad_list:
+                    kind = "a list of strings" if want is list else want.__name__
+                    raise MarkdownError(None, line, f"front-matter {key} must be {kind}, not {value!r}")
             return data, "\n".join(lines[k + 1 :]), k + 1
     raise MarkdownError(None, 1, "front matter '+++' is never closed")
+
+
+def _did_you_mean(word: str, choices) -> str:  # noqa: ANN001
+    import difflib
+
+    close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# Things that look like a cursor marker; anything matched that is not exactly a marker is a typo.
+_MARKER_LIKE = re.compile(
+    r"<\|[^|\n]{0,40}?(?i:curs|user)[^|\n]{0,40}?\|>"
+    r"|\[[ _A-Z]{0,40}?CURS[ _A-Z]{0,40}\]"
+    r"|\[C[A-Z]{3,7}_POSI[A-Z]*\]"
+    r"|\[\s*(?i:cursor)[\s_-]*(?i:pos\w*)\s*\]"
+)
+
+
+def _check_markers(path: str | None, content: str, first_line: int, section: str) -> int:
+    """Raise on a misspelled cursor marker in a code block whose content starts at ``first_line``;
+    return the number of real markers."""
+    found = 0
+    for k, line in enumerate(content.split("\n")):
+        for m in _MARKER_LIKE.finditer(line):
+            if m.group(0) in (INLINE_CURSOR_MARKER, CURSOR_POSITION_MARKER):
+                found += 1
+                continue
+            raise MarkdownError(
+                path,
+                first_line + k,
+                f"misspelled cursor marker {m.group(0)!r} in {section} (write {INLINE_CURSOR_MARKER}, "
+                f"^{CURSOR_POSITION_MARKER} or <{CURSOR_POSITION_MARKER})",
+            )
+    return found
 
 
 def _recent_files(body: str, first_line: int, path: str | None) -> list[dict[str, Any]]:
@@ -270,6 +357,12 @@ def parse_markdown(text: str, path: str | None = None) -> Example:
                 section = None
                 continue
             section, section_line = b.text.strip().lower(), at(b)
+            if section not in SECTIONS:
+                known = ", ".join(f"'## {name.title()}'" for name in SECTIONS)
+                hint = _did_you_mean(section, SECTIONS)
+                raise MarkdownError(
+                    path, section_line, f"unknown section '## {b.text}'{hint} (known: {known})"
+                )
             if section == SECTION_CURSOR_POSITION and cursor_heading_line is None:
                 cursor_heading_line = section_line
             if section == SECTION_REASONING:
@@ -293,10 +386,22 @@ def parse_markdown(text: str, path: str | None = None) -> Example:
             )
             edit_history.append((ACCEPTED_PREDICTION_MARKER + "\n" if accepted else "") + b.text)
         elif section == SECTION_CURSOR_POSITION:
+            if have_cursor:
+                raise MarkdownError(path, at(b), "a second Cursor Position block (one per case)")
+            markers = _check_markers(path, b.text, at(b) + 1, "the Cursor Position block")
+            if markers != 1:
+                what = "no cursor marker" if markers == 0 else f"{markers} cursor markers"
+                raise MarkdownError(
+                    path,
+                    at(b),
+                    f"{what} in the Cursor Position block (exactly one of {INLINE_CURSOR_MARKER}, "
+                    f"^{CURSOR_POSITION_MARKER} or <{CURSOR_POSITION_MARKER})",
+                )
             fields["cursor_path"] = b.info
             fields["cursor_position"] = b.text
             have_cursor = True
         elif section == SECTION_EXPECTED_PATCH:
+            _check_markers(path, b.text, at(b) + 1, "an Expected Patch block")
             expected.append(b.text)
         elif section == SECTION_REJECTED_PATCH:
             fields["rejected_patch"] = b.text

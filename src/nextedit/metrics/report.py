@@ -4,7 +4,8 @@
 (one per prediction/repetition; each counts as one "example" in the averages) and returns every
 §5.6 ``SummaryJson`` key. Scores marked ``excluded`` (no expected patch of the example applies)
 enter no average: ``total_examples`` counts the scored ones, ``excluded_examples`` the others, and
-:func:`build_report` names them in a warning. Means are plain means over the scores that have the field; exact lines
+:func:`build_report` names them in a warning.
+Means are plain means over the scores that have the field; exact lines
 are **pooled** (micro: TP/FP/FN summed, then P/R/F1); delta-chrF counts are summed and its P/R are
 means. Fields nothing here can compute (editable-context coverage and jump locations need
 cross-file retrieval scoring) are present as ``None``; ``qa_*`` are ``None`` unless the scores

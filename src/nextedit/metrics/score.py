@@ -98,7 +98,8 @@ def scoring_context(example: Example) -> ScoringContext:
     if not expected:
         excluded = "no expected patch applies to the excerpt (" + "; ".join(errors) + ")"
     return ScoringContext(
-        original, cursor, start_row, example.cursor_path, expected, errors, _retrieved_bytes(example), excluded
+        original, cursor, start_row, example.cursor_path, expected, errors, _retrieved_bytes(example),
+        excluded,
     )
 
 
