@@ -100,13 +100,28 @@ def export_model_cmd(
     checkpoint: Annotated[
         str, typer.Argument(help="A checkpoint dir, a run dir (uses its `best`) or its best/latest file.")
     ],
-    dest: Annotated[str, typer.Argument(help="Destination directory (weights, config, tokenizer).")],
+    dest: Annotated[
+        str, typer.Argument(help="Destination directory (weights, config, tokenizer, serving.json).")
+    ],
     base: Annotated[str | None, typer.Option("--base", help="Base checkpoint for LoRA adapters.")] = None,
+    serving: Annotated[
+        str | None,
+        typer.Option(
+            "--serving", help="serving.json to ship (a file or a model dir; default: the checkpoint's own)."
+        ),
+    ] = None,
+    default_serving: Annotated[
+        bool,
+        typer.Option(
+            "--default-serving", help="Export without a serving.json: serve with the engine defaults."
+        ),
+    ] = False,
 ) -> None:
-    """Copy a checkpoint's weights + tokenizer + configs (no optimizer state) for shipping/serving."""
+    """Copy what a model needs to serve as it was measured: weights, tokenizer, configs and
+    serving.json (no optimizer state). Refuses when no serving.json is found, unless told."""
     from pathlib import Path
 
-    from nextedit.training.train import export_model, latest_checkpoint
+    from nextedit.training.train import ExportError, export_model, latest_checkpoint
 
     path = Path(checkpoint)
     if path.is_file():  # a run's `best` / `latest` marker file naming a checkpoint
@@ -116,7 +131,23 @@ def export_model_cmd(
         path = path / best.read_text().strip() if best.exists() else latest_checkpoint(path)
         if path is None:
             raise typer.BadParameter(f"{checkpoint} has no checkpoint", param_hint="CHECKPOINT")
-    typer.echo(str(export_model(path, dest, base=base)))
+    try:
+        out, serving_src = export_model(
+            path, dest, base=base, serving=serving, default_serving=default_serving
+        )
+    except ExportError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from e
+    files = ", ".join(sorted(f.name for f in out.iterdir() if f.is_file()))
+    source = f"serving.json from {serving_src}" if serving_src else "no serving.json (engine defaults)"
+    typer.echo(f"exported {path} -> {out}: {files}; {source}")
+    if serving_src is None:
+        typer.secho(
+            "warning: no serving.json: context window, decode mode and confidence gate are the engine "
+            "defaults, which is not how the shipped models are measured",
+            fg="yellow",
+            err=True,
+        )
 
 
 @app.command("synthesize-edits")

@@ -654,14 +654,67 @@ class _null:
 
 
 # ------------------------------------------------------------------------------------------ export
-def export_model(checkpoint: str | Path, dest: str | Path, *, base: str | None = None) -> Path:
-    """Copy a checkpoint's weights (safetensors), config, generation config and tokenizer into
-    ``dest`` (LoRA adapters merged into ``base`` first). No optimizer state is copied."""
+class ExportError(ValueError):
+    """An export that would not serve as measured (e.g. no serving config); the message says why."""
+
+
+def _serving_text(checkpoint: Path, serving: str | Path | None) -> tuple[str | None, Path | None]:
+    """The serving.json text to ship and where it came from: ``serving`` (a serving.json file or a
+    model directory holding one), else the checkpoint's own; ``(None, None)`` when neither exists.
+    Raises :class:`ExportError` for a missing or invalid ``serving`` source."""
+    import tempfile
+
+    from nextedit.model.serving import SERVING_FILE, ServingConfig
+
+    if serving is not None:
+        src = Path(serving)
+        src = src / SERVING_FILE if src.is_dir() else src
+        if not src.is_file():
+            raise ExportError(f"--serving {serving}: no such file")
+    elif (checkpoint / SERVING_FILE).is_file():
+        src = checkpoint / SERVING_FILE
+    else:
+        return None, None
+    text = src.read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory() as tmp:  # validate exactly what will be shipped
+        (Path(tmp) / SERVING_FILE).write_text(text, encoding="utf-8")
+        try:
+            ServingConfig.load(tmp)
+        except ValueError as e:
+            raise ExportError(f"{src}: invalid serving config ({e.__cause__ or e})") from e
+    return text, src
+
+
+def export_model(
+    checkpoint: str | Path,
+    dest: str | Path,
+    *,
+    base: str | None = None,
+    serving: str | Path | None = None,
+    default_serving: bool = False,
+) -> tuple[Path, Path | None]:
+    """Copy everything a model needs to serve as it was measured into ``dest``: weights
+    (safetensors), config, generation config, tokenizer and ``serving.json`` (LoRA adapters merged
+    into ``base`` first; no optimizer state).
+
+    ``serving.json`` comes from ``serving`` (a file or a model directory) or else the checkpoint.
+    Without either, the export is refused (:class:`ExportError`, before anything is written)
+    unless ``default_serving``: then the model serves with the engine defaults and a stale
+    ``dest/serving.json`` of an earlier model is removed. Returns ``(dest, serving source or None)``.
+    """
     from transformers import AutoModelForCausalLM
 
+    from nextedit.model.serving import SERVING_FILE
     from nextedit.model.tokenizer import load_tokenizer
 
     checkpoint, dest = Path(checkpoint), Path(dest)
+    serving_text, serving_src = _serving_text(checkpoint, serving)
+    if serving_text is None and not default_serving:
+        raise ExportError(
+            f"{checkpoint} has no {SERVING_FILE}: the exported model would serve with the engine defaults "
+            "(full context window, block decoding, no gate), not as measured. Pass --serving "
+            "PATH (a serving.json or a model dir) or --default-serving"
+        )
     dest.mkdir(parents=True, exist_ok=True)
     tok = load_tokenizer(checkpoint)
     if (checkpoint / "adapter_config.json").exists():
@@ -677,7 +730,11 @@ def export_model(checkpoint: str | Path, dest: str | Path, *, base: str | None =
     model.save_pretrained(dest, safe_serialization=True)
     tok.save_pretrained(dest)
     generation_config(tok).save_pretrained(dest)
-    return dest
+    if serving_text is not None:
+        (dest / SERVING_FILE).write_text(serving_text, encoding="utf-8")
+    else:
+        (dest / SERVING_FILE).unlink(missing_ok=True)
+    return dest, serving_src
 
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
