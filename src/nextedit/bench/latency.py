@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nextedit.errors import NexteditError
 from nextedit.metrics.report import percentile
+from nextedit.prompts.registry import DEFAULT_FORMAT
 from nextedit.schema.request import Zeta2PromptInput
 
 LONG_OUTPUT_TOKENS = 16
@@ -157,7 +159,7 @@ def bench_latency(
     inputs: list[str],
     *,
     limit: int = 50,
-    prompt_format: str = "zeta2_1",
+    prompt_format: str = DEFAULT_FORMAT,
     busy: bool = False,
     threads: int = 1,
     modes: tuple[bool, ...] = (True, False),
@@ -173,7 +175,7 @@ def bench_latency(
 
     requests = load_requests(inputs, limit)
     if not requests:
-        raise ValueError(f"no usable examples in {inputs}")
+        raise NexteditError(f"no usable examples in {', '.join(inputs)}")
     serving = ServingConfig.load(model or DEFAULT_MODEL_DIR)
     engine = Engine.load(
         model, threads=threads, context_window=serving.context_window, copy_margin=serving.copy_margin

@@ -8,7 +8,7 @@ replaced); the server supersedes older requests of the same client (reported as 
 Outcomes are reported like Zed: accept (30 % of shown edits), batched rejects (Canceled, Empty,
 Replaced/Discarded) and settled reports.
 
-Printed: request count, p50/p95/p99 latency of successful requests (client-side round trip, ms),
+Figures (:meth:`BenchResult.summary`): request count, p50/p95/p99 latency of successful requests (client-side round trip, ms),
 throughput, errors by status, cancellations, share of requests with an edit.
 """
 
@@ -23,18 +23,24 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import zstandard
 
+from nextedit.errors import NexteditError
 from nextedit.metrics.report import percentile
 
 _ZSTD = zstandard.ZstdCompressor(level=3)
 THROTTLE_S = 0.3
 MAX_IN_FLIGHT = 2
 REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class BenchServeError(NexteditError):
+    """The benchmark cannot run: no usable sessions, or a spawned server that did not come up."""
 
 
 # ---------------------------------------------------------------------- sessions
@@ -71,7 +77,7 @@ def load_sessions(paths: list[str] | None) -> list[Session]:
         patch = ex.expected_patches[0] if ex.expected_patches else ""
         sessions.append(Session(ex.name or ex.cursor_path, req.to_zed_json(), _typing_text(patch)))
     if not sessions:
-        raise SystemExit(f"no usable sessions in {paths}")
+        raise BenchServeError(f"no usable sessions in {', '.join(paths)}")
     return sessions
 
 
@@ -255,9 +261,10 @@ class Typist:
         if self.api != "openai":
             return req
         from nextedit.prompts import get_format
+        from nextedit.prompts.registry import DEFAULT_FORMAT
         from nextedit.schema.request import Zeta2PromptInput
 
-        fmt = get_format("zeta2_1")
+        fmt = get_format(DEFAULT_FORMAT)
         fp = fmt.format_prompt(Zeta2PromptInput.from_json(req))
         return {
             "model": "nextedit",
@@ -310,8 +317,11 @@ async def run_bench(url: str, *, typists: int, duration: float, sessions: list[S
     limits = httpx.Limits(max_connections=MAX_IN_FLIGHT + 2, max_keepalive_connections=MAX_IN_FLIGHT + 2)
     clients = [httpx.AsyncClient(timeout=30, limits=limits) for _ in range(typists)]
     try:
-        r = await clients[0].get(url + "/healthz", headers=headers)
-        r.raise_for_status()
+        try:
+            r = await clients[0].get(url + "/healthz", headers=headers)
+            r.raise_for_status()
+        except httpx.HTTPError as e:
+            raise BenchServeError(f"{url}/healthz: {e or type(e).__name__}") from None
         t0 = time.monotonic()
         until = t0 + duration
         rng = random.Random(seed)
@@ -328,8 +338,13 @@ async def run_bench(url: str, *, typists: int, duration: float, sessions: list[S
 
 
 # ---------------------------------------------------------------------- spawning a server
+SPAWN_READY_S = 120.0  # a spawned server loads its model before /healthz answers
+
+
 def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, str, Path]:
-    """``nextedit serve`` on a free port in a child process; returns (process, url, log path)."""
+    """``nextedit serve`` on a free port in a child process; returns (process, url, log directory).
+    ``provider`` ``default`` = the embedded default config (:func:`nextedit.server.config.default_config`).
+    Raises :class:`BenchServeError` (naming the server log) if it exits or is not healthy in time."""
     import socket
     import tempfile
 
@@ -342,7 +357,7 @@ def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, s
     cmd = [sys.executable, "-m", "nextedit", "serve", "--port", str(port), "--log-level", "warning"]
     if config:
         cmd += ["--config", config]
-    else:  # "default" = the embedded default config (shipped model, else heuristic)
+    else:
         cmd += ([] if provider == "default" else ["--provider", provider]) + [
             "--store",
             f"sqlite:///{tmp / 'telemetry.db'}",
@@ -351,12 +366,11 @@ def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, s
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),  # noqa: SIM115
                             env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + SPAWN_READY_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(
-                f"server exited ({proc.returncode}); see {log_path}:\n{log_path.read_text()[-2000:]}"
-            )
+            last = (log_path.read_text().strip().splitlines() or ["(no output)"])[-1]
+            raise BenchServeError(f"spawned server exited ({proc.returncode}): {last} (log: {log_path})")
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                 return proc, url, tmp
@@ -364,26 +378,21 @@ def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, s
             pass
         time.sleep(0.2)
     proc.kill()
-    raise SystemExit("server did not become healthy in 120 s")
+    raise BenchServeError(f"spawned server did not become healthy in {SPAWN_READY_S:.0f} s (log: {log_path})")
 
 
-def run_bench_cli(*, url: str | None, spawn: bool, provider: str, config: str | None, typists: int, duration: float,
-                  sessions: list[str] | None, api: str, api_key: str | None, seed: int,
-                  json_out: str | None) -> int:  # fmt: skip
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(stderr=True)
-    if api not in ("v3", "openai"):
-        raise SystemExit("--api must be v3 or openai")
-    if not url and not spawn:
-        raise SystemExit("give --url of a running server or --spawn")
+def bench_serve(*, url: str | None, provider: str = "heuristic", config: str | None = None, typists: int = 20,
+                duration: float = 30.0, sessions: list[str] | None = None, api: str = "v3",
+                api_key: str | None = None, seed: int = 0,
+                log: Callable[[str], None] = lambda _msg: None) -> dict[str, Any]:  # fmt: skip
+    """Run the benchmark against ``url``, or (``url`` None) a server spawned with ``provider`` /
+    ``config`` and stopped afterwards; return :meth:`BenchResult.summary` plus the run's settings.
+    ``log`` receives progress lines (the spawned server's address and log directory)."""
     ss = load_sessions(sessions)
     proc = None
-    tmp = None
-    if spawn:
+    if url is None:
         proc, url, tmp = spawn_server(provider, config)
-        console.print(f"spawned server at {url} (provider {config or provider}); logs in {tmp}")
+        log(f"spawned server at {url} (provider {config or provider}); logs in {tmp}")
     try:
         res = asyncio.run(
             run_bench(
@@ -397,19 +406,4 @@ def run_bench_cli(*, url: str | None, spawn: bool, provider: str, config: str | 
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    s = res.summary()
-    s.update({"typists": typists, "api": api, "sessions": len(ss), "url": url})
-    table = Table(title=f"bench serve: {typists} typists, {duration:.0f} s, api {api}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for k in ("requests", "ok", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "server_p50_ms", "server_p95_ms",
-              "server_p99_ms", "throughput_rps", "errors",
-              "cancellations", "canceled_by_server", "canceled_by_client", "edit_share", "keystrokes"):  # fmt: skip
-        table.add_row(k, str(s[k]))
-    if s["errors_by_status"]:
-        table.add_row("errors_by_status", json.dumps(s["errors_by_status"]))
-    table.add_row("outcome_posts", json.dumps(s["outcome_posts"]))
-    Console().print(table)
-    if json_out:
-        Path(json_out).write_text(json.dumps(s, indent=2) + "\n")
-    return 1 if s["errors"] or s["outcome_errors"] else 0
+    return {**res.summary(), "typists": typists, "api": api, "sessions": len(ss), "url": url}

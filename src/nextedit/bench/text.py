@@ -1,4 +1,4 @@
-"""Speed check for the text utilities: ``python -m nextedit.bench.text [--lines 2000] [--repeat 5]``.
+"""Speed check for the text utilities (``nextedit bench text``).
 
 Builds a seeded synthetic source file, applies scattered line edits, and times line_diff, unified_diff,
 granular_edits and apply_patch (mean milliseconds per call). Not a test: numbers depend on the machine.
@@ -6,9 +6,9 @@ granular_edits and apply_patch (mean milliseconds per call). Not a test: numbers
 
 from __future__ import annotations
 
-import argparse
 import random
 import time
+from collections.abc import Callable
 
 from nextedit.text.diff import granular_edits, line_diff, unified_diff
 from nextedit.text.patch import apply_patch
@@ -32,31 +32,25 @@ def make_pair(n_lines: int, seed: int = 0) -> tuple[str, str]:
     return old, "\n".join(lines) + "\n"
 
 
-def _time(fn, repeat: int) -> float:
+def _time(fn: Callable[[], object], repeat: int) -> float:
     start = time.perf_counter()
     for _ in range(repeat):
         fn()
     return (time.perf_counter() - start) / repeat * 1000
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=2000)
-    ap.add_argument("--repeat", type=int, default=5)
-    args = ap.parse_args(argv)
-    old, new = make_pair(args.lines)
+def bench_text(lines: int = 2000, repeat: int = 5) -> dict[str, float | int]:
+    """Mean milliseconds per call of each utility on a ``lines``-line file; also ``lines`` and
+    ``hunks`` (of the patch between the two versions)."""
+    old, new = make_pair(lines)
     patch = unified_diff(old, new, "f")
-    assert apply_patch(old, patch) == new
-    results = {
-        "line_diff": _time(lambda: line_diff(old, new), args.repeat),
-        "unified_diff": _time(lambda: unified_diff(old, new, "f"), args.repeat),
-        "granular_edits": _time(lambda: granular_edits(old, new), args.repeat),
-        "apply_patch": _time(lambda: apply_patch(old, patch), args.repeat),
+    if apply_patch(old, patch) != new:
+        raise AssertionError("apply_patch(unified_diff(old, new)) != new")  # a bug, not a figure
+    return {
+        "lines": lines,
+        "hunks": patch.count("@@ -"),
+        "line_diff_ms": _time(lambda: line_diff(old, new), repeat),
+        "unified_diff_ms": _time(lambda: unified_diff(old, new, "f"), repeat),
+        "granular_edits_ms": _time(lambda: granular_edits(old, new), repeat),
+        "apply_patch_ms": _time(lambda: apply_patch(old, patch), repeat),
     }
-    print(f"{args.lines} lines, {patch.count('@@ -')} hunks")
-    for name, ms in results.items():
-        print(f"  {name:<15} {ms:8.2f} ms")
-
-
-if __name__ == "__main__":
-    main()

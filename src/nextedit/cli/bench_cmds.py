@@ -1,13 +1,53 @@
-"""Commands: `nextedit bench latency` (the model's prediction path)."""
+"""Commands: ``nextedit bench latency | gate | context | text`` (``bench serve`` lives with serve).
+
+Each checks its inputs and outputs first, calls the measuring code in :mod:`nextedit.bench` (or
+:mod:`nextedit.training.gate_calibration`), which returns rows of figures, and renders them here.
+"""
 
 from __future__ import annotations
 
-import json
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from nextedit.cli import checks
 from nextedit.cli.app import bench_app
+from nextedit.cli.figures import print_figures, write_json
+from nextedit.prompts.registry import DEFAULT_FORMAT
+
+ModelDir = Annotated[
+    str | None, typer.Option("--model", help="Model directory (default: the shipped models/nextedit-tiny).")
+]
+PromptFormatOpt = Annotated[str, typer.Option("--format", help=f"Prompt format (default {DEFAULT_FORMAT}).")]
+
+LATENCY_COLUMNS = (
+    "run",
+    "n",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "passes_per_token",
+    "long_passes_per_token",
+    "copy_heavy_passes_per_token",
+    "copy_heavy_tokens",
+    "tokens_per_s",
+    "draft_acceptance",
+    "prompt_p50_ms",
+    "model_p50_ms",
+    "parse_p50_ms",
+    "unparseable",
+)
+
+
+def check_format(name: str, param: str = "--format") -> None:
+    from nextedit.prompts.registry import get_format
+
+    try:
+        get_format(name)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint=param) from None
 
 
 @bench_app.command("latency")
@@ -16,11 +56,9 @@ def bench_latency_cmd(
         list[str] | None,
         typer.Argument(help="Held-out examples (default: data/default/test.jsonl, else examples/)."),
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Model directory (default: the shipped models/nextedit-tiny).")
-    ] = None,
+    model: ModelDir = None,
     limit: Annotated[int, typer.Option(help="Number of examples.")] = 50,
-    prompt_format: Annotated[str, typer.Option("--format", help="Prompt format.")] = "zeta2_1",
+    prompt_format: PromptFormatOpt = DEFAULT_FORMAT,
     busy: Annotated[bool, typer.Option(help="Also run with a busy process on the other core.")] = False,
     threads: Annotated[int, typer.Option(help="Torch threads.")] = 1,
     decode: Annotated[
@@ -30,62 +68,42 @@ def bench_latency_cmd(
 ) -> None:
     """p50/p95/p99 end-to-end latency, forward passes per token and tokens/s, with and without
     speculative decoding, cold and with a warm prefix cache, other core idle (and busy)."""
-    from rich.console import Console
-    from rich.table import Table
-
     from nextedit.bench.latency import bench_latency, default_inputs
 
+    inputs = inputs or default_inputs()
+    checks.existing_inputs(inputs)
+    model_dir = checks.model_directory(model)
+    check_format(prompt_format)
+    if decode not in (None, "block", "cursor_line"):
+        raise typer.BadParameter(f"{decode!r}: expected block or cursor_line", param_hint="--decode")
+    checks.writable_output(json_out, "--json")
     rows = bench_latency(
-        model,
-        inputs or default_inputs(),
+        str(model_dir),
+        inputs,
         limit=limit,
         prompt_format=prompt_format,
         busy=busy,
         threads=threads,
         decode=decode,
     )
-    table = Table(title="nextedit bench latency (ms; end to end: request → prompt → model → parse → edits)")
-    cols = [
-        "run",
-        "n",
-        "p50_ms",
-        "p95_ms",
-        "p99_ms",
-        "passes_per_token",
-        "long_passes_per_token",
-        "copy_heavy_passes_per_token",
-        "copy_heavy_tokens",
-        "tokens_per_s",
-        "draft_acceptance",
-        "prompt_p50_ms",
-        "model_p50_ms",
-        "parse_p50_ms",
-        "unparseable",
-    ]
-    for c in cols:
-        table.add_column(c.replace("_", " "), justify="right" if c != "run" else "left")
-    for r in rows:
-        table.add_row(
-            *[f"{r.get(c, 0):.2f}" if isinstance(r.get(c), float) else str(r.get(c, "")) for c in cols]
-        )
-    console = Console(width=max(160, Console().width))
-    console.print(table)
-    if rows[0]["decode"] == "cursor_line":
-        console.print(
+    print_figures(
+        "nextedit bench latency (ms; end to end: request → prompt → model → parse → edits)",
+        rows,
+        LATENCY_COLUMNS,
+        width=160,
+    )
+    if rows and rows[0]["decode"] == "cursor_line":
+        typer.echo(
             "cursor_line decoding is greedy (line completions are new code that prompt lookup rarely "
             "drafts), so its spec rows repeat the greedy ones; --decode block shows speculative decoding."
         )
-    if json_out:
-        with open(json_out, "w") as f:
-            json.dump(rows, f, indent=2)
+    write_json(json_out, rows)
 
 
 @bench_app.command("gate")
 def bench_gate_cmd(
     inputs: Annotated[list[str], typer.Argument(help="Held-out examples (the validation split, not test).")],
-    model: Annotated[
-        str | None, typer.Option(help="Model directory (default: the shipped models/nextedit-tiny).")
-    ] = None,
+    model: ModelDir = None,
     predictions: Annotated[
         str,
         typer.Option(
@@ -94,7 +112,7 @@ def bench_gate_cmd(
             help="Ungated predictions JSONL (written, resumable; reused when complete).",
         ),
     ] = "gate-predictions.jsonl",
-    prompt_format: Annotated[str, typer.Option("--format", help="Prompt format.")] = "zeta2_1",
+    prompt_format: PromptFormatOpt = DEFAULT_FORMAT,
     limit: Annotated[int | None, typer.Option(help="Use the first N examples.")] = None,
     write: Annotated[
         bool, typer.Option("--write", help="Store the best gate in the model's serving.json.")
@@ -104,39 +122,81 @@ def bench_gate_cmd(
     reversal for a range of thresholds on min and mean token log-probability."""
     from dataclasses import replace
 
-    from rich.console import Console
-    from rich.table import Table
-
     from nextedit.io.inputs import read_examples
-    from nextedit.model.engine import DEFAULT_MODEL_DIR
-    from nextedit.model.serving import ServingConfig
+    from nextedit.model.serving import SERVING_FILE, ServingConfig
     from nextedit.pipeline.executor import run_stage
     from nextedit.predict.local import LocalProvider
     from nextedit.predict.stage import PredictStage
     from nextedit.training.gate_calibration import calibrate, gate_samples
 
-    model_dir = model or str(DEFAULT_MODEL_DIR)
+    checks.existing_inputs(inputs)
+    model_dir = checks.model_directory(model)
+    check_format(prompt_format)
+    checks.writable_output(predictions, "--predictions")
+    if write:
+        checks.writable_output(model_dir / SERVING_FILE, "--write")
     provider = LocalProvider(model_dir, prompt_format, gate=False)
     run_stage(PredictStage(provider), inputs, predictions, limit=limit)
     samples = gate_samples(read_examples([predictions]))
     rows, best = calibrate(samples)
-    table = Table(title=f"confidence gate on {len(samples)} examples ({model_dir})")
-    for c in ("measure", "threshold", "shown", "delta chrF", "kept rate", "reversal", "exact-lines F1"):
-        table.add_column(c, justify="left" if c == "measure" else "right")
-    for r in rows:
-        mark = " ←" if best and r["measure"] == best.measure and r["threshold"] == best.threshold else ""
-        table.add_row(
-            r["measure"] + mark,
-            "-" if r["threshold"] is None else f"{r['threshold']:.3f}",
-            f"{100 * r['shown']:.1f}%",
-            f"{r['delta_chrf']:.2f}",
-            f"{100 * r['kept_rate']:.1f}%",
-            f"{100 * r['reversal']:.2f}%",
-            f"{r['f1']:.3f}",
-        )
-    Console(width=max(120, Console().width)).print(table)
+    shown = [
+        {
+            "measure": r["measure"]
+            + (" ←" if best and (r["measure"], r["threshold"]) == (best.measure, best.threshold) else ""),
+            "threshold": "-" if r["threshold"] is None else f"{r['threshold']:.3f}",
+            "shown": f"{100 * r['shown']:.1f}%",
+            "delta chrF": f"{r['delta_chrf']:.2f}",
+            "kept rate": f"{100 * r['kept_rate']:.1f}%",
+            "reversal": f"{100 * r['reversal']:.2f}%",
+            "exact-lines F1": f"{r['f1']:.3f}",
+        }
+        for r in rows
+    ]
+    columns = ("measure", "threshold", "shown", "delta chrF", "kept rate", "reversal", "exact-lines F1")
+    print_figures(f"confidence gate on {len(samples)} examples ({model_dir})", shown, columns)
     if best is None:
         typer.echo("no threshold beats the ungated model")
     if write:
         path = replace(ServingConfig.load(model_dir), gate=best).save(model_dir)
         typer.echo(f"wrote {path}")
+
+
+class ContextMode(StrEnum):
+    lsp = "lsp"
+    bm25 = "bm25"
+    all = "all"
+    none = "none"
+
+
+@bench_app.command("context")
+def bench_context_cmd(
+    tree: Annotated[str, typer.Argument(help="A source tree to index (e.g. a checkout).")],
+    requests: Annotated[int, typer.Option(help="build_request calls at random cursors.")] = 200,
+    context: Annotated[ContextMode, typer.Option(help="Context kind of the requests.")] = ContextMode.lsp,
+    workers: Annotated[int, typer.Option(help="Processes for the index build.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed of the cursors.")] = 0,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """Symbol-index build time of a tree and build_request latency (p50/p90/max ms) with a warm index."""
+    from nextedit.bench.context import bench_context
+
+    if not Path(tree).is_dir():
+        raise typer.BadParameter(f"{tree}: not a directory", param_hint="TREE")
+    checks.writable_output(json_out, "--json")
+    figures = bench_context(tree, requests=requests, context=context.value, seed=seed, workers=workers)
+    print_figures(f"nextedit bench context: {tree}", [figures], tuple(figures))
+    write_json(json_out, figures)
+
+
+@bench_app.command("text")
+def bench_text_cmd(
+    lines: Annotated[int, typer.Option(help="Lines of the synthetic file.")] = 2000,
+    repeat: Annotated[int, typer.Option(help="Timed calls per utility.")] = 5,
+) -> None:
+    """Mean ms per call of line_diff, unified_diff, granular_edits and apply_patch on a synthetic file."""
+    from nextedit.bench.text import bench_text
+
+    figures = bench_text(lines, repeat)
+    print_figures("nextedit bench text (ms per call)", [figures], tuple(figures))

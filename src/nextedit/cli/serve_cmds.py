@@ -1,12 +1,26 @@
-"""Commands: ``nextedit serve`` (the prediction server) and ``nextedit bench serve`` (load test)."""
+"""Commands: ``nextedit serve`` (the prediction server) and ``nextedit bench serve`` (load test).
+
+``serve`` checks everything it can before it loads a model: the config, the provider spec, the
+telemetry store's file, and the port (bound first and handed to uvicorn). Once the models are
+loaded it prints where it listens, the endpoints and the Zed settings, then serves.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 
+from nextedit.cli import checks
 from nextedit.cli.app import app, bench_app
+
+
+def _provider_help() -> str:
+    from nextedit.predict.registry import PROVIDER_SPECS
+
+    return "Serve one provider instead of a config: " + " | ".join(PROVIDER_SPECS) + "."
 
 
 @app.command("serve")
@@ -18,13 +32,8 @@ def serve(
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    provider: Annotated[
-        str | None,
-        typer.Option(
-            help="Serve one provider instead of a config (heuristic, local[:PATH], hybrid[:PATH], openai-compatible:URL)."
-        ),
-    ] = None,
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).")] = 8000,
+    provider: Annotated[str | None, typer.Option(help=_provider_help())] = None,
     store: Annotated[
         str | None,
         typer.Option(help="Telemetry store URL: sqlite:///path.db, postgresql+psycopg://..., or none."),
@@ -45,27 +54,61 @@ def serve(
     """
     import sys
 
-    from nextedit.server.app import create_app
-    from nextedit.server.config import ConfigError, default_config, load_config
-    from nextedit.server.launch import configure_logging, serve_forever
+    from nextedit.server.config import default_config, load_config
+    from nextedit.server.launch import base_url, configure_logging, listen, serve_forever
 
+    if config and provider:
+        raise typer.BadParameter("give --config or --provider, not both", param_hint="--provider")
+    if provider:
+        checks.provider_spec(provider)
+    if config:
+        checks.existing_inputs([config], "--config")
     configure_logging(log_level)
-    # the event loop and the model worker threads hand the GIL back and forth on every request:
-    # a 1 ms switch interval (default 5 ms) keeps that hand-off off the latency tail
-    sys.setswitchinterval(0.001)
-    try:
-        cfg = load_config(config) if config else default_config(provider)
-    except ConfigError as e:
-        raise typer.BadParameter(str(e), param_hint="--config") from None
+    cfg = load_config(config) if config else default_config(provider)  # ConfigError: one line
+    for name, model in cfg.models.items():
+        if model.provider != "test" and not model.fallback:  # a fallback is served if it fails
+            checks.provider_spec(model.provider, f"{config or '--provider'} [models.{name}] provider")
     cfg = cfg.with_overrides(
         store=store,
         deadline_ms=deadline_ms,
         auth_tokens=tuple([*cfg.auth_tokens, *api_key]) if api_key else None,
     )
-    application = create_app(
-        cfg, watch_config_s=watch_config if config and watch_config > 0 else None, sighup_reload=True
-    )
-    serve_forever(application, host, port, log_level=log_level)
+    checks.telemetry_store(cfg.store, "--store" if store else "[server] store")
+    sock = listen(host, port)  # before the models load: a busy port fails now, not in a minute
+
+    from nextedit.server.app import create_app, endpoints, zed_settings
+
+    # the event loop and the model worker threads hand the GIL back and forth on every request:
+    # a 1 ms switch interval (default 5 ms) keeps that hand-off off the latency tail
+    sys.setswitchinterval(0.001)
+    try:
+        application = create_app(
+            cfg, watch_config_s=watch_config if config and watch_config > 0 else None, sighup_reload=True
+        )
+    except BaseException:
+        sock.close()
+        raise
+    url = base_url(sock)
+    _print_banner(url, cfg, endpoints(application), zed_settings(url))
+    serve_forever(application, sock, log_level=log_level)
+
+
+def _print_banner(url: str, cfg: Any, routes: list[dict[str, str]], zed: dict[str, Any]) -> None:
+    """Where the server listens, what it serves, and the Zed settings that use it (stderr)."""
+    say = lambda line="": typer.echo(line, err=True)  # noqa: E731
+    models = ", ".join(f"{name} ({m.provider})" for name, m in cfg.models.items())
+    say(f"nextedit serve: listening on {url}   models: {models}")
+    for r in routes:
+        say(f"  {r['method']:<5} {url}{r['path']:<30} {r['what']}")
+    say(f"telemetry: {cfg.store}   auth: {'bearer token' if cfg.auth_tokens else 'none'}")
+    say("Zed settings (zed: open settings; the Ollama provider and more in docs/zed.md):")
+    say(json.dumps(zed, indent=2))
+    say()
+
+
+class BenchApi(StrEnum):
+    v3 = "v3"
+    openai = "openai"
 
 
 @bench_app.command("serve")
@@ -77,36 +120,68 @@ def bench_serve(
         bool, typer.Option(help="Start `nextedit serve` in a child process on a free port.")
     ] = False,
     provider: Annotated[
-        str, typer.Option(help="Provider for --spawn (`default` = the shipped model, else heuristic).")
+        str,
+        typer.Option(
+            help="Provider for --spawn: `default` = what plain `nextedit serve` serves (hybrid: the "
+            "heuristic's edit, else the shipped model models/nextedit-tiny; the heuristic alone when no "
+            "model is shipped), or a --provider spec (heuristic, local, hybrid, ...)."
+        ),
     ] = "heuristic",
-    config: Annotated[str | None, typer.Option(help="Config file for --spawn.")] = None,
-    typists: Annotated[int, typer.Option(help="Simulated typists (one client id each).")] = 20,
+    config: Annotated[
+        str | None, typer.Option(help="Config file for --spawn (instead of --provider).")
+    ] = None,
+    typists: Annotated[int, typer.Option(min=1, help="Simulated typists (one client id each).")] = 20,
     duration: Annotated[float, typer.Option(help="Seconds of load.")] = 30.0,
     sessions: Annotated[
         list[str] | None,
         typer.Option("--sessions", help="Examples to replay (.md/.jsonl/dirs; default: examples/)."),
     ] = None,
-    api: Annotated[str, typer.Option(help="v3 (native JSON) or openai (zeta2_1 raw prompts).")] = "v3",
+    api: Annotated[
+        BenchApi, typer.Option(help="v3 (native JSON) or openai (zeta2_1 raw prompts).")
+    ] = BenchApi.v3,
     api_key: Annotated[str | None, typer.Option(help="Bearer token.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     json_out: Annotated[
         str | None, typer.Option("--json", help="Also write the summary as JSON here.")
     ] = None,
 ) -> None:
-    """Replay editing sessions with N simulated typists against a server; print latency percentiles."""
-    from nextedit.bench.serve import run_bench_cli
+    """Replay editing sessions with N simulated typists against a server; print latency percentiles.
+    Exit status 1 when any request or outcome report failed."""
+    from nextedit.bench.serve import bench_serve as run
+    from nextedit.cli.figures import print_figures, write_json
 
-    code = run_bench_cli(
+    if bool(url) == spawn:
+        raise typer.BadParameter(
+            "give --url of a running server or --spawn (one of them)", param_hint="--url"
+        )
+    if spawn and not config and provider != "default":
+        checks.provider_spec(provider)
+    if config:
+        checks.existing_inputs([config], "--config")
+    if sessions:
+        checks.existing_inputs(sessions, "--sessions")
+    checks.writable_output(json_out, "--json")
+    s = run(
         url=url,
-        spawn=spawn,
         provider=provider,
         config=config,
         typists=typists,
         duration=duration,
         sessions=sessions,
-        api=api,
+        api=api.value,
         api_key=api_key,
         seed=seed,
-        json_out=json_out,
+        log=lambda line: typer.echo(line, err=True),
     )
-    raise typer.Exit(code)
+    keys = ("requests", "ok", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "server_p50_ms", "server_p95_ms",
+            "server_p99_ms", "throughput_rps", "errors", "cancellations", "canceled_by_server",
+            "canceled_by_client", "edit_share", "keystrokes")  # fmt: skip
+    rows = [{"metric": k, "value": str(s[k])} for k in keys]
+    if s["errors_by_status"]:
+        rows.append({"metric": "errors_by_status", "value": json.dumps(s["errors_by_status"])})
+    rows.append({"metric": "outcome_posts", "value": json.dumps(s["outcome_posts"])})
+    print_figures(
+        f"bench serve: {typists} typists, {duration:.0f} s, api {api.value}", rows, ("metric", "value")
+    )
+    write_json(json_out, s)
+    raise typer.Exit(1 if s["errors"] or s["outcome_errors"] else 0)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from nextedit.errors import NexteditError
 from nextedit.io.jsonl import JsonlError, iter_json_lines
 from nextedit.schema.example import Example
 
@@ -22,7 +23,7 @@ ErrorHandler = Callable[[str], None]
 _JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson")
 
 
-class InputError(ValueError):
+class InputError(NexteditError, ValueError):
     """An input that could not be read; the message names the file (and line)."""
 
 

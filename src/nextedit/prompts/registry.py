@@ -10,6 +10,9 @@ from nextedit.prompts.zeta1 import Zeta1Format
 from nextedit.prompts.zeta2 import Zeta2Format
 from nextedit.prompts.zeta2_1 import Zeta2_1Format
 
+#: the format every command, provider and server model uses unless told otherwise
+DEFAULT_FORMAT = "zeta2_1"
+
 FORMATS: dict[str, type[PromptFormat]] = {
     "zeta1": Zeta1Format,
     "zeta2": Zeta2Format,

@@ -1,4 +1,5 @@
-"""``create_app(config)``: the FastAPI application (protocol routers + health, metrics, reload).
+"""``create_app(config)``: the FastAPI application (protocol routers + health, metrics, reload,
+and ``GET /``: an index of the server's name, version, models, endpoints and docs).
 
 app = create_app(load_config("serve.toml"))      # or create_app() for the embedded default
 uvicorn.run(app, host="127.0.0.1", port=8000)
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from nextedit.prompts.registry import DEFAULT_FORMAT
 from nextedit.server.config import ConfigError, ServerConfig, default_config, load_config
 from nextedit.server.errors import BadRequest, ServerError, error_response
 from nextedit.server.http import BearerAuth
@@ -25,6 +27,24 @@ from nextedit.server.service import PredictionService
 from nextedit.server.telemetry import TelemetryStore
 
 log = logging.getLogger("nextedit.server")
+
+DOCS = "docs/zed.md"  # in the source tree: how to point Zed at the server, options, figures
+#: what each endpoint is for, shown by ``GET /`` and ``nextedit serve`` (paths come from the routes)
+ENDPOINT_PURPOSES = {
+    "/": "this index",
+    "/v1/completions": "OpenAI-compatible completions: Zed's open_ai_compatible_api provider",
+    "/v1/models": "OpenAI model list",
+    "/api/generate": "Ollama generate: Zed's ollama provider",
+    "/api/tags": "Ollama model list",
+    "/predict_edits/v3": "Zed's native edit-prediction API (JSON, optionally zstd)",
+    "/predict_edits/accept": "outcome report: a prediction was accepted",
+    "/predict_edits/reject": "outcome report: predictions were rejected (batched)",
+    "/predict_edits/settled": "outcome report: how much of an accepted edit was kept",
+    "/edit_prediction_experiments": "experiment names",
+    "/healthz": "status, models and queue depths",
+    "/metrics": "Prometheus metrics (text format); no dashboard yet",
+    "/admin/reload": "reload the config file",
+}
 
 
 async def reload_from_file(service: PredictionService, path: Path | None = None) -> list[str]:
@@ -94,6 +114,10 @@ def create_app(
             {"error": {"type": "internal_error", "message": f"{type(exc).__name__}"}}, status_code=500
         )
 
+    @app.get("/")
+    async def index(request: Request) -> JSONResponse:
+        return JSONResponse(server_index(app, str(request.base_url).rstrip("/")))
+
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         models = {
@@ -124,8 +148,53 @@ def create_app(
     async def experiments() -> JSONResponse:
         return JSONResponse([e.name for e in service.config.experiments])
 
-    app.add_middleware(BearerAuth, tokens=lambda: service.config.auth_tokens)
+    app.add_middleware(BearerAuth, tokens=lambda: service.config.auth_tokens, open_paths=("/healthz", "/"))
     return app
+
+
+def endpoints(app: FastAPI) -> list[dict[str, str]]:
+    """``{"method", "path", "what"}`` for every route of ``app`` (from its OpenAPI paths, so that
+    the protocol routers' routes are listed too)."""
+    out = []
+    for path, operations in app.openapi()["paths"].items():
+        for method in operations:
+            out.append({"method": method.upper(), "path": path, "what": ENDPOINT_PURPOSES.get(path, "")})
+    return out
+
+
+def zed_settings(base_url: str, prompt_format: str = DEFAULT_FORMAT) -> dict[str, Any]:
+    """The Zed ``settings.json`` fragment that points Zed's OpenAI-compatible provider at the server
+    at ``base_url`` (docs/zed.md explains it and the Ollama alternative)."""
+    return {
+        "edit_predictions": {
+            "provider": "open_ai_compatible_api",
+            "open_ai_compatible_api": {
+                "api_url": f"{base_url}/v1/completions",
+                "model": "nextedit",
+                "prompt_format": prompt_format,
+                "max_output_tokens": 128,
+            },
+        }
+    }
+
+
+def server_index(app: FastAPI, base_url: str) -> dict[str, Any]:
+    """What ``GET /`` answers: name, version, models, endpoints, the Zed settings and the docs."""
+    from nextedit import __version__
+
+    service: PredictionService = app.state.service
+    return {
+        "name": "nextedit",
+        "version": __version__,
+        "models": {
+            name: {"provider": m.predictor.spec.provider, "model_version": m.predictor.model_version}
+            for name, m in service.models.items()
+        },
+        "endpoints": endpoints(app),
+        "metrics": f"{base_url}/metrics",
+        "zed_settings": zed_settings(base_url),
+        "docs": DOCS,
+    }
 
 
 def install_sighup_reload(app: FastAPI) -> None:

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from nextedit.errors import NexteditError
 from nextedit.server.scheduler import QUEUE_ORDERS
 
 log = logging.getLogger("nextedit.server")
@@ -47,7 +48,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 SHIPPED_MODEL = REPO_ROOT / "models" / "nextedit-tiny"
 
 
-class ConfigError(ValueError):
+class ConfigError(NexteditError, ValueError):
     """A config file that cannot be used; the message names the file and the key."""
 
 

@@ -1,13 +1,24 @@
-"""Running the app: uvicorn in the foreground (CLI) or in a background thread (tests, embedding)."""
+"""Running the app: uvicorn in the foreground (CLI) or in a background thread (tests, embedding).
+
+The CLI binds its socket with :func:`listen` before it loads any model, so that a port already in
+use is reported at once (:class:`ListenError`), then hands the socket to :func:`serve_forever`.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import sys
 import threading
 import time
 from typing import Any
+
+from nextedit.errors import NexteditError
+
+
+class ListenError(NexteditError):
+    """The server cannot listen on the address asked for (port in use, no such interface, no right)."""
 
 
 def configure_logging(level: str = "info") -> None:
@@ -24,6 +35,7 @@ def configure_logging(level: str = "info") -> None:
 
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (0 = a free port); raises ``OSError``."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -74,9 +86,37 @@ class ServerThread:
         self.stop()
 
 
-def serve_forever(app: Any, host: str, port: int, log_level: str = "info") -> None:
+def listen(host: str, port: int) -> socket.socket:
+    """:func:`bind_socket`, with the failure as a :class:`ListenError` that names the address and
+    what to do (``--port``/``--host``)."""
+    try:
+        return bind_socket(host, port)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            why = "the port is already in use (another server?); choose another with --port"
+        elif e.errno == errno.EACCES:
+            why = "permission denied (ports below 1024 need privileges); choose another with --port"
+        else:
+            why = f"{e.strerror or e}; check --host"
+        raise ListenError(f"cannot listen on {host}:{port}: {why}") from None
+    except (socket.gaierror, UnicodeError, OverflowError) as e:
+        raise ListenError(f"cannot listen on {host}:{port}: {e}; check --host and --port") from None
+
+
+def base_url(sock: socket.socket) -> str:
+    """``http://host:port`` of a bound socket (IPv6 hosts in brackets)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def serve_forever(app: Any, sock: socket.socket, log_level: str = "info") -> None:
+    """Serve ``app`` on the bound ``sock`` until SIGINT/SIGTERM (graceful: 10 s for open requests)."""
     import uvicorn
 
-    uvicorn.run(
-        app, host=host, port=port, log_level=log_level, access_log=False, timeout_graceful_shutdown=10
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=10)
     )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -7,7 +7,7 @@ Public API (see each module for contracts and units):
   histogram.diff_sequences
   patch.parse_patch, patch.apply_patch, patch.apply_patch_with_cursor, patch.strip_cursor,
   patch.is_empty_patch, patch.patch_files, patch.paths_match, patch.PatchError, patch.Patch
-Speed check: ``python -m nextedit.bench.text``.
+Speed check: ``nextedit bench text``.
 """
 
 from nextedit.text.diff import (

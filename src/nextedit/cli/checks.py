@@ -1,0 +1,122 @@
+"""Checks of a command's inputs and outputs, run before its work starts.
+
+A command calls these first, so that a missing input, an unwritable output or a misspelled provider
+is reported in one line before minutes of work (or a model load), not as a traceback after it.
+Each check raises ``typer.BadParameter`` naming the option and the bad value (exit status 2, printed
+as one line by :class:`nextedit.cli.app.OneLineErrors`). They only look: nothing is created.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+
+# inputs a fresh clone lacks, and the command that makes each (the defaults of those commands)
+_MADE_BY = (
+    (re.compile(r"(^|/)data/corpus\.jsonl$"), lambda m: "nextedit dataset corpus"),
+    (
+        re.compile(r"(^|/)data/([^/]+)/(train|valid|test)\.jsonl$"),
+        lambda m: "nextedit dataset build" + ("" if m.group(2) == "default" else f" --name {m.group(2)}"),
+    ),
+    (re.compile(r"(^|/)checkpoints/"), lambda m: "nextedit train"),
+)
+
+
+def made_by(path: str | Path) -> str | None:
+    """The command that makes ``path`` when it is one of the project's generated files, else None."""
+    text = Path(path).as_posix()
+    for pattern, command in _MADE_BY:
+        m = pattern.search(text)
+        if m:
+            return command(m)
+    return None
+
+
+def missing_message(path: str | Path) -> str:
+    """``PATH: no such file or directory``, plus which command makes it when we know."""
+    command = made_by(path)
+    return f"{path}: no such file or directory" + (f"; make it with `{command}`" if command else "")
+
+
+def existing_inputs(paths: Sequence[str | Path], param: str = "INPUTS") -> None:
+    """Every input exists (``-`` = stdin is always fine)."""
+    for p in paths:
+        if str(p) != "-" and not Path(p).expanduser().exists():
+            raise typer.BadParameter(missing_message(p), param_hint=param)
+
+
+def writable_output(path: str | Path | None, param: str) -> None:
+    """``path`` (a file to write; None = not asked for) can be written: it is not a directory, and it
+    is writable if it exists, else its nearest existing ancestor is a writable directory."""
+    if path is None or str(path) == "-":
+        return
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise typer.BadParameter(f"{path}: is a directory", param_hint=param)
+    if p.exists():
+        if not os.access(p, os.W_OK):
+            raise typer.BadParameter(f"{path}: not writable", param_hint=param)
+        return
+    ancestor = p.absolute().parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise typer.BadParameter(
+            f"{path}: cannot be created ({ancestor} is not a directory)", param_hint=param
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"{path}: cannot be created ({ancestor} is not writable)", param_hint=param)
+
+
+def model_directory(path: str | Path | None, param: str = "--model") -> Path:
+    """A model directory (one with ``config.json``); None = the shipped model. Returns its path."""
+    from nextedit.model.engine import DEFAULT_MODEL_DIR
+
+    p = Path(path).expanduser() if path else DEFAULT_MODEL_DIR
+    if not p.exists():
+        raise typer.BadParameter(missing_message(p), param_hint=param)
+    if not (p / "config.json").is_file():
+        raise typer.BadParameter(f"{p}: not a model directory (no config.json)", param_hint=param)
+    return p
+
+
+def provider_kinds() -> dict[str, str]:
+    """Provider kind → its spec as ``--provider`` help shows it, from the provider registry."""
+    from nextedit.predict.registry import PROVIDER_SPECS
+
+    return {re.split(r"[\[:]", spec, maxsplit=1)[0]: spec for spec in PROVIDER_SPECS}
+
+
+def provider_spec(spec: str, param: str = "--provider") -> str:
+    """A provider spec that names a known provider, with a model directory that exists for
+    ``local:PATH`` / ``hybrid:PATH`` (and the shipped model for plain ``local``/``hybrid``) and a URL
+    for ``openai-compatible:``. Nothing is loaded. Returns the spec."""
+    kinds = provider_kinds()
+    kind, _, arg = spec.strip().partition(":")
+    if kind.lower() not in kinds:
+        raise typer.BadParameter(
+            f"unknown provider {spec!r}; expected one of: {', '.join(kinds.values())}", param_hint=param
+        )
+    takes = kinds[kind.lower()].removeprefix(kind.lower())  # "", "[:PATH]" or ":URL"
+    if arg and not takes:
+        raise typer.BadParameter(f"{spec!r}: provider {kind!r} takes no argument", param_hint=param)
+    if takes == ":URL" and not arg:
+        raise typer.BadParameter(
+            f"{spec!r}: give a URL, e.g. {kind}:http://127.0.0.1:8080/v1", param_hint=param
+        )
+    if takes == "[:PATH]":
+        model_directory(arg or None, param)
+    return spec
+
+
+def telemetry_store(url: str | None, param: str = "--store") -> None:
+    """A SQLite store's database file can be created or written (other URLs are checked on connect)."""
+    if not url or not url.startswith("sqlite"):
+        return
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if path and path != ":memory:":
+        writable_output(path, param)
