@@ -2,7 +2,7 @@
 
 import pytest
 
-from nextedit.context.project import clear_tree_cache, load_project, locate_cursor, register_source, repo_name
+from nextedit.context.project import clear_tree_cache, load_project, locate_cursor, repo_name
 from nextedit.context.stages import ContextStage, LoadProjectStage
 from nextedit.schema.example import Example
 from nextedit.schema.request import Zeta2PromptInput
@@ -142,10 +142,12 @@ def test_errors_are_tagged_not_raised(repos):
     assert len(out) == 2 and stage.stats.counters["error: revision-missing"] == 1
 
 
-def test_registered_source(tmp_path):
+def test_source_resolver_passed_by_the_caller(tmp_path):
     d = write_tree(tmp_path / "pkgs" / "inventory-1.0", {"inventory/stock.py": STOCK.replace("qty):", "quantity):")})
-    register_source("test-src:", lambda url, rev: d if url == "test-src:inventory==1.0" else None)
-    ex = load_project(make_example("", repository_url="test-src:inventory==1.0", uncommitted_diff="", edit_history=""))
+    sources = {"test-src:": lambda url, rev: d if url == "test-src:inventory==1.0" else None}
+    example = make_example("", repository_url="test-src:inventory==1.0", uncommitted_diff="", edit_history="")
+    assert load_project(example.model_copy(deep=True)).tags == ["context:excerpt-only"]  # no resolver given
+    ex = load_project(example, sources=sources)
     assert not ex.tags
     assert ex.prompt_inputs["cursor_path"] == "inventory/inventory/stock.py"
 

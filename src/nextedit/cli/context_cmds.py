@@ -45,10 +45,11 @@ def load_project_cmd(
     by reading each example's repository at its revision, applying the uncommitted diff and
     replaying the edit history. Nothing is cloned or checked out."""
     from nextedit.context.stages import LoadProjectStage
+    from nextedit.data.pypi import pypi_sources
     from nextedit.pipeline import run_stage
 
     run_stage(
-        LoadProjectStage(repos_dir), inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast)
+        LoadProjectStage(repos_dir, pypi_sources()), inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast)
     )
 
 
@@ -74,12 +75,13 @@ def context_cmd(
 ) -> None:
     """Like load-project, and also fill prompt_inputs.related_files."""
     from nextedit.context.stages import CONTEXT_TYPES, ContextStage
+    from nextedit.data.pypi import pypi_sources
     from nextedit.pipeline import run_stage
 
     if context_type not in CONTEXT_TYPES:
         raise typer.BadParameter(f"--type must be one of {', '.join(CONTEXT_TYPES)}")
     run_stage(
-        ContextStage(repos_dir, context_type),
+        ContextStage(repos_dir, context_type, pypi_sources()),
         inputs,
         **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast),
     )

@@ -2,8 +2,9 @@
 
 Sources, tried in order for ``example.repository_url`` at ``example.revision``:
 
-1. a registered source: :func:`register_source` maps a URL prefix (``pypi:``) to a resolver
-   ``(repository_url, revision) -> directory | None`` (the data builder registers ``pypi:``);
+1. a source resolver given by the caller: ``sources`` maps a URL prefix (``pypi:``) to a resolver
+   ``(repository_url, revision) -> directory | None`` (the data builders pass one for ``pypi:``;
+   this layer knows no source of its own, so it imports nothing from above);
 2. a local git clone under ``repos_dir``: ``<repos_dir>/<owner>/<repo>`` or ``<repos_dir>/<repo>``
    (``.git`` suffix optional), or the URL itself when it is a local path; files are read at the
    revision with ``git cat-file`` (no network, the user's checkout is never touched);
@@ -32,10 +33,11 @@ import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 
 from nextedit.context.bm25 import Bm25Index
+from nextedit.context.example_request import start_row_from_history
 from nextedit.context.builder import ContextType, build_request, full_path
 from nextedit.context.history import (
     EVENT_COUNT_MAX,
@@ -49,7 +51,7 @@ from nextedit.schema.example import Example
 from nextedit.schema.request import Event
 
 SourceResolver = Callable[[str, str], "str | Path | None"]
-_SOURCES: dict[str, SourceResolver] = {}
+SourceResolvers = Mapping[str, SourceResolver]  # URL prefix -> resolver
 
 TAG_EXCERPT_ONLY = "context:excerpt-only"
 TAG_NO_REPOSITORY = "context:no-repository"  # existing prompt_inputs kept as they were
@@ -62,16 +64,6 @@ class ProjectError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
-
-
-def register_source(prefix: str, resolver: SourceResolver) -> None:
-    """Resolve repository URLs starting with ``prefix`` through ``resolver(url, revision)``,
-    which returns a directory holding the files at that revision (or None if unavailable)."""
-    _SOURCES[prefix] = resolver
-
-
-def registered_sources() -> dict[str, SourceResolver]:
-    return dict(_SOURCES)
 
 
 # ------------------------------------------------------------------------------------ trees
@@ -301,25 +293,22 @@ def clear_tree_cache() -> None:
         _TREES.clear()
 
 
-def _register_default_pypi_source() -> None:
-    """``pypi:name==version`` → the data builder's offline cache (default location)."""
-    try:
-        from nextedit.data.pypi import register_pypi_source
-    except ImportError:  # pragma: no cover - the data package is optional here
-        return
-    register_pypi_source()
-
-
-def open_tree(repository_url: str, revision: str, repos_dir: str | Path | None = None) -> Tree | None:
+def open_tree(
+    repository_url: str,
+    revision: str,
+    repos_dir: str | Path | None = None,
+    sources: SourceResolvers | None = None,
+) -> Tree | None:
     """The :class:`Tree` for a URL at a revision, or None when no local source has it.
-    Raises :class:`ProjectError` (``revision-missing``) when the clone lacks the revision."""
+
+    ``sources``: URL prefix → resolver, tried first (longest prefix first); a resolver's None means
+    the source does not have it. Raises :class:`ProjectError` (``revision-missing``) when the clone
+    lacks the revision."""
     url = (repository_url or "").strip()
     if not url:
         return None
     name = repo_name(url)
-    if url.startswith("pypi:") and "pypi:" not in _SOURCES:
-        _register_default_pypi_source()
-    for prefix, resolver in sorted(_SOURCES.items(), key=lambda kv: -len(kv[0])):
+    for prefix, resolver in sorted((sources or {}).items(), key=lambda kv: -len(kv[0])):
         if url.startswith(prefix):
             d = resolver(url, revision)
             if d is None:
@@ -477,27 +466,6 @@ def locate_cursor(text: str, excerpt: str, offset_in_excerpt: int, near: int | N
     return min(line_start + col, line_end)
 
 
-def infer_excerpt_start_row(excerpt: str, patches: list[str]) -> int | None:
-    """The file row of an excerpt's first line, inferred from ``@@`` numbers of patches (expected
-    patch, edit history) whose old lines occur once in the excerpt; None if nothing fits."""
-    from nextedit.text.patch import parse_patch
-
-    lines = excerpt.split("\n")
-    for patch in patches:
-        if not patch:
-            continue
-        for h in parse_patch(patch).hunks:
-            old = h.old_lines
-            if h.old_start is None or not old:
-                continue
-            hits = [i for i in range(len(lines) - len(old) + 1) if lines[i : i + len(old)] == old]
-            if len(hits) == 1:
-                row = h.old_start - 1 - hits[0]
-                if row >= 0:
-                    return row
-    return None
-
-
 def _fail(example: Example, err: ProjectError) -> None:
     example.add_tag(TAG_ERROR + err.kind)
     example.context_error = str(err)  # an extra field (Example keeps unknown keys)
@@ -517,9 +485,7 @@ def _excerpt_only(example: Example, *, context: ContextType) -> Example:
     request = build_request(
         None, rel, offset, events, text=excerpt, root_name=root_name, context="none" if context != "auto" else "auto"
     )
-    request.excerpt_start_row = infer_excerpt_start_row(
-        excerpt, [*example.expected_patches[:1], example.edit_history]
-    )
+    request.excerpt_start_row = start_row_from_history(excerpt, example.edit_history, example.cursor_path)
     example.prompt_inputs = request.to_zed_json()
     example.add_tag(TAG_EXCERPT_ONLY)
     return example
@@ -528,7 +494,7 @@ def _excerpt_only(example: Example, *, context: ContextType) -> Example:
 def load_project(
     example: Example,
     repos_dir: str | Path | None = None,
-    sources: dict[str, SourceResolver] | None = None,
+    sources: SourceResolvers | None = None,
     *,
     context: ContextType = "auto",
 ) -> Example:
@@ -536,16 +502,14 @@ def load_project(
 
     ``context``: ``auto``/``none`` leave ``related_files`` unset/empty (what ``load-project``
     writes); ``lsp``/``bm25``/``all`` also compute related files (the ``context`` stage).
-    ``sources``: extra prefix → resolver mappings for this call.
+    ``sources``: URL prefix → resolver (see :func:`open_tree`), e.g. ``pypi:`` from the data layer.
     """
-    for prefix, resolver in (sources or {}).items():
-        register_source(prefix, resolver)
     example.tags = [
         t for t in example.tags if t not in (TAG_EXCERPT_ONLY, TAG_NO_REPOSITORY) and not t.startswith(TAG_ERROR)
     ]
     had_inputs = example.prompt_inputs is not None
     try:
-        tree = open_tree(example.repository_url, example.revision, repos_dir)
+        tree = open_tree(example.repository_url, example.revision, repos_dir, sources)
         if tree is None:
             if had_inputs:  # e.g. pulled from production: keep what the client sent
                 example.add_tag(TAG_NO_REPOSITORY)

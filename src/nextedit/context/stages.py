@@ -17,6 +17,7 @@ from nextedit.context.project import (
     TAG_ERROR,
     TAG_EXCERPT_ONLY,
     TAG_NO_REPOSITORY,
+    SourceResolvers,
     clear_tree_cache,
     load_project,
 )
@@ -32,12 +33,14 @@ class LoadProjectStage(Stage):
     name = "load-project"
     context = "auto"
 
-    def __init__(self, repos_dir: str | Path | None = None) -> None:
+    def __init__(self, repos_dir: str | Path | None = None, sources: SourceResolvers | None = None) -> None:
+        """``sources``: URL prefix → resolver for repositories that are not git clones (``pypi:``)."""
         super().__init__()
         self.repos_dir = repos_dir
+        self.sources = dict(sources or {})
 
     def process(self, example: Example) -> Example:
-        out = load_project(example, self.repos_dir, context=self.context)  # type: ignore[arg-type]
+        out = load_project(example, self.repos_dir, self.sources, context=self.context)  # type: ignore[arg-type]
         for tag in out.tags:
             if tag == TAG_EXCERPT_ONLY:
                 self.stats.count("excerpt only (no repository)")
@@ -61,8 +64,10 @@ class ContextStage(LoadProjectStage):
 
     name = "context"
 
-    def __init__(self, repos_dir: str | Path | None = None, context_type: str = "lsp") -> None:
-        super().__init__(repos_dir)
+    def __init__(
+        self, repos_dir: str | Path | None = None, context_type: str = "lsp", sources: SourceResolvers | None = None
+    ) -> None:
+        super().__init__(repos_dir, sources)
         if context_type not in CONTEXT_TYPES:
             raise ValueError(f"unknown context type {context_type!r} (choose from {', '.join(CONTEXT_TYPES)})")
         self.context = context_type

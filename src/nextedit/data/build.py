@@ -63,7 +63,7 @@ def build_dataset(cfg: BuildConfig, progress: bool = True, log: Callable[[str], 
     from nextedit.data.dedup import DedupStage
     from nextedit.data.git_ingest import GitIngest
     from nextedit.data.ingest import run_ingest
-    from nextedit.data.pypi import PypiCache, register_pypi_source
+    from nextedit.data.pypi import PypiCache, pypi_sources
     from nextedit.data.pypi_ingest import PypiIngest
     from nextedit.data.split import SplitSpec, split_examples
     from nextedit.data.stats import dataset_stats, write_report
@@ -89,7 +89,6 @@ def build_dataset(cfg: BuildConfig, progress: bool = True, log: Callable[[str], 
 
         return _T()
 
-    register_pypi_source(cfg.cache)
     raw: list[str] = []
     with step("ingest"):
         if cfg.manifest != "":
@@ -115,7 +114,7 @@ def build_dataset(cfg: BuildConfig, progress: bool = True, log: Callable[[str], 
         )
     with step("context"):
         run_stage(
-            ContextStage(context_type=cfg.context),
+            ContextStage(context_type=cfg.context, sources=pypi_sources(cfg.cache)),
             [str(out / "dedup.jsonl")],
             str(out / "context.jsonl"),
             progress=progress,

@@ -25,6 +25,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from nextedit.data.manifest import SIMPLE_INDEX, SIMPLE_JSON, Release
@@ -244,20 +245,21 @@ def timed_fetch(releases: list[Release], cache: PypiCache, on_error=None) -> tup
     return t1 - t0, time.perf_counter() - t1, nbytes
 
 
-def pypi_resolver(cache_root: str | Path | None = None) -> Callable[[str, str], Path | None]:
-    """A ``(repository_url, revision) -> directory | None`` resolver for the project loader."""
+@dataclass(frozen=True)
+class PypiResolver:
+    """A ``(repository_url, revision) -> directory | None`` resolver for the project loader (a
+    picklable value, so that stages holding it can run in other processes)."""
 
-    def resolve(url: str, revision: str) -> Path | None:
+    cache_root: str | Path | None = None
+
+    def __call__(self, url: str, revision: str) -> Path | None:
         try:
-            return resolve_pypi_url(url, revision, cache_root)
+            return resolve_pypi_url(url, revision, self.cache_root)
         except (FileNotFoundError, ValueError, DownloadError):
             return None
 
-    return resolve
 
-
-def register_pypi_source(cache_root: str | Path | None = None) -> None:
-    """Register ``pypi:`` with :func:`nextedit.context.project.register_source` (idempotent)."""
-    from nextedit.context.project import register_source
-
-    register_source(PYPI_PREFIX, pypi_resolver(cache_root))
+def pypi_sources(cache_root: str | Path | None = None) -> dict[str, PypiResolver]:
+    """The ``sources`` argument of :func:`nextedit.context.project.load_project` (and of the
+    load-project / context stages) that resolves ``pypi:`` urls from the cache (offline)."""
+    return {PYPI_PREFIX: PypiResolver(cache_root)}
