@@ -91,6 +91,11 @@ def provider_kinds() -> dict[str, str]:
     return {re.split(r"[\[:]", spec, maxsplit=1)[0]: spec for spec in PROVIDER_SPECS}
 
 
+def provider_choices() -> str:
+    """``none | oracle | …``: every provider spec of the registry, for ``--provider`` help texts."""
+    return " | ".join(provider_kinds().values())
+
+
 def provider_spec(spec: str, param: str = "--provider") -> str:
     """A provider spec that names a known provider, with a model directory that exists for
     ``local:PATH`` / ``hybrid:PATH`` (and the shipped model for plain ``local``/``hybrid``) and a URL

@@ -19,6 +19,7 @@ from nextedit.cli.options import (
     Output,
     stage_kwargs,
 )
+from nextedit.prompts.registry import DEFAULT_FORMAT
 
 ManifestOpt = Annotated[
     Path | None,
@@ -208,7 +209,7 @@ def focus_target_cmd(
     inputs: Inputs,
     format: Annotated[
         str, typer.Option("--format", "-f", help="Prompt format the target must fit.")
-    ] = "zeta2_1",
+    ] = DEFAULT_FORMAT,
     max_changed_lines: Annotated[
         int,
         typer.Option("--max-changed-lines", help="Cut targets to their first N changed lines (0 = no cut)."),
@@ -290,7 +291,7 @@ def dataset_build(
         list[str] | None, typer.Option("--repo", help="Local git repositories to ingest too.")
     ] = None,
     seed: SeedOpt = 0,
-    format: Annotated[str, typer.Option("--format", help="Prompt format for format-prompt.")] = "zeta2_1",
+    format: Annotated[str, typer.Option("--format", help="Prompt format for format-prompt.")] = DEFAULT_FORMAT,
     context: Annotated[str, typer.Option(help="Context type: lsp, bm25, all, none.")] = "lsp",
     max_duplicates: Annotated[int, typer.Option(help="Dedup: keep ≤ K per near-duplicate cluster.")] = 4,
     split: Annotated[

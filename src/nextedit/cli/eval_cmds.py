@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from nextedit.cli import checks
 from nextedit.cli.app import app
 from nextedit.cli.options import (
     Failfast,
@@ -35,9 +36,7 @@ class WhitespaceMode(StrEnum):
 
 ProviderOpt = Annotated[
     str,
-    typer.Option(
-        "--provider", "-p", help="none | oracle | heuristic | local[:PATH] | openai-compatible:URL"
-    ),
+    typer.Option("--provider", "-p", help=checks.provider_choices()),
 ]
 Repetitions = Annotated[int, typer.Option("--repetitions", min=1, help="Predictions per example.")]
 Beta = Annotated[
@@ -51,6 +50,7 @@ Whitespace = Annotated[
 def _provider(spec: str):
     from nextedit.predict.registry import get_provider
 
+    checks.provider_spec(spec)  # names a provider, its model directory exists: before any loading
     try:
         return get_provider(spec)
     except ValueError as e:
@@ -117,7 +117,11 @@ def eval_cmd(
     inputs: Inputs,
     provider: Annotated[
         str | None,
-        typer.Option("--provider", "-p", help="Predict first (in memory) with this provider; else use predictions[]."),
+        typer.Option(
+            "--provider",
+            "-p",
+            help=f"Predict first (in memory) with this provider ({checks.provider_choices()}); else use predictions[].",
+        ),
     ] = None,
     repetitions: Repetitions = 1,
     summary_json: Annotated[str | None, typer.Option("--summary-json", help="Write the SummaryJson here.")] = None,
@@ -146,6 +150,11 @@ def eval_cmd(
     from nextedit.pipeline.executor import print_stats
     from nextedit.predict.stage import PredictStage
 
+    checks.existing_inputs(inputs)
+    if provider is not None:
+        checks.provider_spec(provider)
+    checks.writable_output(summary_json, "--summary-json")
+    checks.writable_output(output, "--output")
     err = Console(stderr=True)
     read_errors: list[str] = []
 

@@ -22,6 +22,7 @@ from nextedit.cli.options import (
     Output,
     stage_kwargs,
 )
+from nextedit.prompts.registry import DEFAULT_FORMAT
 
 
 @app.command("train-tokenizer")
@@ -162,7 +163,7 @@ def synthesize_edits_cmd(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     format_name: Annotated[
         str, typer.Option("--format", help="Prompt format of the edit kinds.")
-    ] = "zeta2_1",
+    ] = DEFAULT_FORMAT,
 ) -> None:
     """Synthetic next-edit SFT examples (prompt.input / prompt.expected_output) from plain code."""
     from rich.progress import track

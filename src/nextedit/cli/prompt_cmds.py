@@ -18,6 +18,7 @@ from nextedit.cli.options import (
     Output,
     stage_kwargs,
 )
+from nextedit.prompts.registry import DEFAULT_FORMAT
 
 FORMAT_HELP = "Prompt format: zeta (zeta1), zeta2 (V0211SeedCoder), zeta2_1 (V0318SeedMultiRegions), teacher."
 
@@ -25,7 +26,7 @@ FORMAT_HELP = "Prompt format: zeta (zeta1), zeta2 (V0211SeedCoder), zeta2_1 (V03
 @app.command("format-prompt")
 def format_prompt_cmd(
     inputs: Inputs,
-    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "zeta2",
+    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = DEFAULT_FORMAT,
     keep_failed: Annotated[
         bool, typer.Option("--keep-failed", help="Keep examples whose prompt could not be built (no prompt).")
     ] = False,

@@ -17,12 +17,6 @@ from nextedit.cli import checks
 from nextedit.cli.app import app, bench_app
 
 
-def _provider_help() -> str:
-    from nextedit.predict.registry import PROVIDER_SPECS
-
-    return "Serve one provider instead of a config: " + " | ".join(PROVIDER_SPECS) + "."
-
-
 @app.command("serve")
 def serve(
     config: Annotated[
@@ -33,7 +27,9 @@ def serve(
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 = any free port).")] = 8000,
-    provider: Annotated[str | None, typer.Option(help=_provider_help())] = None,
+    provider: Annotated[
+        str | None, typer.Option(help=f"Serve one provider instead of a config: {checks.provider_choices()}.")
+    ] = None,
     store: Annotated[
         str | None,
         typer.Option(help="Telemetry store URL: sqlite:///path.db, postgresql+psycopg://..., or none."),
