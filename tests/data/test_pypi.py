@@ -1,4 +1,4 @@
-"""PyPI builder on two tiny sdists built by the tests (no network: a mock HTTP transport)."""
+"""PyPI builder on two tiny sdists built by the tests, served by a real HTTP server on loopback."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import hashlib
 import io
 import json
 import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,23 +19,53 @@ from nextedit.data.pypi import DownloadError, PypiCache, resolve_pypi_url, safe_
 from nextedit.data.pypi_ingest import PypiIngest
 from nextedit.io.markdown import cursor_excerpt
 
-from .conftest import PKG_V1, PKG_V2, mock_client
+from .conftest import PKG_V1, PKG_V2
 
 
-def _cache(tiny, requests=None) -> PypiCache:
-    return PypiCache(tiny["cache"], client=mock_client(tiny["blobs"], requests))
+@pytest.fixture()
+def tiny_manifest(tiny_manifest):
+    """The conftest's two sdists served over HTTP on 127.0.0.1; the manifest's urls point there.
+    ``requests`` lists the paths asked for, in order."""
+    blobs, requests = tiny_manifest["blobs"], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            requests.append(self.path)
+            body = blobs.get(self.path.rsplit("/", 1)[-1])
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args) -> None:  # noqa: ANN002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    path = tiny_manifest["manifest"]
+    path.write_text(path.read_text().replace("https://files.example", base))
+    yield {**tiny_manifest, "requests": requests, "base": base}
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def _cache(tiny, **kw) -> PypiCache:
+    return PypiCache(tiny["cache"], **kw)
 
 
 def test_fetch_verify_extract_and_cache(tiny_manifest):
     m = load_manifest(tiny_manifest["manifest"])
-    requests: list[str] = []
-    cache = _cache(tiny_manifest, requests)
+    requests = tiny_manifest["requests"]
+    cache = _cache(tiny_manifest)
     old, new = m.releases()
     tree = cache.extract(old)
     assert (tree / "tinypkg" / "core.py").read_text() == PKG_V1["tinypkg/core.py"]
     assert cache.archive_path(old).exists()
     cache.extract(old)  # cached: no second request
-    assert requests == ["https://files.example/tinypkg-1.0.tar.gz"]
+    assert requests == ["/tinypkg-1.0.tar.gz"]
     assert resolve_pypi_url("pypi:tinypkg==1.0", cache_root=tiny_manifest["cache"]) == tree
     with pytest.raises(FileNotFoundError, match="tinypkg==1.1"):
         resolve_pypi_url("pypi:tinypkg==1.1", cache_root=tiny_manifest["cache"])
@@ -168,3 +200,55 @@ def test_default_manifest_shape():
         assert len(p.releases) == 5
         assert all(len(r.sha256) == 64 and r.filename and r.url.startswith("https://") for r in p.releases)
     assert sum(r.size for r in m.releases()) < 150e6
+
+
+# ------------------------------------------------------------------ CLI: say what is downloaded; --offline
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from nextedit.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_dataset_fetch_says_what_it_downloads_then_offline_uses_the_cache(tiny_manifest):
+    m = load_manifest(tiny_manifest["manifest"])
+    size = sum(r.size for r in m.releases())
+    cache, manifest = str(tiny_manifest["cache"]), str(tiny_manifest["manifest"])
+    res = _cli("dataset", "fetch", "--manifest", manifest, "--cache", cache)
+    assert res.exit_code == 0, res.output
+    host = tiny_manifest["base"].removeprefix("http://")
+    assert f"downloading 2 of 2 sdists ({size / 1e6:.1f} MB) from {host} into {cache}" in res.output
+    assert res.output.index("downloading") < res.output.index("2/2 release trees")
+    assert len(tiny_manifest["requests"]) == 2
+    res = _cli("dataset", "fetch", "--manifest", manifest, "--cache", cache, "--offline")
+    assert res.exit_code == 0, res.output
+    assert "all 2 sdists are in the cache" in res.output and len(tiny_manifest["requests"]) == 2
+
+
+def test_offline_names_what_is_missing_and_downloads_nothing(tiny_manifest, tmp_path):
+    manifest, out = str(tiny_manifest["manifest"]), tmp_path / "pypi.jsonl"
+    cache = _cache(tiny_manifest)
+    cache.fetch(load_manifest(manifest).releases()[0])  # 1.0 cached, 1.1 not
+    n = len(tiny_manifest["requests"])
+    res = _cli("ingest", "pypi", "-o", str(out), "--manifest", manifest, "--cache", str(cache.root), "--offline")
+    assert res.exit_code == 2
+    (line,) = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert line.startswith("error: --offline: 1 of 2 sdists are not in the cache") and "tinypkg-1.1.tar.gz" in line
+    assert "tinypkg-1.0.tar.gz" not in line
+    assert len(tiny_manifest["requests"]) == n and not out.exists()
+    res = _cli("bench", "fetch", "--manifest", manifest, "--offline")
+    assert res.exit_code == 2 and "--offline needs --cache" in res.output
+
+
+def test_ingest_pypi_and_bench_fetch_announce_downloads(tiny_manifest, tmp_path):
+    manifest, out = str(tiny_manifest["manifest"]), tmp_path / "pypi.jsonl"
+    res = _cli("ingest", "pypi", "-o", str(out), "--manifest", manifest, "--cache", str(tiny_manifest["cache"]))
+    assert res.exit_code == 0, res.output
+    assert "downloading 2 of 2 sdists" in res.output and out.read_text().strip()
+    res = _cli("bench", "fetch", "--manifest", manifest)  # a fresh temporary cache: both again
+    assert res.exit_code == 0, res.output
+    assert "downloading 2 of 2 sdists" in res.output and "2 sdists" in res.output.splitlines()[-1]
+    assert len(tiny_manifest["requests"]) == 4

@@ -26,12 +26,40 @@ ManifestOpt = Annotated[
     typer.Option("--manifest", "-m", help="Manifest JSON (default: the committed pypi-default.json)."),
 ]
 CacheOpt = Annotated[
-    Path | None, typer.Option("--cache", help="Download/extract cache (default: data/cache/pypi).")
+    Path | None,
+    typer.Option(
+        "--cache", help="Download/extract cache (default: $NEXTEDIT_DATA_DIR/cache/pypi, else ./data/cache/pypi)."
+    ),
+]
+OfflineOpt = Annotated[
+    bool, typer.Option("--offline", help="Use the cache only; fail naming what is missing from it.")
 ]
 
 
 def _err(msg: str) -> None:
     typer.secho(f"skipped: {msg}", fg="yellow", err=True)
+
+
+def _announce_downloads(releases, cache, offline: bool) -> None:  # noqa: ANN001
+    """Say what will be downloaded (count, MB, host, cache) before any download; with ``offline``,
+    exit 2 with one line naming what the cache lacks."""
+    from nextedit.data.pypi import plan_downloads
+
+    plan = plan_downloads(releases, cache)
+    if offline and plan.missing:
+        typer.secho(f"error: {plan.offline_error()}", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(plan.describe(), err=True)
+
+
+def _load_manifest(manifest: Path | None):  # noqa: ANN202
+    from nextedit.data.manifest import load_manifest
+
+    try:
+        return load_manifest(manifest)
+    except ValueError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from e
 
 
 @ingest_app.command("pypi-manifest")
@@ -56,14 +84,19 @@ def pypi_manifest(
 
 
 @dataset_app.command("fetch")
-def dataset_fetch(manifest: ManifestOpt = None, cache: CacheOpt = None) -> None:
+def dataset_fetch(manifest: ManifestOpt = None, cache: CacheOpt = None, offline: OfflineOpt = False) -> None:
     """Download (sha256-verified) and extract every sdist of the manifest into the cache."""
-    from nextedit.data.manifest import load_manifest
+    from rich.console import Console
+    from rich.progress import Progress
+
     from nextedit.data.pypi import PypiCache
 
-    m = load_manifest(manifest)
-    c = PypiCache(cache)
-    trees = c.extract_all(m.releases(), on_error=_err)
+    m = _load_manifest(manifest)
+    c = PypiCache(cache, offline=offline)
+    _announce_downloads(m.releases(), c, offline)
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("fetch+extract", total=len(m.releases()))
+        trees = c.extract_all(m.releases(), on_error=_err, on_progress=lambda _rel: bar.advance(task))
     c.close()
     typer.echo(f"{len(trees)}/{len(m.releases())} release trees in {c.trees}")
 
@@ -92,16 +125,22 @@ def bench_fetch(
     cache: Annotated[
         Path | None, typer.Option("--cache", help="Cache dir (default: a fresh temporary one).")
     ] = None,
+    offline: OfflineOpt = False,
 ) -> None:
     """Time fetching + extracting every sdist of the manifest (into a fresh cache by default)."""
     import tempfile
 
-    from nextedit.data.manifest import load_manifest
     from nextedit.data.pypi import PypiCache, timed_fetch
 
-    m = load_manifest(manifest)
+    m = _load_manifest(manifest)
+    if offline and cache is None:
+        typer.secho(
+            "error: --offline needs --cache DIR (the default cache is a fresh, empty one)", fg="red", err=True
+        )
+        raise typer.Exit(2)
     with tempfile.TemporaryDirectory() as tmp:
-        c = PypiCache(cache or tmp)
+        c = PypiCache(cache or tmp, offline=offline)
+        _announce_downloads(m.releases(), c, offline)
         fetch_s, extract_s, nbytes = timed_fetch(m.releases(), c, on_error=_err)
         c.close()
     typer.echo(
@@ -180,6 +219,7 @@ def ingest_pypi(
     ] = 16,
     package: Annotated[list[str] | None, typer.Option("--package", help="Only these packages.")] = None,
     no_resume: Annotated[bool, typer.Option("--no-resume", help="Start over.")] = False,
+    offline: OfflineOpt = False,
 ) -> None:
     """Synthetic examples from consecutive PyPI releases (each pair = one commit; old release = base tree)."""
     from nextedit.data.ingest import run_ingest
@@ -187,10 +227,15 @@ def ingest_pypi(
     from nextedit.data.pypi_ingest import PypiIngest
     from nextedit.data.split_commit import SplitConfig
 
+    m = _load_manifest(manifest)
+    pypi_cache = PypiCache(cache, offline=offline)
+    _announce_downloads(
+        [r for p in m.packages if not package or p.name in package for r in p.releases], pypi_cache, offline
+    )
     try:
         stage = PypiIngest(
-            manifest,
-            cache=PypiCache(cache),
+            m,
+            cache=pypi_cache,
             seed=seed,
             lines_per_sample=lines_per_sample,
             max_samples=max_samples,

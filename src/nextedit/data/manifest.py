@@ -198,9 +198,11 @@ def build_manifest(
     packages: Iterable[str] = DEFAULT_PACKAGES,
     count: int = 5,
     max_sdist_bytes: int = 3_000_000,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> Manifest:
-    """Query PyPI for each package and keep those that qualify (see :func:`choose_releases`)."""
+    """Query PyPI for each package and keep those that qualify (see :func:`choose_releases`);
+    ``log`` gets one line per package (kept or skipped, and why)."""
+    log = log or (lambda _line: None)
     import httpx
 
     entries = []

@@ -13,6 +13,10 @@ unsafe names are refused.
 
 ``pypi:<name>==<version>`` repository urls resolve to ``trees/<name>-<version>``
 (:func:`resolve_pypi_url`), the *old* release of a pair being the base tree of an example.
+
+Before a command downloads, :func:`plan_downloads` says what it would fetch (how many sdists, how
+many MB, from where) and, for ``--offline``, what is missing from the cache. Nothing here prints:
+progress reaches the caller through callbacks.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nextedit.data.manifest import SIMPLE_INDEX, SIMPLE_JSON, Release
 
@@ -37,15 +42,14 @@ class DownloadError(RuntimeError):
     """A release could not be fetched or did not match its sha256 (the message names the file)."""
 
 
+DATA_DIR_ENV = "NEXTEDIT_DATA_DIR"
+
+
 def data_dir() -> Path:
-    """The uncommitted data directory: ``$NEXTEDIT_DATA_DIR`` or ``<checkout>/data`` or ``./data``."""
-    env = os.environ.get("NEXTEDIT_DATA_DIR")
-    if env:
-        return Path(env)
-    root = Path(__file__).resolve().parents[3]
-    if (root / "pyproject.toml").exists():
-        return root / "data"
-    return Path("data").resolve()
+    """The uncommitted data directory: ``$NEXTEDIT_DATA_DIR``, else ``./data`` (relative to the
+    current directory, never to the installed package)."""
+    env = os.environ.get(DATA_DIR_ENV)
+    return Path(env) if env else Path("data").resolve()
 
 
 def default_cache() -> Path:
@@ -73,6 +77,14 @@ class PypiCache:
     # ------------------------------------------------------------------ download
     def archive_path(self, rel: Release) -> Path:
         return self.downloads / rel.filename
+
+    def has(self, rel: Release) -> bool:
+        """True when ``rel`` needs no download: its tree is extracted, or its archive is cached
+        with the manifest's size (the sha256 is checked when it is used)."""
+        if self.tree_path(rel).is_dir():
+            return True
+        path = self.archive_path(rel)
+        return path.is_file() and (not rel.size or path.stat().st_size == rel.size)
 
     def _http(self):  # noqa: ANN202
         if self._client is None:
@@ -150,27 +162,68 @@ class PypiCache:
         self,
         releases: Iterable[Release],
         on_error: Callable[[str], None] | None = None,
-        progress: bool = True,
+        on_progress: Callable[[Release], None] | None = None,
     ) -> dict[str, Path]:
-        """Fetch + extract many releases; failures are reported via ``on_error`` and skipped."""
-        from rich.progress import track
-
-        releases = list(releases)
+        """Fetch + extract many releases; failures are reported via ``on_error`` and skipped;
+        ``on_progress(release)`` after each release, done or failed."""
         out: dict[str, Path] = {}
-        it = track(releases, description="fetch+extract", disable=not progress, transient=True)
-        for rel in it:
+        for rel in releases:
             try:
                 out[rel.key] = self.extract(rel)
             except DownloadError as e:
                 if on_error is None:
                     raise
                 on_error(str(e))
+            if on_progress is not None:
+                on_progress(rel)
         return out
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+@dataclass(frozen=True)
+class DownloadPlan:
+    """What fetching ``total`` releases into ``cache`` would download (``missing``; sizes in bytes
+    as the manifest states them)."""
+
+    cache: Path
+    total: int
+    missing: tuple[Release, ...]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(r.size for r in self.missing)
+
+    def describe(self) -> str:
+        """One line, said before downloading: how many sdists, how many MB, from where, into where."""
+        if not self.missing:
+            return f"all {self.total} sdists are in the cache {self.cache}: nothing to download"
+        hosts = sorted({urlsplit(r.url).netloc or urlsplit(SIMPLE_INDEX).netloc for r in self.missing})
+        cached = self.total - len(self.missing)
+        return (
+            f"downloading {len(self.missing)} of {self.total} sdists ({self.nbytes / 1e6:.1f} MB) from "
+            f"{', '.join(hosts)} into {self.cache}" + (f" ({cached} already cached)" if cached else "")
+        )
+
+    def offline_error(self) -> str:
+        """One line naming what ``--offline`` lacks (empty when nothing is missing)."""
+        if not self.missing:
+            return ""
+        names = [r.filename for r in self.missing[:8]]
+        more = f", … {len(self.missing) - 8} more" if len(self.missing) > 8 else ""
+        return (
+            f"--offline: {len(self.missing)} of {self.total} sdists are not in the cache {self.cache}: "
+            f"{', '.join(names)}{more} (run without --offline to download {self.nbytes / 1e6:.1f} MB)"
+        )
+
+
+def plan_downloads(releases: Iterable[Release], cache: PypiCache) -> DownloadPlan:
+    """Which of ``releases`` ``cache`` lacks (no network, no hashing)."""
+    releases = list(releases)
+    return DownloadPlan(cache.root, len(releases), tuple(r for r in releases if not cache.has(r)))
 
 
 def safe_extract(archive: Path, dest: Path) -> None:
