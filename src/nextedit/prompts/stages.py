@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from nextedit.pipeline.stage import Stage
 from nextedit.prompts.base import PromptFormat
-from nextedit.prompts.registry import format_for_provider, get_format
+from nextedit.prompts.registry import DEFAULT_FORMAT, format_for_provider, get_format
 from nextedit.prompts.teacher import TeacherFormat
 from nextedit.schema.example import Example, PromptRecord
 from nextedit.schema.request import Zeta2PromptInput
@@ -37,7 +37,7 @@ class FormatPromptStage(Stage):
 
     name = "format-prompt"
 
-    def __init__(self, format: str | PromptFormat = "zeta2", keep_failed: bool = False) -> None:
+    def __init__(self, format: str | PromptFormat = DEFAULT_FORMAT, keep_failed: bool = False) -> None:
         super().__init__()
         self.format = get_format(format)
         self.keep_failed = keep_failed
