@@ -61,13 +61,11 @@ def test_hybrid_runs_as_a_pipeline_provider(spec_case_dir) -> None:  # noqa: ANN
 
 
 def test_hybrid_specs_build_the_shipped_model_behind_the_heuristic() -> None:
-    from pathlib import Path
-
+    from nextedit.paths import SHIPPED_MODEL_DIR as shipped
     from nextedit.predict.registry import get_provider
     from nextedit.server.config import ServedModel
     from nextedit.server.predictor import Predictor
 
-    shipped = Path(__file__).resolve().parents[2] / "models" / "nextedit-tiny"
     provider = get_provider(f"hybrid:{shipped}")
     assert isinstance(provider, HybridProvider) and provider.name == "hybrid:local:nextedit-tiny"
     assert provider.format.name == "zeta2_1"

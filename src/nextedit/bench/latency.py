@@ -20,7 +20,6 @@ import multiprocessing as mp
 import statistics
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from nextedit.errors import NexteditError
@@ -215,6 +214,9 @@ def bench_latency(
 
 
 def default_inputs() -> list[str]:
-    root = Path(__file__).resolve().parents[3]
-    test = root / "data" / "default" / "test.jsonl"
-    return [str(test)] if test.exists() else [str(root / "examples")]
+    """The test split of the default dataset when built (``<data dir>/default/test.jsonl``), else
+    ``./examples`` (see :mod:`nextedit.paths`)."""
+    from nextedit.paths import data_dir, examples_dir
+
+    test = data_dir() / "default" / "test.jsonl"
+    return [str(test)] if test.exists() else [str(examples_dir())]

@@ -32,11 +32,11 @@ import zstandard
 
 from nextedit.errors import NexteditError
 from nextedit.metrics.report import percentile
+from nextedit.paths import examples_dir
 
 _ZSTD = zstandard.ZstdCompressor(level=3)
 THROTTLE_S = 0.3
 MAX_IN_FLIGHT = 2
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 class BenchServeError(NexteditError):
@@ -63,11 +63,11 @@ def _typing_text(patch: str) -> str:
 
 
 def load_sessions(paths: list[str] | None) -> list[Session]:
-    """Sessions from examples (.md/.jsonl/dirs); default: the repo's ``examples/``."""
+    """Sessions from examples (.md/.jsonl/dirs); default: ``./examples`` (:func:`nextedit.paths.examples_dir`)."""
     from nextedit.io.inputs import read_examples
     from nextedit.predict.request_from_example import request_from_example
 
-    paths = paths or [str(REPO_ROOT / "examples")]
+    paths = paths or [str(examples_dir())]
     sessions = []
     for ex in read_examples(paths):
         try:

@@ -34,22 +34,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from nextedit.data.manifest import SIMPLE_INDEX, SIMPLE_JSON, Release
+from nextedit.paths import data_dir
 
 PYPI_PREFIX = "pypi:"
 
 
 class DownloadError(RuntimeError):
     """A release could not be fetched or did not match its sha256 (the message names the file)."""
-
-
-DATA_DIR_ENV = "NEXTEDIT_DATA_DIR"
-
-
-def data_dir() -> Path:
-    """The uncommitted data directory: ``$NEXTEDIT_DATA_DIR``, else ``./data`` (relative to the
-    current directory, never to the installed package)."""
-    env = os.environ.get(DATA_DIR_ENV)
-    return Path(env) if env else Path("data").resolve()
 
 
 def default_cache() -> Path:

@@ -7,7 +7,7 @@ step the cache holds every token but the last one generated; the step feeds that
 draft, accepts the longest draft prefix the model agrees with, adds the model's own next token,
 and crops the rejected draft tokens from the cache.
 
-    engine = Engine.load("models/nextedit-tiny")
+    engine = Engine.load(default_model_dir())   # the shipped model, or $NEXTEDIT_MODEL_DIR
     result = engine.generate(prompt, max_tokens=256, stop=["<[end▁of▁sentence]>"], cache_key="client-1")
 """
 
@@ -21,11 +21,12 @@ from typing import Any
 
 from nextedit.model.prefix_cache import CacheEntry, PrefixCache, common_prefix_len
 from nextedit.model.speculative import PromptLookupDrafter, copied_tokens
-from nextedit.predict.base import Canceled, CancelToken
+from nextedit.paths import default_model_dir
+from nextedit.schema.cancel import Canceled, CancelToken
 
 COPY_STAT_MIN_TOKENS = 16  # outputs this long report how much of them copies the prompt
 TRUNCATE_STEP = 128  # granularity of the left cut of over-long prompts (keeps prefix caches valid)
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "nextedit-tiny"
+DEFAULT_MODEL_DIR = default_model_dir()  # $NEXTEDIT_MODEL_DIR or the shipped model (see nextedit.paths)
 
 
 @dataclass
@@ -117,7 +118,7 @@ class Engine:
         copy_margin: float | None = None,
         lean: bool = True,
     ) -> Engine:
-        """Load a local HF checkpoint directory (default: the shipped ``models/nextedit-tiny``).
+        """Load a local HF checkpoint directory (default: :data:`DEFAULT_MODEL_DIR`).
         ``context_window`` caps prompt + output tokens below the model's position limit.
         ``lean``: run Llama/Qwen2 checkpoints on the CPU through :mod:`nextedit.model.lean` (same
         weights, less overhead per forward pass); other models keep the transformers forward."""

@@ -39,13 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from nextedit.errors import NexteditError
+from nextedit.paths import default_model_dir
 from nextedit.server.scheduler import QUEUE_ORDERS
 
 log = logging.getLogger("nextedit.server")
 
 DEFAULT_STORE = "sqlite:///nextedit-telemetry.db"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SHIPPED_MODEL = REPO_ROOT / "models" / "nextedit-tiny"
+SHIPPED_MODEL = default_model_dir()  # $NEXTEDIT_MODEL_DIR or the packaged model (nextedit.paths)
 
 
 class ConfigError(NexteditError, ValueError):
