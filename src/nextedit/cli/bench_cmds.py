@@ -18,7 +18,8 @@ from nextedit.cli.figures import print_figures, write_json
 from nextedit.prompts.registry import DEFAULT_FORMAT
 
 ModelDir = Annotated[
-    str | None, typer.Option("--model", help="Model directory (default: the shipped models/nextedit-tiny).")
+    str | None,
+    typer.Option("--model", help="Model directory (default: $NEXTEDIT_MODEL_DIR or the shipped nextedit-tiny)."),
 ]
 PromptFormatOpt = Annotated[str, typer.Option("--format", help=f"Prompt format (default {DEFAULT_FORMAT}).")]
 

@@ -119,7 +119,8 @@ def bench_serve(
         str,
         typer.Option(
             help="Provider for --spawn: `default` = what plain `nextedit serve` serves (hybrid: the "
-            "heuristic's edit, else the shipped model models/nextedit-tiny; the heuristic alone when no "
+            "heuristic's edit, else the shipped model nextedit/models/nextedit-tiny or $NEXTEDIT_MODEL_DIR; "
+            "the heuristic alone when no "
             "model is shipped), or a --provider spec (heuristic, local, hybrid, ...)."
         ),
     ] = "heuristic",
