@@ -45,6 +45,10 @@ class OneLineErrors(TyperGroup):
         except OSError as e:
             if e.filename is None:  # not about a file the user named: a bug or the system's problem
                 raise
+            if isinstance(e, FileNotFoundError):  # and which command makes it, when we know
+                from nextedit.cli.checks import missing_message
+
+                raise fail(missing_message(e.filename)) from None
             raise fail(f"{e.filename}: {e.strerror or e}") from None
 
 

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -125,3 +126,29 @@ def telemetry_store(url: str | None, param: str = "--store") -> None:
     path = url.split("///", 1)[1] if "///" in url else ""
     if path and path != ":memory:":
         writable_output(path, param)
+
+
+def recipe_inputs(recipe: Any, out: str | Path | None = None) -> list[str]:
+    """The files a training recipe cannot run without, as :mod:`nextedit.training.train` uses them:
+    ``[model] init`` (unless ``scratch``); the tokenizer corpus when the tokenizer is trained (no
+    ``path``, from scratch, none saved in ``out`` yet); each ``lm`` phase's corpus and each SFT
+    phase's synthetic source when it makes synthetic examples, the corpus of any phase that makes LM
+    batches, and the last SFT phase's synthetic source for synthetic validation examples when no
+    ``[eval] valid`` file exists (all fall back on the tokenizer corpus). SFT ``train`` files and
+    ``[eval] valid`` themselves are optional (skipped with a warning)."""
+    needed: list[str] = []
+    if recipe.model.init != "scratch":
+        needed.append(recipe.model.init)
+    saved = Path(out or recipe.out) / "tokenizer" / "tokenizer.json"
+    if not recipe.tokenizer.path and recipe.model.init == "scratch" and not saved.exists():
+        needed += recipe.tokenizer.corpus
+    corpus = recipe.tokenizer.corpus
+    sft = [p for p in recipe.phases if p.kind == "sft"]
+    for phase in recipe.phases:
+        if phase.kind == "lm" or phase.lm_mix:
+            needed += phase.corpus or corpus
+        if phase.kind == "sft" and phase.synthetic:
+            needed += phase.synthetic_source or corpus
+    if recipe.eval.synthetic_valid and not any(Path(p).exists() for p in recipe.eval.valid):
+        needed += (sft[-1].synthetic_source if sft else []) or corpus  # held-out synthetic examples
+    return list(dict.fromkeys(needed))

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from nextedit.cli import checks
 from nextedit.cli.app import app
 from nextedit.cli.options import (
     Failfast,
@@ -88,10 +89,12 @@ def train_cmd(
     from nextedit.training.recipe import load_recipe
     from nextedit.training.train import train
 
+    checks.existing_inputs([recipe], "--recipe")
     try:
         r = load_recipe(recipe)
     except (OSError, ValueError) as e:
         raise typer.BadParameter(str(e), param_hint="--recipe") from e
+    checks.existing_inputs(checks.recipe_inputs(r, out), f"--recipe {recipe}")
     summary = train(r, out=out, resume=resume, max_steps=max_steps)
     typer.echo(json.dumps(summary, default=str))
 
@@ -125,6 +128,7 @@ def export_model_cmd(
     from nextedit.training.train import ExportError, export_model, latest_checkpoint
 
     path = Path(checkpoint)
+    checks.existing_inputs([checkpoint], "CHECKPOINT")
     if path.is_file():  # a run's `best` / `latest` marker file naming a checkpoint
         path = path.parent / path.read_text().strip()
     if not (path / "config.json").exists() and not (path / "adapter_config.json").exists():
