@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
-from nextedit.bench.serve import REPO_ROOT, _keystroke_request, load_sessions, run_bench
+from nextedit.bench.serve import _keystroke_request, load_sessions, run_bench
 from nextedit.server.app import create_app
 from nextedit.server.config import parse_config
 from nextedit.server.launch import ServerThread
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
 
 def test_sessions_and_keystrokes() -> None:
-    sessions = load_sessions([str(REPO_ROOT / "examples")])
+    sessions = load_sessions([str(EXAMPLES)])
     assert len(sessions) >= 3 and all(s.typing for s in sessions)
     s = sessions[0]
     req = _keystroke_request(s.request, s.typing[:3])
@@ -27,7 +30,9 @@ def test_short_bench_run(tmp_path) -> None:  # noqa: ANN001
         {"models": {"h": {"provider": "heuristic"}}, "server": {"store": f"sqlite:///{tmp_path / 't.db'}"}}
     )
     with ServerThread(create_app(cfg)) as srv:
-        res = asyncio.run(run_bench(srv.url, typists=3, duration=2.0, sessions=load_sessions(None)))
+        res = asyncio.run(
+            run_bench(srv.url, typists=3, duration=2.0, sessions=load_sessions([str(EXAMPLES)]))
+        )
         store = srv.app.state.service.store
         store.flush()
         rows = store.fetch()

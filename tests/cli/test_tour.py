@@ -64,7 +64,7 @@ def test_every_tour_command_parses() -> None:
 @pytest.fixture
 def fresh_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A directory that looks like the root of a fresh clone: the committed files, no data/."""
-    for name in ("examples", "recipes", "models", "src"):
+    for name in ("examples", "recipes", "src"):
         (tmp_path / name).symlink_to(ROOT / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path

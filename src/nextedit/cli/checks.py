@@ -74,10 +74,11 @@ def writable_output(path: str | Path | None, param: str) -> None:
 
 
 def model_directory(path: str | Path | None, param: str = "--model") -> Path:
-    """A model directory (one with ``config.json``); None = the shipped model. Returns its path."""
-    from nextedit.model.engine import DEFAULT_MODEL_DIR
+    """A model directory (one with ``config.json``); None = the default one ($NEXTEDIT_MODEL_DIR or
+    the shipped model). Returns its path."""
+    from nextedit.paths import default_model_dir
 
-    p = Path(path).expanduser() if path else DEFAULT_MODEL_DIR
+    p = Path(path).expanduser() if path else default_model_dir()
     if not p.exists():
         raise typer.BadParameter(missing_message(p), param_hint=param)
     if not (p / "config.json").is_file():
