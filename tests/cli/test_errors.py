@@ -140,3 +140,15 @@ def test_bench_serve_spawned_server_that_fails_is_one_line(tmp_path: Path) -> No
     cfg.write_text('[server]\nstore = "none"\n\n[models.a]\nprovider = "heurstic"\n')
     line = one_line_error(["bench", "serve", "--spawn", "--config", str(cfg), "--duration", "1"], 1)
     assert "spawned server exited (2)" in line and "heurstic" in line and "server.log" in line
+
+
+def test_serve_config_whose_model_directory_is_missing(tmp_path: Path) -> None:
+    cfg = tmp_path / "serve.toml"
+    cfg.write_text('[server]\nstore = "none"\n\n[models.a]\nprovider = "local:/nonexistent"\n')
+    one_line_error(["serve", "--config", str(cfg)], 2, "serve.toml", "[models.a]", "/nonexistent")
+
+
+def test_serve_config_with_an_unknown_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "serve.toml"
+    cfg.write_text('[models.a]\nprovider = "heuristic"\nworkerz = 2\n')
+    one_line_error(["serve", "--config", str(cfg)], 1, "serve.toml", "workerz")
