@@ -30,10 +30,11 @@ _GIT_ENV = {
 
 
 def make_release_repo(
-    manifest: Manifest, cache: PypiCache, dest: Path, on_error: Callable[[str], None] = print
+    manifest: Manifest, cache: PypiCache, dest: Path, *, on_error: Callable[[str], None]
 ) -> Path:
     """A git repo at ``dest`` whose history is: for each release index i, for each package, the
-    tree of its i-th release copied to ``<package>/`` and committed (deterministic)."""
+    tree of its i-th release copied to ``<package>/`` and committed (deterministic). A release
+    that cannot be extracted is skipped and reported to ``on_error`` (one line)."""
     import os
 
     if dest.exists():
