@@ -2,10 +2,12 @@
 
 * :mod:`~nextedit.bench.serve` — simulated typists against a server (``bench serve``)
 * :mod:`~nextedit.bench.latency` — end-to-end prediction latency and passes per token (``bench latency``)
-* :mod:`~nextedit.bench.context` — symbol-index build and ``build_request`` latency
-* :mod:`~nextedit.bench.text` — diff and patch utilities
-* :mod:`~nextedit.bench.split_commit` — split-commit throughput on a release repository
+* :mod:`~nextedit.bench.context` — symbol-index build and ``build_request`` latency (``bench context``)
+* :mod:`~nextedit.bench.text` — diff and patch utilities (``bench text``)
+* :mod:`~nextedit.bench.split_commit` — split-commit throughput on a release repository (``bench split-commit``)
 
 Benchmarks sit above every library package: they may import anything, nothing imports them but
-the CLI. They return figures (rows, dataclasses); the CLI renders them.
+the CLI. They return figures (rows, dicts, dataclasses) and report progress through callbacks; the
+CLI renders them. They never print, never use rich, and never exit: a benchmark that cannot run
+raises :class:`nextedit.errors.NexteditError` (one line naming the bad input).
 """
