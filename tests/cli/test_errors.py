@@ -152,3 +152,17 @@ def test_serve_config_with_an_unknown_key(tmp_path: Path) -> None:
     cfg = tmp_path / "serve.toml"
     cfg.write_text('[models.a]\nprovider = "heuristic"\nworkerz = 2\n')
     one_line_error(["serve", "--config", str(cfg)], 1, "serve.toml", "workerz")
+
+
+def test_train_and_export_check_their_output_directories_first(tmp_path: Path, a_file: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"text": "x = 1\\n"}\n')
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(
+        f'name = "t"\nout = "{a_file}/ck"\n[model]\ninit = "scratch"\n[tokenizer]\ncorpus = ["{corpus}"]\n'
+        '[[phases]]\nname = "lm"\nkind = "lm"\nsteps = 1\n'
+    )
+    one_line_error(["train", "--recipe", str(recipe)], 2, "--out", f"{a_file}/ck")
+    checkpoint = tmp_path / "ck"
+    checkpoint.mkdir()
+    one_line_error(["export-model", str(checkpoint), str(a_file)], 2, "DEST", "is a file")

@@ -73,6 +73,21 @@ def writable_output(path: str | Path | None, param: str) -> None:
         raise typer.BadParameter(f"{path}: cannot be created ({ancestor} is not writable)", param_hint=param)
 
 
+def writable_directory(path: str | Path | None, param: str) -> None:
+    """``path`` (a directory to write into; None = not asked for) is a writable directory, or can be
+    created: its nearest existing ancestor is a writable directory."""
+    if path is None:
+        return
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise typer.BadParameter(f"{path}: is a file, not a directory", param_hint=param)
+    if p.is_dir():
+        if not os.access(p, os.W_OK | os.X_OK):
+            raise typer.BadParameter(f"{path}: not writable", param_hint=param)
+        return
+    writable_output(p, param)  # not there yet: the same rule as for a file
+
+
 def model_directory(path: str | Path | None, param: str = "--model") -> Path:
     """A model directory (one with ``config.json``); None = the default one ($NEXTEDIT_MODEL_DIR or
     the shipped model). Returns its path."""

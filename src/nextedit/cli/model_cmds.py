@@ -95,6 +95,7 @@ def train_cmd(
     except (OSError, ValueError) as e:
         raise typer.BadParameter(str(e), param_hint="--recipe") from e
     checks.existing_inputs(checks.recipe_inputs(r, out), f"--recipe {recipe}")
+    checks.writable_directory(out or r.out, "--out")
     summary = train(r, out=out, resume=resume, max_steps=max_steps)
     typer.echo(json.dumps(summary, default=str))
 
@@ -129,6 +130,7 @@ def export_model_cmd(
 
     path = Path(checkpoint)
     checks.existing_inputs([checkpoint], "CHECKPOINT")
+    checks.writable_directory(dest, "DEST")
     if path.is_file():  # a run's `best` / `latest` marker file naming a checkpoint
         path = path.parent / path.read_text().strip()
     if not (path / "config.json").exists() and not (path / "adapter_config.json").exists():
