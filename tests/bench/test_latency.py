@@ -9,8 +9,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from nextedit.bench.latency import bench_latency, percentile, typed_one_more  # noqa: E402
+from nextedit.context.example_request import example_request  # noqa: E402
 from nextedit.io.inputs import read_examples  # noqa: E402
-from nextedit.predict.request_from_example import request_from_example  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_percentile_nearest_rank() -> None:
 
 def test_typed_one_more_moves_cursor_and_ranges() -> None:
     ex = next(iter(read_examples([ROOT / "examples"])))
-    req = request_from_example(ex)
+    req = example_request(ex)
     after = typed_one_more(req)
     assert after.cursor_offset_in_excerpt == req.cursor_offset_in_excerpt + 1
     assert len(after.excerpt_bytes()) == len(req.excerpt_bytes()) + 1

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from nextedit.data.git_ingest import GitError, GitIngest, GitRepo
-from nextedit.data.ingest import run_ingest
 from nextedit.data.split_commit import SplitConfig
 from nextedit.io.markdown import cursor_excerpt
+from nextedit.pipeline import ExampleWriter, run_pipeline
 from nextedit.schema.example import Example
+from tests.pipeline.listeners import InterruptAfter
 
 
 def _apply(tmp: Path, patch: str) -> None:
@@ -122,32 +123,29 @@ def test_missing_repository(tmp_path):
 
 
 def test_resume_after_interruption(small_repo, tmp_path):
-    full = tmp_path / "full.jsonl"
-    run_ingest(GitIngest(small_repo["path"], samples=3, seed=5), full, progress=False)
+    def pipeline(out: Path) -> list:
+        return [GitIngest(small_repo["path"], samples=3, seed=5), ExampleWriter(out)]
+
+    full, part = tmp_path / "full.jsonl", tmp_path / "part.jsonl"
+    run_pipeline(pipeline(full), shard_size=1)
     expected = full.read_text()
     assert expected
-    # interrupt: keep the first item's marker, then a torn half line of the next item
-    part = tmp_path / "part.jsonl"
-    marker_lines = Path(str(full) + ".done").read_text().splitlines()
-    first_count = int(marker_lines[0].split("\t")[1])
-    lines = expected.splitlines(keepends=True)
-    part.write_text(
-        "".join(lines[: first_count + 1]) + lines[first_count + 1][:20]
-        if len(lines) > first_count + 1
-        else expected
-    )
-    Path(str(part) + ".done").write_text(marker_lines[0] + "\n")
-    stage = run_ingest(GitIngest(small_repo["path"], samples=3, seed=5), part, progress=False)
+    # interrupted after the first commit's examples are written, in the middle of the next one's
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(pipeline(part), shard_size=1, progress=InterruptAfter(1))
+    with open(part, "a") as f:
+        f.write(expected.splitlines(keepends=True)[-1][:20])
+    result = run_pipeline(pipeline(part), shard_size=1)
     assert part.read_text() == expected
-    assert stage.stats.skipped_resume == 1
+    assert result.resumed == 1 and result.stages[0].stats.seen == len(result.stages[0].repo.commits()) - 1
     # a second rerun does nothing and changes nothing
-    stage = run_ingest(GitIngest(small_repo["path"], samples=3, seed=5), part, progress=False)
+    result = run_pipeline(pipeline(part), shard_size=1)
     assert part.read_text() == expected
-    assert stage.stats.written == 0
+    assert result.items == 0
 
 
 def test_deterministic(small_repo, tmp_path):
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    run_ingest(GitIngest(small_repo["path"], samples=4, seed=3), a, progress=False)
-    run_ingest(GitIngest(small_repo["path"], samples=4, seed=3), b, progress=False)
+    run_pipeline([GitIngest(small_repo["path"], samples=4, seed=3), ExampleWriter(a)])
+    run_pipeline([GitIngest(small_repo["path"], samples=4, seed=3), ExampleWriter(b)])
     assert a.read_bytes() == b.read_bytes()

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from nextedit.data.corpus import iter_corpus
-from nextedit.data.ingest import run_ingest
 from nextedit.data.manifest import choose_releases, load_manifest
 from nextedit.data.pypi import DownloadError, PypiCache, resolve_pypi_url, safe_extract
 from nextedit.data.pypi_ingest import PypiIngest
 from nextedit.io.markdown import cursor_excerpt
+from nextedit.pipeline import ExampleWriter, NoProgress, run_pipeline
 
 from .conftest import PKG_V1, PKG_V2
 
@@ -160,15 +160,25 @@ def test_exact_example_for_fixed_seed(tiny_manifest):
 def test_resume_and_determinism(tiny_manifest, tmp_path):
     m = load_manifest(tiny_manifest["manifest"])
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    run_ingest(PypiIngest(m, cache=_cache(tiny_manifest), seed=4), a, progress=False)
-    run_ingest(PypiIngest(m, cache=_cache(tiny_manifest), seed=4), b, progress=False)
+    run_pipeline([PypiIngest(m, cache=_cache(tiny_manifest), seed=4), ExampleWriter(a)])
+    run_pipeline([PypiIngest(m, cache=_cache(tiny_manifest), seed=4), ExampleWriter(b)])
     assert a.read_bytes() == b.read_bytes() and a.read_bytes()
-    # interrupted before the marker was written: the partial output is discarded and redone
+    # interrupted before its shard was marked done: the partial output is discarded and redone
     full = a.read_text()
+    a.unlink()
+    Path(str(a) + ".run.jsonl").unlink()
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline([PypiIngest(m, cache=_cache(tiny_manifest), seed=4), ExampleWriter(a)], progress=_Interrupt())
     a.write_text(full[: len(full) // 2])
-    Path(str(a) + ".done").write_text("")
-    run_ingest(PypiIngest(m, cache=_cache(tiny_manifest), seed=4), a, progress=False)
+    run_pipeline([PypiIngest(m, cache=_cache(tiny_manifest), seed=4), ExampleWriter(a)])
     assert a.read_text() == full
+
+
+class _Interrupt(NoProgress):
+    """Ctrl-C as the run starts, before any shard is done."""
+
+    def start(self, label: str, total: int | None) -> None:
+        raise KeyboardInterrupt
 
 
 def test_corpus_is_newest_release_py_files(tiny_manifest):

@@ -34,16 +34,18 @@ def test_cursor_block_needs_a_cursor_between_consecutive_markers() -> None:
 @pytest.mark.parametrize("cut", [None, -0.5, 0.0])
 def test_local_provider_cursor_line_answers_parse_and_only_insert(tiny_model_dir: Path, cut: float | None) -> None:
     pytest.importorskip("torch")
+    from nextedit.context.example_request import example_request
     from nextedit.io.inputs import read_examples
-    from nextedit.predict.local import LocalProvider
-    from nextedit.predict.request_from_example import request_from_example
+    from nextedit.predict.local import LocalModel
+    from nextedit.predict.model_provider import ModelProvider
 
     root = Path(__file__).resolve().parents[2]
-    provider = LocalProvider(tiny_model_dir, "zeta2_1", gate=False, decode="cursor_line")
-    provider.line_cut_logprob = cut
+    model = LocalModel(tiny_model_dir, "zeta2_1", gate=False, decode="cursor_line")
+    model.line_cut_logprob = cut
+    provider = ModelProvider(model)
     for ex in list(read_examples([root / "examples"]))[:6]:
-        req = request_from_example(ex)
-        pred = provider.predict_request(req)
+        req = example_request(ex)
+        pred = provider.predict(req)
         assert pred.error is None  # parseable by construction
         assert pred.stats["decode"] == "cursor_line"
         s, e = pred.editable_range

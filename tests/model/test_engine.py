@@ -11,7 +11,7 @@ from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM 
 
 from nextedit.model.engine import Engine  # noqa: E402
 from nextedit.model.speculative import PromptLookupDrafter, copied_tokens  # noqa: E402
-from nextedit.predict.base import Canceled, CancelToken  # noqa: E402
+from nextedit.schema.cancel import Canceled, CancelToken  # noqa: E402
 
 CORPUS = [
     "def add(a, b):\n    return a + b\n",

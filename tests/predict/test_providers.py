@@ -2,11 +2,13 @@ import pytest
 
 from nextedit.io.inputs import read_examples
 from nextedit.metrics.score import score_example
-from nextedit.predict.base import EditPrediction
+from nextedit.context.example_prediction import prediction_from_edit
+from nextedit.context.example_request import example_request
 from nextedit.predict.heuristic import HeuristicProvider, complete_identifier, propagate_rename
 from nextedit.predict.registry import get_provider
-from nextedit.predict.request_from_example import request_from_example
-from nextedit.predict.stage import PredictStage, prediction_from_edit
+from nextedit.predict.stage import PredictStage
+from nextedit.schema.prediction import EditPrediction
+from nextedit.schema.provider import Provider
 from nextedit.text.patch import apply_patch
 
 
@@ -69,9 +71,9 @@ def test_oracle_and_none_on_own_case(spec_case_dir):
     assert [s["delta_chr_f"] for s in score_example(ex)] == [0.0, 0.0]
 
 
-def test_request_from_example_infers_start_row(spec_case_dir):
+def test_example_request_infers_start_row(spec_case_dir):
     (ex,) = read_examples([spec_case_dir])
-    req = request_from_example(ex)
+    req = example_request(ex)
     assert req.cursor_excerpt.startswith("def restock(item, quantity):")
     assert req.cursor_excerpt.encode()[: req.cursor_offset_in_excerpt].endswith(b"quantity")
     # history hunk @@ +10: two blank lines then "def restock" = buffer row 11 (0-based)
@@ -83,7 +85,7 @@ def test_request_from_example_infers_start_row(spec_case_dir):
 
 def test_prediction_from_edit_region_patch_and_cursor(spec_case_dir):
     (ex,) = read_examples([spec_case_dir])
-    req = request_from_example(ex)
+    req = example_request(ex)
     data = req.excerpt_bytes()
     start = data.index(b"    item.count")
     end = data.index(b"\n", start)
@@ -102,10 +104,10 @@ def test_prediction_from_edit_region_patch_and_cursor(spec_case_dir):
     assert prediction_from_edit(req, EditPrediction(same, (start, end)), "fake").actual_patch == ""
 
 
-class _Boom:
+class _Boom(Provider):
     name = "boom"
 
-    def predict_request(self, request, *, cancel=None):
+    def predict(self, request, *, cancel=None, cache_key=None):
         raise RuntimeError("model exploded")
 
 
@@ -155,7 +157,7 @@ def test_complete_identifier():
 
 def test_heuristic_no_edit_without_signal(spec_case_dir):
     (ex,) = read_examples([spec_case_dir])
-    req = request_from_example(ex)
+    req = example_request(ex)
     req.events = []
-    edit = HeuristicProvider().predict_request(req)
+    edit = HeuristicProvider().predict(req)
     assert edit.is_no_edit(req.cursor_excerpt)

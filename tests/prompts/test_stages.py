@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from nextedit.context.example_request import example_request
 from nextedit.io.inputs import read_examples
 from nextedit.pipeline import run_stage
-from nextedit.prompts.stages import FormatPromptStage, ParseOutputStage, example_request
+from nextedit.prompts.stages import FormatPromptStage, ParseOutputStage
 from nextedit.schema.example import Example, Prediction
 from nextedit.text.patch import apply_patch, strip_cursor
 

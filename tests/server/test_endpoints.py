@@ -8,7 +8,7 @@ import httpx
 import pytest
 import zstandard
 
-from tests.server.fakes import TodoProvider
+from tests.server.fakes import todo_backend
 
 EXCERPT = "def f(x):\n    # TODO: handle None\n    return x\n"
 CFG = {"models": {"todo": {"provider": "test", "version": "todo-v1"}}}
@@ -32,7 +32,7 @@ def v3_body(excerpt: str = EXCERPT, cursor: int = 10, **kw) -> dict:  # noqa: AN
 
 @pytest.fixture
 def server(start_server, store_url):  # noqa: ANN001, ANN201
-    return start_server(CFG, providers={"todo": TodoProvider()}, store=store_url)
+    return start_server(CFG, providers={"todo": todo_backend()}, store=store_url)
 
 
 def store_of(srv):  # noqa: ANN001, ANN201
@@ -231,21 +231,21 @@ def test_other_endpoints_reject_bad_bodies(server, path, body, needle) -> None: 
 
 
 def test_body_size_limit(start_server) -> None:  # noqa: ANN001
-    srv = start_server({**CFG, "server": {"max_body_bytes": 1000}}, providers={"todo": TodoProvider()})
+    srv = start_server({**CFG, "server": {"max_body_bytes": 1000}}, providers={"todo": todo_backend()})
     r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body("x" * 5000, 0))
     assert r.status_code == 413 and "exceeds" in r.json()["error"]["message"]
     bomb = zstandard.ZstdCompressor().compress(json.dumps(v3_body("y" * 200_000, 0)).encode())
     assert len(bomb) < 1000
     srv2 = start_server(
         {**CFG, "server": {"max_body_bytes": 1000, "max_decompressed_bytes": 10_000}},
-        providers={"todo": TodoProvider()},
+        providers={"todo": todo_backend()},
     )
     r = httpx.post(srv2.url + "/predict_edits/v3", content=bomb, headers={"Content-Encoding": "zstd"})
     assert r.status_code == 413 and "decompressed" in r.json()["error"]["message"]
 
 
 def test_bearer_auth(start_server) -> None:  # noqa: ANN001
-    srv = start_server({**CFG, "server": {"auth_tokens": ["s3cret"]}}, providers={"todo": TodoProvider()})
+    srv = start_server({**CFG, "server": {"auth_tokens": ["s3cret"]}}, providers={"todo": todo_backend()})
     assert httpx.get(srv.url + "/healthz").status_code == 200  # health stays open
     r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body())
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"

@@ -7,8 +7,10 @@ from __future__ import annotations
 import httpx
 
 from nextedit.model.engine import GenerationResult
-from nextedit.predict.base import CancelToken
+from nextedit.predict.local import LocalModel
+from nextedit.predict.registry import Backend
 from nextedit.prompts import get_format
+from nextedit.schema.cancel import Canceled, CancelToken
 from tests.server.test_endpoints import v3_body
 
 EXCERPT = "def f(x):\n    # TODO: handle None\n    return x\n"
@@ -30,17 +32,16 @@ class FakeEngine:
         return GenerationResult(text, "stop", 100, 20, {"drafted_tokens": 12, "accepted_tokens": 9})
 
 
-def FakeModelProvider():  # noqa: N802, ANN201 - the real local provider around the fake engine
-    from nextedit.predict.local import LocalProvider
-
-    return LocalProvider("fake-model", "zeta2_1", engine=FakeEngine(), constrained=False)
+def fake_model() -> LocalModel:
+    """The real local text model around the fake engine."""
+    return LocalModel("fake-model", "zeta2_1", engine=FakeEngine(), constrained=False)
 
 
 def test_v3_through_prompt_engine_parse(start_server) -> None:  # noqa: ANN001
-    prov = FakeModelProvider()
+    prov = fake_model()
     srv = start_server(
         {"models": {"m": {"provider": "test", "prompt_format": "zeta2_1", "version": "m-1"}}},
-        providers={"m": prov},
+        providers={"m": Backend.of_model(prov)},
     )
     r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(EXCERPT, 10), headers={"x-client-id": "dev-7"})
     assert r.status_code == 200, r.text
@@ -62,8 +63,8 @@ def test_v3_through_prompt_engine_parse(start_server) -> None:  # noqa: ANN001
 
 
 def test_raw_prompt_goes_to_engine_with_stop(start_server) -> None:  # noqa: ANN001
-    prov = FakeModelProvider()
-    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": prov})
+    prov = fake_model()
+    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": Backend.of_model(prov)})
     body = {"model": "m", "prompt": "anything at all", "max_tokens": 9, "stop": ["<STOP>"]}
     d = httpx.post(srv.url + "/v1/completions", json=body).json()
     assert d["choices"][0]["text"] == "plain completion" and d["choices"][0]["finish_reason"] == "stop"
@@ -123,10 +124,10 @@ def test_remote_backend_is_another_server(start_server) -> None:  # noqa: ANN001
 
 def test_zero_completion_tokens_are_stored_as_zero(start_server) -> None:  # noqa: ANN001
     """A model that answered at once (no tokens) must not be charged Zed's estimate of the output."""
-    prov = FakeModelProvider()
+    prov = fake_model()
     unchanged = GenerationResult("<|marker_1|>" + EXCERPT + "<|marker_2|>", "stop", 40, 0, {})
     prov.engine.generate = lambda *a, **k: unchanged
-    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": prov})
+    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": Backend.of_model(prov)})
     r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(EXCERPT, 10))
     assert r.status_code == 200, r.text
     store = srv.app.state.service.store
@@ -144,14 +145,14 @@ RENAME_EVENT = {
 
 
 def test_hybrid_answers_with_the_heuristic_first_on_both_apis(start_server) -> None:  # noqa: ANN001
-    """``hybrid``: a rename the heuristic propagates is answered without the model, natively and
-    through a raw zeta2_1 prompt (request recovered from the prompt, answer encoded back); without
-    such a signal the model answers, with the client's cache key."""
-    from nextedit.predict.hybrid import HybridProvider
+    """``first = "heuristic"``: a rename the heuristic propagates is answered without the model,
+    natively and through a raw zeta2_1 prompt (request recovered from the prompt, answer encoded
+    back); without such a signal the model answers, with the client's cache key."""
     from nextedit.schema.request import Zeta2PromptInput
 
-    model = FakeModelProvider()
-    srv = start_server({"models": {"m": {"provider": "test"}}}, providers={"m": HybridProvider(model)})
+    model = fake_model()
+    srv = start_server({"models": {"m": {"provider": "test", "first": "heuristic"}}},
+                       providers={"m": Backend.of_model(model)})  # fmt: skip
     fmt = get_format("zeta2_1")
     body = v3_body(RENAME_EXCERPT, len("def restock(item, quantity"), events=[RENAME_EVENT], cursor_path="a.py")
     d = httpx.post(srv.url + "/predict_edits/v3", json=body).json()
@@ -171,16 +172,15 @@ def test_hybrid_answers_with_the_heuristic_first_on_both_apis(start_server) -> N
 
 
 def test_hybrid_predictor_asks_the_first_provider_before_the_model() -> None:
-    """The predictor takes a hybrid apart: ``*_first`` is the heuristic's edit or None (then the
-    queued model answers); outcomes name who answered (the request log's ``answered_by``)."""
-    from nextedit.predict.hybrid import HybridProvider
+    """The predictor is configured with a first provider: ``*_first`` is the heuristic's edit or
+    None (then the queued model answers); outcomes name who answered (the log's ``answered_by``)."""
     from nextedit.schema.request import Zeta2PromptInput
     from nextedit.server.config import ServedModel
     from nextedit.server.predictor import Predictor
 
-    model = FakeModelProvider()
-    predictor = Predictor(ServedModel(name="m", provider="test"), provider=HybridProvider(model))
-    assert predictor.kind == "model" and predictor.provider is model
+    model = fake_model()
+    predictor = Predictor(ServedModel(name="m", provider="test", first="heuristic"), Backend.of_model(model))
+    assert predictor.kind == "model" and predictor.model is model
     fmt = get_format("zeta2_1")
     rename = Zeta2PromptInput.from_json(
         v3_body(RENAME_EXCERPT, len("def restock(item, quantity"), events=[RENAME_EVENT], cursor_path="a.py")
@@ -199,29 +199,26 @@ def test_hybrid_predictor_asks_the_first_provider_before_the_model() -> None:
 
 
 def test_a_first_provider_answer_supersedes_the_clients_queued_model_job(start_server) -> None:  # noqa: ANN001
-    """The client's slow model request is still running when its next request is answered by the
-    heuristic before the queue: the older one is then stale (409), like any superseded request."""
+    """The client's model request is still running (held) when its next request is answered by
+    the heuristic before the queue: the older one is then stale (409), like any superseded request."""
     import asyncio
     import threading
 
-    from nextedit.predict.hybrid import HybridProvider
-
-    model = FakeModelProvider()
-    release = threading.Event()
+    model = fake_model()
+    started, release = threading.Event(), threading.Event()
     fake = model.engine
-    slow_generate = fake.generate
+    real_generate = fake.generate
 
-    def generate(*a, cancel=None, **k):  # noqa: ANN001, ANN002, ANN003, ANN202 - waits like a long generation
-        while not release.wait(0.01):
+    def generate(*a, cancel=None, **k):  # noqa: ANN001, ANN002, ANN003, ANN202 - a generation held by the test
+        started.set()
+        while not release.wait(0.005):
             if cancel is not None and cancel.canceled:
-                from nextedit.predict.base import Canceled
-
                 raise Canceled()
-        return slow_generate(*a, cancel=cancel, **k)
+        return real_generate(*a, cancel=cancel, **k)
 
     fake.generate = generate
-    srv = start_server({"models": {"m": {"provider": "test"}}, "server": {"deadline_ms": 10000}},
-                       providers={"m": HybridProvider(model)})  # fmt: skip
+    srv = start_server({"models": {"m": {"provider": "test", "first": "heuristic"}}, "server": {"deadline_ms": 20000}},
+                       providers={"m": Backend.of_model(model)})  # fmt: skip
     url = srv.url + "/predict_edits/v3"
     rename = v3_body(RENAME_EXCERPT, len("def restock(item, quantity"), events=[RENAME_EVENT], cursor_path="a.py")
 
@@ -229,9 +226,9 @@ def test_a_first_provider_answer_supersedes_the_clients_queued_model_job(start_s
         async with httpx.AsyncClient(timeout=30) as c:
             h = {"x-client-id": "typist"}
             slow = asyncio.create_task(c.post(url, json=v3_body(EXCERPT, 10), headers=h))
-            await asyncio.sleep(0.3)  # the model job is running by now
+            assert await asyncio.to_thread(started.wait, 10)  # the model job is running
             fast = await c.post(url, json=rename, headers=h)
-            done = await slow
+            done = await slow  # stale as soon as the heuristic answered: canceled while held
             release.set()
             return done, fast
 

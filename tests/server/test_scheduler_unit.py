@@ -1,4 +1,8 @@
-"""ModelWorker/run_job without HTTP: ordering, supersession, overload, deadlines, failures."""
+"""ModelWorker/run_job without HTTP: ordering, supersession, overload, deadlines, failures.
+
+A job that must be running blocks on an event and says when it started; the test waits for that
+instead of sleeping. (The short ``asyncio.sleep`` calls between submissions only let the just
+created task submit its job, in order: the event loop runs it before the sleep returns.)"""
 
 from __future__ import annotations
 
@@ -16,6 +20,22 @@ def _job(fn, client: str, loop, deadline_s: float = 5.0) -> Job:  # noqa: ANN001
     return Job(fn, client_key=client, deadline=time.monotonic() + deadline_s, loop=loop)
 
 
+class Blocker:
+    """A job function that signals ``started`` and then waits for ``gate``."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.gate = threading.Event()
+
+    def __call__(self, job: Job) -> str:
+        self.started.set()
+        assert self.gate.wait(10)
+        return "blocker"
+
+    async def running(self) -> None:
+        assert await asyncio.to_thread(self.started.wait, 10)
+
+
 def _recorder(order: list[str]):  # noqa: ANN202
     """``record(name)`` makes a job function that appends ``name`` to ``order`` when it runs."""
 
@@ -30,18 +50,14 @@ def _recorder(order: list[str]):  # noqa: ANN202
 
 
 def test_supersede_queued_and_overload_keeps_older() -> None:
-    gate = threading.Event()
-
-    def blocker(job: Job) -> str:
-        gate.wait(5)
-        return "blocker"
+    blocker = Blocker()
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         w = ModelWorker("m", workers=1, max_queue=1)
         try:
             first = asyncio.create_task(run_job(w, _job(blocker, "a", loop)))
-            await asyncio.sleep(0.05)  # running
+            await blocker.running()
             queued = asyncio.create_task(run_job(w, _job(lambda j: "old", "b", loop)))
             await asyncio.sleep(0.01)
             with pytest.raises(Overloaded):  # queue full for a third client; b's job untouched
@@ -50,7 +66,7 @@ def test_supersede_queued_and_overload_keeps_older() -> None:
                 run_job(w, _job(lambda j: "new", "b", loop))
             )  # replaces b's queued job
             await asyncio.sleep(0.01)
-            gate.set()
+            blocker.gate.set()
             assert await first == "blocker"
             with pytest.raises(Canceled):
                 await queued
@@ -62,19 +78,18 @@ def test_supersede_queued_and_overload_keeps_older() -> None:
 
 
 def test_deadline_while_queued_and_model_failure() -> None:
-    gate = threading.Event()
+    blocker = Blocker()
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         w = ModelWorker("m", workers=1, max_queue=4)
         try:
-            busy = asyncio.create_task(run_job(w, _job(lambda j: gate.wait(5), "a", loop)))
-            await asyncio.sleep(0.02)
-            t0 = time.monotonic()
+            busy = asyncio.create_task(run_job(w, _job(blocker, "a", loop)))
+            await blocker.running()
             with pytest.raises(DeadlineExceeded):
                 await run_job(w, _job(lambda j: "late", "b", loop, deadline_s=0.1))
-            assert time.monotonic() - t0 < 0.5 and w.queue_depth == 0  # dropped from the queue
-            gate.set()
+            assert not busy.done() and w.queue_depth == 0  # expired while queued, dropped from the queue
+            blocker.gate.set()
             await busy
 
             def boom(job: Job) -> None:
@@ -90,7 +105,7 @@ def test_deadline_while_queued_and_model_failure() -> None:
 
 
 def test_superseding_request_keeps_the_clients_turn() -> None:
-    gate = threading.Event()
+    blocker = Blocker()
     order: list[str] = []
 
     record = _recorder(order)
@@ -99,15 +114,15 @@ def test_superseding_request_keeps_the_clients_turn() -> None:
         loop = asyncio.get_running_loop()
         w = ModelWorker("m", workers=1, max_queue=8, order="fifo")
         try:
-            busy = asyncio.create_task(run_job(w, _job(lambda j: gate.wait(5), "x", loop)))
-            await asyncio.sleep(0.02)
+            busy = asyncio.create_task(run_job(w, _job(blocker, "x", loop)))
+            await blocker.running()
             a1 = asyncio.create_task(run_job(w, _job(record("a1"), "a", loop)))
             await asyncio.sleep(0.01)
             b1 = asyncio.create_task(run_job(w, _job(record("b1"), "b", loop)))
             await asyncio.sleep(0.01)
             a2 = asyncio.create_task(run_job(w, _job(record("a2"), "a", loop)))  # replaces a1 in place
             await asyncio.sleep(0.01)
-            gate.set()
+            blocker.gate.set()
             await busy
             with pytest.raises(Canceled):
                 await a1
@@ -122,28 +137,32 @@ def test_superseding_request_keeps_the_clients_turn() -> None:
 @pytest.mark.parametrize("backed_up", [False, True])
 def test_adaptive_lifo_serves_newest_once_the_queue_backs_up(backed_up: bool) -> None:
     """Short waits: arrival order. Once the oldest job has waited past ``lifo_after_ms``: newest
-    first, except a job close to its deadline (``starvation_ms``), which goes before all others."""
-    gate = threading.Event()
+    first, except a job close to its deadline (``starvation_ms``), which goes before all others.
+    The thresholds sit far from what the test's waits can reach on any machine: the queue is
+    "backed up" after a 0.3 s wait against 50 ms (else 60 s); with ``starvation_ms`` 9.9 s the
+    urgent job (10 s deadline) starves after 0.1 s, the others (60 s) only after 50 s."""
+    blocker = Blocker()
     order: list[str] = []
 
     record = _recorder(order)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        w = ModelWorker("m", workers=1, max_queue=8, lifo_after_ms=150, starvation_ms=300)
+        lifo_after_ms = 50 if backed_up else 60_000
+        w = ModelWorker("m", workers=1, max_queue=8, lifo_after_ms=lifo_after_ms, starvation_ms=9_900)
         try:
-            busy = asyncio.create_task(run_job(w, _job(lambda j: gate.wait(5), "x", loop)))
-            await asyncio.sleep(0.02)
-            jobs = [asyncio.create_task(run_job(w, _job(record("old"), "a", loop)))]
+            busy = asyncio.create_task(run_job(w, _job(blocker, "x", loop, deadline_s=60)))
+            await blocker.running()
+            jobs = [asyncio.create_task(run_job(w, _job(record("old"), "a", loop, deadline_s=60)))]
             await asyncio.sleep(0.01)
             if backed_up:  # its deadline is near when the worker frees up: served first
-                jobs.append(asyncio.create_task(run_job(w, _job(record("urgent"), "u", loop, deadline_s=0.5))))
+                jobs.append(asyncio.create_task(run_job(w, _job(record("urgent"), "u", loop, deadline_s=10))))
                 await asyncio.sleep(0.01)
-            jobs.append(asyncio.create_task(run_job(w, _job(record("mid"), "b", loop))))
+            jobs.append(asyncio.create_task(run_job(w, _job(record("mid"), "b", loop, deadline_s=60))))
             await asyncio.sleep(0.01)
-            jobs.append(asyncio.create_task(run_job(w, _job(record("new"), "c", loop))))
-            await asyncio.sleep(0.3 if backed_up else 0.0)
-            gate.set()
+            jobs.append(asyncio.create_task(run_job(w, _job(record("new"), "c", loop, deadline_s=60))))
+            await asyncio.sleep(0.3 if backed_up else 0.01)
+            blocker.gate.set()
             await busy
             await asyncio.gather(*jobs)
         finally:

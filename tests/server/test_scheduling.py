@@ -1,39 +1,54 @@
-"""Supersession, deadlines, overload, experiment stickiness and hot reload over real HTTP."""
+"""Supersession, deadlines, overload, experiment stickiness and hot reload over real HTTP.
+
+No test races a sleep against a prediction: a provider that must still be running holds on an
+event until the test releases it, and the test waits for what it needs (a prediction started, a
+job queued, a response back) before the next step."""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 
 import httpx
 
+from nextedit.predict.registry import Backend
 from nextedit.server.config import parse_config
 from nextedit.server.experiments import ExperimentRouter
-from tests.server.fakes import TodoProvider
+from tests.server.fakes import TodoProvider, todo_backend
 from tests.server.test_endpoints import v3_body
 
 
-async def _post(
-    client: httpx.AsyncClient, url: str, body: dict, headers: dict, delay: float = 0.0
-) -> httpx.Response:
-    await asyncio.sleep(delay)
-    return await client.post(url, json=body, headers=headers)
+async def _until(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+    """Wait (polling, never racing) until ``condition()`` holds."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, "condition not reached"
+        await asyncio.sleep(0.005)
 
 
 def test_newer_request_supersedes_running_and_queued(start_server) -> None:  # noqa: ANN001
-    slow = TodoProvider(delay_s=0.6)
-    srv = start_server({"models": {"slow": {"provider": "test", "max_queue": 8}}}, providers={"slow": slow})
+    hold = threading.Event()
+    slow = TodoProvider(hold=hold)
+    srv = start_server({"models": {"slow": {"provider": "test", "max_queue": 8, "queue_order": "fifo"}},
+                        "server": {"deadline_ms": 20000}}, providers={"slow": Backend(slow)})  # fmt: skip
+    worker = srv.app.state.service.models["slow"].worker
     url = srv.url + "/predict_edits/v3"
 
     async def scenario():  # noqa: ANN202
-        async with httpx.AsyncClient(timeout=10) as c:
+        async with httpx.AsyncClient(timeout=30) as c:
             h = {"x-client-id": "typist"}
-            return await asyncio.gather(
-                _post(c, url, v3_body(), h, 0.0),  # running when superseded
-                _post(c, url, v3_body(), {"x-client-id": "other"}, 0.05),  # keeps the worker busy
-                _post(c, url, v3_body(), h, 0.15),  # queued, then superseded
-                _post(c, url, v3_body(), h, 0.3),  # the one that counts
-            )
+            first = asyncio.create_task(c.post(url, json=v3_body(), headers=h))
+            await asyncio.to_thread(slow.wait_started, 1)  # running
+            other = asyncio.create_task(c.post(url, json=v3_body(), headers={"x-client-id": "other"}))
+            await _until(lambda: worker.queue_depth == 1)  # queued behind it: keeps the worker busy next
+            second = asyncio.create_task(c.post(url, json=v3_body(), headers=h))  # supersedes the running one
+            first = await first  # 409 once the provider saw its cancel token
+            await asyncio.to_thread(slow.wait_started, 2)  # "other" runs now; the second waits in the queue
+            last = asyncio.create_task(c.post(url, json=v3_body(), headers=h))
+            second = await second  # 409 as soon as the last one takes its place in the queue
+            hold.set()
+            return first, await other, second, await last
 
     first, other, second, last = asyncio.run(scenario())
     assert first.status_code == 409 and first.json()["error"]["type"] == "canceled", first.text
@@ -42,7 +57,7 @@ def test_newer_request_supersedes_running_and_queued(start_server) -> None:  # n
     )
     assert second.status_code == 409 and "superseded" in second.json()["error"]["message"]
     assert other.status_code == 200 and last.status_code == 200
-    assert slow.canceled >= 1  # the running one stopped between "forward passes"
+    assert slow.canceled == 1  # the running one stopped between "forward passes"
     store = srv.app.state.service.store
     store.flush()
     statuses = sorted(r["status"] for r in store.fetch())
@@ -50,34 +65,43 @@ def test_newer_request_supersedes_running_and_queued(start_server) -> None:  # n
 
 
 def test_deadline_is_408_with_retry_after(start_server) -> None:  # noqa: ANN001
+    hold = threading.Event()
+    slow = TodoProvider(hold=hold)
     srv = start_server(
         {"models": {"slow": {"provider": "test"}}, "server": {"deadline_ms": 200}},
-        providers={"slow": TodoProvider(delay_s=1.0)},
+        providers={"slow": Backend(slow)},
     )
-    t0 = time.monotonic()
-    r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body())
-    assert r.status_code == 408 and int(r.headers["retry-after"]) >= 1
-    assert time.monotonic() - t0 < 0.9  # answered at the deadline, not when the model finished
-    r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(), headers={"x-nextedit-deadline-ms": "50"})
-    assert r.status_code == 408
+    try:
+        r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body())
+        assert r.status_code == 408 and int(r.headers["retry-after"]) >= 1
+        assert slow.calls == 1 and not hold.is_set()  # answered at the deadline, the model still held
+        r = httpx.post(srv.url + "/predict_edits/v3", json=v3_body(), headers={"x-nextedit-deadline-ms": "50"})
+        assert r.status_code == 408
+    finally:
+        hold.set()
 
 
 def test_full_queue_is_429_with_retry_after(start_server) -> None:  # noqa: ANN001
+    hold = threading.Event()
+    slow = TodoProvider(hold=hold)
     srv = start_server(
-        {"models": {"slow": {"provider": "test", "max_queue": 2, "workers": 1}}},
-        providers={"slow": TodoProvider(delay_s=0.3)},
+        {"models": {"slow": {"provider": "test", "max_queue": 2, "workers": 1}}, "server": {"deadline_ms": 20000}},
+        providers={"slow": Backend(slow)},
     )
     url = srv.url + "/predict_edits/v3"
 
     async def flood():  # noqa: ANN202
-        async with httpx.AsyncClient(timeout=10) as c:
-            return await asyncio.gather(
-                *[_post(c, url, v3_body(), {"x-client-id": f"c{i}"}, i * 0.01) for i in range(8)]
-            )
+        async with httpx.AsyncClient(timeout=30) as c:
+            running = asyncio.create_task(c.post(url, json=v3_body(), headers={"x-client-id": "c0"}))
+            await asyncio.to_thread(slow.wait_started, 1)
+            rest = [asyncio.create_task(c.post(url, json=v3_body(), headers={"x-client-id": f"c{i}"})) for i in range(1, 8)]
+            await _until(lambda: sum(t.done() for t in rest) == 5)  # 2 queue, 5 are refused at once
+            hold.set()
+            return [await running, *[await t for t in rest]]
 
     rs = asyncio.run(flood())
     codes = [r.status_code for r in rs]
-    assert codes.count(200) >= 2 and codes.count(429) >= 1, codes
+    assert sorted(codes) == [200, 200, 200, 429, 429, 429, 429, 429], codes
     busy = [r for r in rs if r.status_code == 429][0]
     assert int(busy.headers["retry-after"]) >= 1 and "queue is full" in busy.json()["error"]["message"]
     assert httpx.get(srv.url + "/healthz").status_code == 200
@@ -96,7 +120,7 @@ EXP_CFG = {
 
 
 def test_experiments_sticky_and_pinned(start_server) -> None:  # noqa: ANN001
-    srv = start_server(EXP_CFG, providers={"a": TodoProvider(), "b": TodoProvider()})
+    srv = start_server(EXP_CFG, providers={"a": todo_backend(), "b": todo_backend()})
     url = srv.url + "/predict_edits/v3"
     seen: dict[str, set[str]] = {}
     with httpx.Client() as c:
@@ -139,19 +163,23 @@ def test_weights_respected() -> None:
 def test_reload_without_dropping_requests(start_server, tmp_path) -> None:  # noqa: ANN001
     path = tmp_path / "serve.toml"
     path.write_text('[models.m]\nprovider = "test"\nversion = "v1"\n')
-    slow = TodoProvider(delay_s=0.5)
+    hold = threading.Event()
+    slow = TodoProvider(hold=hold)
     srv = start_server(
-        {"models": {"m": {"provider": "test", "version": "v1"}}}, providers={"m": slow}, config_path=path
+        {"models": {"m": {"provider": "test", "version": "v1"}}, "server": {"deadline_ms": 20000}},
+        providers={"m": Backend(slow)},
+        config_path=path,
     )
     url = srv.url + "/predict_edits/v3"
 
     async def scenario():  # noqa: ANN202
-        async with httpx.AsyncClient(timeout=10) as c:
+        async with httpx.AsyncClient(timeout=30) as c:
             inflight = asyncio.create_task(c.post(url, json=v3_body(), headers={"x-client-id": "a"}))
-            await asyncio.sleep(0.1)
+            await asyncio.to_thread(slow.wait_started, 1)  # the old model is working on it
             path.write_text('[models.m]\nprovider = "none"\nversion = "v2"\n')
             reload = await c.post(srv.url + "/admin/reload")
             after = await c.post(url, json=v3_body(), headers={"x-client-id": "b"})
+            hold.set()
             return await inflight, reload, after
 
     inflight, reload, after = asyncio.run(scenario())

@@ -54,18 +54,20 @@ def test_calibration_keeps_no_gate_when_nothing_helps() -> None:
 
 def test_local_provider_gate_turns_edits_into_no_edit(tiny_model_dir: Path) -> None:
     pytest.importorskip("torch")
+    from nextedit.context.example_request import example_request
     from nextedit.io.inputs import read_examples
-    from nextedit.predict.local import LocalProvider
-    from nextedit.predict.request_from_example import request_from_example
+    from nextedit.predict.local import LocalModel
+    from nextedit.predict.model_provider import ModelProvider
 
     root = Path(__file__).resolve().parents[2]
-    ungated = LocalProvider(tiny_model_dir, "zeta2_1", max_output_tokens=8, gate=False)
-    strict = LocalProvider(tiny_model_dir, "zeta2_1", max_output_tokens=8, gate=ConfidenceGate("min_logprob", 0.0),
-                           engine=ungated.engine)
+    plain = LocalModel(tiny_model_dir, "zeta2_1", gate=False)
+    ungated = ModelProvider(plain, max_output_tokens=8)
+    strict = ModelProvider(LocalModel(tiny_model_dir, "zeta2_1", gate=ConfidenceGate("min_logprob", 0.0),
+                                      engine=plain.engine), max_output_tokens=8)  # fmt: skip
     for ex in list(read_examples([root / "examples"]))[:4]:
-        req = request_from_example(ex)
-        a = ungated.predict_request(req)
-        b = strict.predict_request(req)
+        req = example_request(ex)
+        a = ungated.predict(req)
+        b = strict.predict(req)
         assert b.is_no_edit(req.cursor_excerpt)
         if not a.error and not a.is_no_edit(req.cursor_excerpt):
             assert b.stats.get("gated") is True and b.stats["completion_tokens"] <= a.stats["completion_tokens"]
@@ -75,15 +77,15 @@ def test_context_window_from_serving_json(tiny_model_dir: Path, tmp_path: Path) 
     pytest.importorskip("torch")
     import shutil
 
-    from nextedit.predict.local import LocalProvider
+    from nextedit.predict.local import LocalModel
 
     model = tmp_path / "m"
     shutil.copytree(tiny_model_dir, model)
     ServingConfig(context_window=100, gate=ConfidenceGate("mean_logprob", -1.0)).save(model)
-    provider = LocalProvider(model, "zeta2_1")
-    assert provider.engine.max_positions == 100
-    assert provider.gate == ConfidenceGate("mean_logprob", -1.0)
-    assert LocalProvider(model, "zeta2_1", gate=False).gate is None
+    local = LocalModel(model, "zeta2_1")
+    assert local.engine.max_positions == 100
+    assert local.gate == ConfidenceGate("mean_logprob", -1.0)
+    assert LocalModel(model, "zeta2_1", gate=False).gate is None
 
 
 def test_bench_gate_cli_predicts_calibrates_and_writes(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -100,12 +100,12 @@ def typed_one_more(request: Zeta2PromptInput) -> Zeta2PromptInput:
 
 def load_requests(inputs: list[str], limit: int) -> list[Zeta2PromptInput]:
     from nextedit.io.inputs import read_examples
-    from nextedit.predict.request_from_example import request_from_example
+    from nextedit.context.example_request import example_request
 
     out: list[Zeta2PromptInput] = []
     for ex in read_examples(inputs, on_error=lambda msg: None):
         try:
-            out.append(request_from_example(ex))
+            out.append(example_request(ex))
         except Exception:  # noqa: BLE001 - a broken example is skipped, counted below
             continue
         if len(out) >= limit:
@@ -119,7 +119,7 @@ def run_once(provider: Any, request_json: str, stats: RunStats, cache_key: str) 
     t0 = time.perf_counter()
     request = Zeta2PromptInput.model_validate_json(request_json)
     t_req = time.perf_counter()
-    pred = provider.predict_request(request, cache_key=cache_key)
+    pred = provider.predict(request, cache_key=cache_key)
     t_pred = time.perf_counter()
     s, e = pred.editable_range
     old = request.excerpt_bytes()[s:e].decode(errors="replace")
@@ -170,7 +170,8 @@ def bench_latency(
     ``decode`` overrides its decode mode (``block`` shows speculative decoding on whole spans)."""
     from nextedit.model.engine import DEFAULT_MODEL_DIR, Engine
     from nextedit.model.serving import ServingConfig
-    from nextedit.predict.local import LocalProvider
+    from nextedit.predict.local import LocalModel
+    from nextedit.predict.model_provider import ModelProvider
 
     requests = load_requests(inputs, limit)
     if not requests:
@@ -189,13 +190,8 @@ def bench_latency(
         try:
             for spec in modes:
                 engine.speculative = spec
-                provider = LocalProvider(
-                    model or DEFAULT_MODEL_DIR,
-                    prompt_format,
-                    engine=engine,
-                    max_output_tokens=max_output_tokens,
-                    decode=decode,
-                )
+                local = LocalModel(model or DEFAULT_MODEL_DIR, prompt_format, engine=engine, decode=decode)
+                provider = ModelProvider(local, max_output_tokens)
                 cold = RunStats(f"{'spec' if spec else 'greedy'}/cold/{'busy' if loaded else 'idle'}")
                 warm = RunStats(f"{'spec' if spec else 'greedy'}/warm/{'busy' if loaded else 'idle'}")
                 for i, req in enumerate(requests[:WARMUP_REQUESTS]):
@@ -205,7 +201,7 @@ def bench_latency(
                     key = f"bench-{spec}-{loaded}-{i}"
                     run_once(provider, json.dumps(req.to_zed_json()), cold, key)
                     run_once(provider, json.dumps(typed_one_more(req).to_zed_json()), warm, key)
-                rows += [{**stats.row(), "decode": provider.decode} for stats in (cold, warm)]
+                rows += [{**stats.row(), "decode": local.decode} for stats in (cold, warm)]
         finally:
             if proc is not None:
                 proc.terminate()

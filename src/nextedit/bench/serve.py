@@ -65,13 +65,13 @@ def _typing_text(patch: str) -> str:
 def load_sessions(paths: list[str] | None) -> list[Session]:
     """Sessions from examples (.md/.jsonl/dirs); default: ``./examples`` (:func:`nextedit.paths.examples_dir`)."""
     from nextedit.io.inputs import read_examples
-    from nextedit.predict.request_from_example import request_from_example
+    from nextedit.context.example_request import example_request
 
     paths = paths or [str(examples_dir())]
     sessions = []
     for ex in read_examples(paths):
         try:
-            req = request_from_example(ex)
+            req = example_request(ex)
         except Exception:  # noqa: BLE001 - skip examples that cannot become requests
             continue
         patch = ex.expected_patches[0] if ex.expected_patches else ""

@@ -8,15 +8,21 @@ import typer
 
 from nextedit.cli.app import app
 from nextedit.cli.options import (
+    ExecutorKind,
+    ExecutorOpt,
+    Failed,
+    FailedHandling,
     Failfast,
     InPlace,
     Inputs,
     Limit,
+    MaxParallelism,
     NameFilter,
     NoResume,
     Offset,
     Output,
-    stage_kwargs,
+    RunOptions,
+    run_stage_command,
 )
 
 ReposDir = Annotated[
@@ -40,16 +46,20 @@ def load_project_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Fill prompt_inputs (cursor excerpt, excerpt/syntax ranges, edit-history events, diagnostics)
     by reading each example's repository at its revision, applying the uncommitted diff and
     replaying the edit history. Nothing is cloned or checked out."""
     from nextedit.context.stages import LoadProjectStage
     from nextedit.data.pypi import pypi_sources
-    from nextedit.pipeline import run_stage
 
-    run_stage(
-        LoadProjectStage(repos_dir, pypi_sources()), inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast)
+    run_stage_command(
+        lambda: LoadProjectStage(repos_dir, pypi_sources()),
+        inputs,
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
     )
 
 
@@ -72,16 +82,18 @@ def context_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Like load-project, and also fill prompt_inputs.related_files."""
     from nextedit.context.stages import CONTEXT_TYPES, ContextStage
     from nextedit.data.pypi import pypi_sources
-    from nextedit.pipeline import run_stage
 
     if context_type not in CONTEXT_TYPES:
         raise typer.BadParameter(f"--type must be one of {', '.join(CONTEXT_TYPES)}")
-    run_stage(
-        ContextStage(repos_dir, context_type, pypi_sources()),
+    run_stage_command(
+        lambda: ContextStage(repos_dir, context_type, pypi_sources()),
         inputs,
-        **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast),
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
     )

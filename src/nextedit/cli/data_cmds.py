@@ -7,17 +7,25 @@ from typing import Annotated
 
 import typer
 
+from nextedit.cli import checks
 from nextedit.cli.app import app, bench_app, dataset_app, ingest_app  # noqa: F401
 from nextedit.cli.options import (
+    ExecutorKind,
+    ExecutorOpt,
+    Failed,
+    FailedHandling,
     Failfast,
     InPlace,
     Inputs,
     Limit,
+    MaxParallelism,
     NameFilter,
     NoResume,
     Offset,
     Output,
-    stage_kwargs,
+    RunOptions,
+    run_and_report,
+    run_stage_command,
 )
 from nextedit.prompts.registry import DEFAULT_FORMAT
 
@@ -174,7 +182,7 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (same inputs +
 @ingest_app.command("git")
 def ingest_git(
     repo: Annotated[Path, typer.Option("--repo", help="Local git repository.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Examples JSONL (appended; resumable).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Examples JSONL (resumable).")],
     rev: Annotated[str, typer.Option(help="Revision to walk back from.")] = "HEAD",
     max_commits: Annotated[int | None, typer.Option(help="Walk at most N commits.")] = None,
     samples: Annotated[int, typer.Option("--samples", "-n", help="Examples per commit.")] = 3,
@@ -182,12 +190,17 @@ def ingest_git(
     split: SplitOpt = None,
     min_lines: Annotated[int, typer.Option(help="Skip commits with fewer edited lines.")] = 2,
     max_lines: Annotated[int, typer.Option(help="Skip commits with more edited lines.")] = 1000,
-    no_resume: Annotated[bool, typer.Option("--no-resume", help="Start over.")] = False,
+    no_resume: NoResume = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Synthetic examples from the non-merge commits of a local repository (split-commit, §3.10)."""
     from nextedit.data.git_ingest import CommitFilter, GitError, GitIngest
-    from nextedit.data.ingest import run_ingest
     from nextedit.data.split_commit import SplitConfig
+    from nextedit.pipeline import ExampleWriter
+
+    checks.writable_output(output, "--output")
 
     try:
         stage = GitIngest(
@@ -198,17 +211,19 @@ def ingest_git(
             seed=seed,
             cfg=SplitConfig(split=_split_value(split)),
             flt=CommitFilter(min_lines, max_lines),
-            on_error=_err,
         )
     except GitError as e:
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from e
-    run_ingest(stage, output, resume=not no_resume)
+    opts = RunOptions(
+        str(output), no_resume=no_resume, failed=failed, executor=executor, max_parallelism=max_parallelism
+    )
+    run_and_report([stage, ExampleWriter(output)], opts)
 
 
 @ingest_app.command("pypi")
 def ingest_pypi(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Examples JSONL (appended; resumable).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Examples JSONL (resumable).")],
     manifest: ManifestOpt = None,
     cache: CacheOpt = None,
     seed: SeedOpt = 0,
@@ -218,15 +233,19 @@ def ingest_pypi(
         int, typer.Option(help="At most this many samples per chunk of a release pair.")
     ] = 16,
     package: Annotated[list[str] | None, typer.Option("--package", help="Only these packages.")] = None,
-    no_resume: Annotated[bool, typer.Option("--no-resume", help="Start over.")] = False,
+    no_resume: NoResume = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
     offline: OfflineOpt = False,
 ) -> None:
     """Synthetic examples from consecutive PyPI releases (each pair = one commit; old release = base tree)."""
-    from nextedit.data.ingest import run_ingest
     from nextedit.data.pypi import PypiCache
     from nextedit.data.pypi_ingest import PypiIngest
     from nextedit.data.split_commit import SplitConfig
+    from nextedit.pipeline import ExampleWriter
 
+    checks.writable_output(output, "--output")
     m = _load_manifest(manifest)
     pypi_cache = PypiCache(cache, offline=offline)
     _announce_downloads(
@@ -241,12 +260,14 @@ def ingest_pypi(
             max_samples=max_samples,
             cfg=SplitConfig(split=_split_value(split)),
             packages=package,
-            on_error=_err,
         )
     except ValueError as e:
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from e
-    run_ingest(stage, output, resume=not no_resume)
+    opts = RunOptions(
+        str(output), no_resume=no_resume, failed=failed, executor=executor, max_parallelism=max_parallelism
+    )
+    run_and_report([stage, ExampleWriter(output)], opts)
 
 
 @app.command("focus-target")
@@ -266,17 +287,23 @@ def focus_target_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Trim each expected patch to the cursor-file hunks the format can encode, then to its first N
     changed lines (the original goes to `commit_remainder_patch`). Run `format-prompt` after it."""
     from nextedit.data.target import FocusTargetStage
-    from nextedit.pipeline import run_stage
 
     try:
         stage = FocusTargetStage(format, max_changed_lines)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from e
-    run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
+    run_stage_command(
+        stage,
+        inputs,
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
+    )
 
 
 @app.command("dedup")
@@ -287,12 +314,12 @@ def dedup_cmd(
         int, typer.Option("--max-duplicates", "-k", help="Keep at most K per cluster.")
     ] = 4,
     threshold: Annotated[float, typer.Option(help="Jaccard similarity that joins two examples.")] = 0.5,
+    no_resume: NoResume = False,
 ) -> None:
     """Remove exact duplicates and keep ≤ K near duplicates per MinHash-LSH cluster (§3.1)."""
     from nextedit.data.dedup import DedupStage
-    from nextedit.pipeline import run_stage
 
-    run_stage(DedupStage(max_duplicates, threshold), inputs, output, resume=False)
+    run_stage_command(DedupStage(max_duplicates, threshold), inputs, RunOptions(output, no_resume=no_resume))
 
 
 @app.command("split")
@@ -357,9 +384,13 @@ def dataset_build(
     package: Annotated[
         list[str] | None, typer.Option("--package", help="Only these manifest packages.")
     ] = None,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """ingest → dedup → context → split → format-prompt, plus a stats report (stats.md + stats.png)."""
+    from nextedit.cli.progress import RichProgress
     from nextedit.data.build import BuildConfig, build_dataset
+    from nextedit.pipeline import make_executor
 
     cfg = BuildConfig(
         name=name,
@@ -376,7 +407,7 @@ def dataset_build(
         cache=str(cache) if cache else None,
         packages=package,
     )
-    build_dataset(cfg, log=lambda s: typer.echo(s, err=True))
+    build_dataset(cfg, progress=RichProgress(), executor=make_executor(executor.value, max_parallelism))
 
 
 @dataset_app.command("check")

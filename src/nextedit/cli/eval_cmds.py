@@ -17,15 +17,22 @@ import typer
 from nextedit.cli import checks
 from nextedit.cli.app import app
 from nextedit.cli.options import (
+    SKIPPED_EXIT,
+    ExecutorKind,
+    ExecutorOpt,
+    Failed,
+    FailedHandling,
     Failfast,
     InPlace,
     Inputs,
     Limit,
+    MaxParallelism,
     NameFilter,
     NoResume,
     Offset,
     Output,
-    stage_kwargs,
+    RunOptions,
+    run_stage_command,
 )
 
 
@@ -69,13 +76,18 @@ def predict_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Run a provider on every example; writes `predictions[]` (resumable with -o)."""
-    from nextedit.pipeline import run_stage
     from nextedit.predict.stage import PredictStage
 
-    stage = PredictStage(_provider(provider), repetitions=repetitions)
-    run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
+    run_stage_command(
+        lambda: PredictStage(_provider(provider), repetitions=repetitions),
+        inputs,
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
+    )
 
 
 @app.command("score")
@@ -90,14 +102,22 @@ def score_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Score each prediction against the expected patches; writes `score[]` (parallel to predictions)."""
     from nextedit.metrics.score import ScoreStage
-    from nextedit.pipeline import run_stage
 
     stage = ScoreStage(beta=beta, whitespace=whitespace.value)
-    run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
-    _print_errors(stage.errors)
+    try:
+        run_stage_command(
+            stage,
+            inputs,
+            RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
+        )
+    finally:
+        _print_errors(stage.errors)
 
 
 def _print_errors(errors: list[str]) -> None:
@@ -134,20 +154,21 @@ def eval_cmd(
     limit: Limit = None,
     offset: Offset = 0,
     name: NameFilter = None,
+    no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Predict (optional), score and print the §5.6 report table and summary."""
-    import os
-
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from nextedit.cli.progress import RichProgress
     from nextedit.cli.render import print_eval_report
-    from nextedit.io.inputs import InputError, read_examples
-    from nextedit.io.jsonl import JsonlWriter
+    from nextedit.io.inputs import read_examples
     from nextedit.metrics.report import build_report
     from nextedit.metrics.score import ScoreStage
-    from nextedit.pipeline.executor import print_stats
+    from nextedit.pipeline import ExampleReader, ExampleWriter, MemoryWriter, make_executor, run_pipeline
     from nextedit.predict.stage import PredictStage
 
     checks.existing_inputs(inputs)
@@ -156,53 +177,25 @@ def eval_cmd(
     checks.writable_output(summary_json, "--summary-json")
     checks.writable_output(output, "--output")
     err = Console(stderr=True)
-    read_errors: list[str] = []
-
-    def on_error(msg: str) -> None:
-        if failfast:
-            raise InputError(msg)
-        read_errors.append(msg)
-        err.print(f"[yellow]skipped[/]: {msg}", highlight=False)
-
-    try:
-        examples = [ex for ex in read_examples(inputs, on_error=on_error) if not name or name in ex.name]
-    except InputError as e:
-        err.print(f"[red]error[/]: {e}", highlight=False)
-        raise typer.Exit(1) from e
-    examples = examples[offset:]
-    if limit is not None:
-        examples = examples[:limit]
-    stages = []
-    if provider is not None:
-        stages.append(PredictStage(_provider(provider), repetitions=repetitions))
+    steps = [PredictStage(_provider(provider), repetitions=repetitions)] if provider is not None else []
     scorer = ScoreStage(beta=beta, whitespace=whitespace.value)
-    stages.append(scorer)
-
-    show = sys.stderr.isatty() or os.environ.get("NEXTEDIT_PROGRESS") == "1"
-    scored = []
-    with Progress(
-        TextColumn("[bold]eval[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, disable=not show
-    ) as bar:
-        task = bar.add_task("eval", total=len(examples))
-
-        def counted():
-            for ex in examples:
-                yield ex
-                bar.advance(task)
-
-        stream = counted()
-        for st in stages:
-            stream = st.run(stream)
-        scored = list(stream)
-    for st in stages:
-        st.close()
-        print_stats(st, read_errors if st is stages[-1] else None)
-    _print_errors(scorer.errors)
-
-    if output:
-        with JsonlWriter(output) as w:
-            for ex in scored:
-                w.write(ex)
+    writer = ExampleWriter(output) if output else MemoryWriter()
+    try:
+        result = run_pipeline(
+            [ExampleReader(inputs, failfast=failfast), *steps, scorer, writer],
+            make_executor(executor.value, max_parallelism),
+            limit=limit,
+            offset=offset,
+            name=name,
+            failed=failed.value,
+            failfast=failfast,
+            resume=not no_resume,
+            progress=RichProgress(),
+            label="eval",
+        )
+    finally:
+        _print_errors(scorer.errors)
+    scored = list(read_examples([output])) if output else writer.examples
 
     rows = []
     for ex in scored:
@@ -220,6 +213,8 @@ def eval_cmd(
         Path(summary_json).parent.mkdir(parents=True, exist_ok=True)
         Path(summary_json).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         err.print(f"summary written to {summary_json}")
+    if not result.clean:
+        raise typer.Exit(SKIPPED_EXIT)
 
 
 from nextedit.cli.app import bench_app  # noqa: E402
@@ -233,21 +228,22 @@ def bench_eval_cmd(
     ] = None,
     repeat: Annotated[int, typer.Option(help="Timed calls per example and provider.")] = 20,
 ) -> None:
-    """Latency of request providers (p50/p95 ms per `predict_request`, request already built) and
+    """Latency of request providers (p50/p95 ms per `predict`, request already built) and
     of scoring (ms per prediction), on the given examples."""
     import time
 
     from rich.console import Console
     from rich.table import Table
 
+    from nextedit.context.example_request import example_request
     from nextedit.io.inputs import read_examples
     from nextedit.metrics.report import percentile
     from nextedit.metrics.score import score_example
-    from nextedit.predict.request_from_example import request_from_example
     from nextedit.predict.stage import PredictStage
+    from nextedit.schema.provider import ExampleAware
 
     examples = list(read_examples(inputs or ["examples"]))
-    requests = [request_from_example(ex) for ex in examples]
+    requests = [example_request(ex) for ex in examples]
     table = Table(title=f"nextedit bench eval — {len(examples)} examples × {repeat}")
     for col in ("what", "n", "p50 ms", "p95 ms", "max ms"):
         table.add_column(col, justify="left" if col == "what" else "right")
@@ -258,16 +254,16 @@ def bench_eval_cmd(
 
     for spec in providers or ["none", "heuristic"]:
         prov = _provider(spec)
-        if not hasattr(prov, "predict_request"):
+        if isinstance(prov, ExampleAware):  # answers examples, not requests: nothing to time
             continue
-        prov.predict_request(requests[0])  # warm-up (imports, caches)
+        prov.predict(requests[0])  # warm-up (imports, caches)
         times = []
         for req in requests:
             for _ in range(repeat):
                 t0 = time.perf_counter()
-                prov.predict_request(req)
+                prov.predict(req)
                 times.append(time.perf_counter() - t0)
-        add(f"predict_request ({spec})", times)
+        add(f"predict ({spec})", times)
         scored = list(PredictStage(prov).run(ex.model_copy(deep=True) for ex in examples))
         times = []
         for ex in scored:

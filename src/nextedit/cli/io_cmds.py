@@ -9,7 +9,18 @@ from typing import Annotated
 import typer
 
 from nextedit.cli.app import app
-from nextedit.cli.options import Failfast, Inputs, Limit, NameFilter, NoResume, Offset, Output
+from nextedit.cli.options import (
+    SKIPPED_EXIT,
+    Failfast,
+    Inputs,
+    Limit,
+    NameFilter,
+    NoResume,
+    Offset,
+    Output,
+    RunOptions,
+    run_stage_command,
+)
 
 Markdown = Annotated[
     str | None,
@@ -43,31 +54,18 @@ def read_cmd(
 ) -> None:
     """Read examples from any inputs and write normalised JSONL (or `.md` eval cases with --markdown).
 
-    Unreadable files are reported with file and line and skipped (exit code 0, with a count);
+    Unreadable files and lines are reported with file and line and skipped (exit code 3);
     --failfast stops at the first one with exit code 1.
     """
     from rich.console import Console
 
     from nextedit.io.inputs import InputError, read_examples
     from nextedit.io.markdown import example_to_markdown
-    from nextedit.pipeline import MapStage, run_stage
 
     console = Console(stderr=True)
     if markdown is None:
-        try:
-            run_stage(
-                MapStage(lambda ex: ex, name="read"),
-                inputs,
-                output,
-                resume=not no_resume,
-                limit=limit,
-                offset=offset,
-                name=name,
-                failfast=failfast,
-            )
-        except (InputError, ValueError) as e:
-            console.print(f"[red]error[/]: {e}")
-            raise typer.Exit(1) from None
+        opts = RunOptions(output, limit=limit, offset=offset, name=name, no_resume=no_resume, failfast=failfast)
+        run_stage_command(None, inputs, opts)
         return
 
     if output:
@@ -101,3 +99,5 @@ def read_cmd(
         f"read: wrote {written} eval case(s) to {out_dir}/"
         + (f", {len(errors)} warning(s)" if errors else "")
     )
+    if errors:
+        raise typer.Exit(SKIPPED_EXIT)

@@ -13,15 +13,21 @@ import typer
 from nextedit.cli import checks
 from nextedit.cli.app import app
 from nextedit.cli.options import (
+    ExecutorKind,
+    ExecutorOpt,
+    Failed,
+    FailedHandling,
     Failfast,
     InPlace,
     Inputs,
     Limit,
+    MaxParallelism,
     NameFilter,
     NoResume,
     Offset,
     Output,
-    stage_kwargs,
+    RunOptions,
+    run_stage_command,
 )
 from nextedit.prompts.registry import DEFAULT_FORMAT
 
@@ -57,16 +63,18 @@ def cursor_line_pairs_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """SFT pairs for cursor-line decoding from zeta2_1 SFT examples (format-prompt output): prompt +
     answer prefix → rest of the cursor line."""
     from nextedit.model.cursor_line import CursorLinePairsStage
-    from nextedit.pipeline import run_stage
 
-    run_stage(
+    run_stage_command(
         CursorLinePairsStage(),
         inputs,
-        **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast),
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
     )
 
 

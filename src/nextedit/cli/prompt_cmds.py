@@ -8,15 +8,21 @@ import typer
 
 from nextedit.cli.app import app
 from nextedit.cli.options import (
+    ExecutorKind,
+    ExecutorOpt,
+    Failed,
+    FailedHandling,
     Failfast,
     InPlace,
     Inputs,
     Limit,
+    MaxParallelism,
     NameFilter,
     NoResume,
     Offset,
     Output,
-    stage_kwargs,
+    RunOptions,
+    run_stage_command,
 )
 from nextedit.prompts.registry import DEFAULT_FORMAT
 
@@ -37,16 +43,22 @@ def format_prompt_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Build `prompt` (input, expected/rejected output, prefill, provider) from `prompt_inputs`."""
-    from nextedit.pipeline import run_stage
     from nextedit.prompts.stages import FormatPromptStage
 
     try:
         stage = FormatPromptStage(format, keep_failed=keep_failed)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from e
-    run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
+    run_stage_command(
+        stage,
+        inputs,
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
+    )
 
 
 @app.command("parse-output")
@@ -63,16 +75,22 @@ def parse_output_cmd(
     name: NameFilter = None,
     no_resume: NoResume = False,
     failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
 ) -> None:
     """Turn `predictions[].actual_output` into `actual_patch` and `actual_cursor`."""
-    from nextedit.pipeline import run_stage
     from nextedit.prompts.stages import ParseOutputStage
 
     try:
         stage = ParseOutputStage(format)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--format") from e
-    run_stage(stage, inputs, **stage_kwargs(output, in_place, limit, offset, name, no_resume, failfast))
+    run_stage_command(
+        stage,
+        inputs,
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
+    )
 
 
 @app.command("print-zeta-formats")

@@ -37,8 +37,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 
 from nextedit.context.bm25 import Bm25Index
-from nextedit.context.example_request import start_row_from_history
 from nextedit.context.builder import ContextType, build_request, full_path
+from nextedit.context.example_request import start_row_from_history
 from nextedit.context.history import (
     EVENT_COUNT_MAX,
     event_from_snapshots,

@@ -22,6 +22,7 @@ from nextedit.data.commit import FileChange, OrderedCommit, order_commit
 from nextedit.data.filters import has_marker, keep_file
 from nextedit.data.ingest import IngestItem, SourceStage
 from nextedit.data.split_commit import SplitConfig, split_commit
+from nextedit.pipeline.record import describe
 from nextedit.schema.example import Example
 
 
@@ -104,6 +105,9 @@ class GitRepo:
                 self._cat.stdin.close()
             self._cat.wait()
             self._cat = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_cat": None}  # a copy in a worker starts its own cat-file process
 
 
 @dataclass
@@ -214,6 +218,10 @@ class GitIngest(SourceStage):
     def items(self) -> Iterator[IngestItem]:
         for sha, parent in self.repo.commits(self.rev, self.max_commits):
             yield IngestItem(key=sha, label=sha[:8], data=(sha, parent))
+
+    def fingerprint(self) -> dict:
+        """The repository, the commit ``rev`` names now, and the options."""
+        return {"head": self.repo.git("rev-parse", self.rev).strip(), "options": describe(self)}
 
     def examples_for(self, item: IngestItem) -> list[Example]:
         sha, parent = item.data

@@ -103,7 +103,7 @@ class FocusTargetStage(Stage):
             return False
 
     def process(self, example: Example) -> Example | None:
-        from nextedit.prompts.stages import example_request
+        from nextedit.context.example_request import example_request
 
         full = example.expected_patches[0] if example.expected_patches else ""
         if not full.strip():

@@ -3,7 +3,8 @@
 Accepted: ``.jsonl`` (optionally ``.gz``/``.zst``), ``.json`` (one example), ``.md`` (one Zed eval
 case), a directory (its ``.md``/``.jsonl``/``.json`` files, sorted, recursively), ``-`` (stdin JSONL).
 Unnamed examples get ``<file stem>`` or ``<stem>-<line>`` as name, as Zed does.
-A file that cannot be read is reported through ``on_error`` and the rest still loads.
+A file or line that cannot be read is reported through ``on_error`` (``file:line: why``) and
+skipped; the rest of the file and the other inputs still load.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from nextedit.errors import NexteditError
-from nextedit.io.jsonl import JsonlError, iter_json_lines
+from nextedit.io.jsonl import iter_json_lines
 from nextedit.schema.example import Example
 
 ErrorHandler = Callable[[str], None]
@@ -86,7 +87,7 @@ def read_examples(inputs: Iterable[str | Path], on_error: ErrorHandler | None = 
         else:
             stem = _stem(path)
             try:
-                for line_no, obj in iter_json_lines(path):
+                for line_no, obj in iter_json_lines(path, on_error=lambda e: handle(str(e))):
                     try:
                         ex = Example.model_validate(obj)
                     except ValidationError as e:
@@ -95,8 +96,6 @@ def read_examples(inputs: Iterable[str | Path], on_error: ErrorHandler | None = 
                     if not ex.name:
                         ex.name = f"{stem}-{line_no}"
                     yield ex
-            except JsonlError as e:
-                handle(str(e))
             except (OSError, UnicodeDecodeError, EOFError) as e:
                 handle(f"{path}: {e}")
 

@@ -11,7 +11,7 @@ import gzip
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -67,8 +67,11 @@ def open_text(path: str | Path, mode: str = "r") -> Iterator[IO[str]]:
             yield f
 
 
-def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_no, object)`` for each non-blank line; raise :class:`JsonlError` on bad JSON."""
+def iter_json_lines(
+    path: str | Path, on_error: Callable[[JsonlError], None] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_no, object)`` for each non-blank line. A line that is not a JSON object raises
+    :class:`JsonlError`, or with ``on_error`` is passed to it and skipped (the rest is still read)."""
     with open_text(path, "r") as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
@@ -76,10 +79,15 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise JsonlError(str(path), line_no, f"invalid JSON ({e.msg} at column {e.colno})") from e
-            if not isinstance(obj, dict):
-                raise JsonlError(str(path), line_no, f"expected a JSON object, got {type(obj).__name__}")
-            yield line_no, obj
+                error = JsonlError(str(path), line_no, f"invalid JSON ({e.msg} at column {e.colno})")
+            else:
+                if isinstance(obj, dict):
+                    yield line_no, obj
+                    continue
+                error = JsonlError(str(path), line_no, f"expected a JSON object, got {type(obj).__name__}")
+            if on_error is None:
+                raise error
+            on_error(error)
 
 
 def read_valid_prefix(path: str | Path) -> Iterator[str]:

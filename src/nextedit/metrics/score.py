@@ -59,18 +59,14 @@ class ScoringContext:
 
 
 def original_excerpt(example: Example) -> tuple[str, int | None, int | None]:
-    """``(excerpt, cursor byte offset, excerpt_start_row)`` of an example (§5 "what text is compared").
+    """``(excerpt, cursor byte offset, excerpt_start_row)`` of an example (§5 "what text is compared"):
+    those of the request the prediction answered
+    (:func:`nextedit.context.example_request.example_request`), so patch rows agree between
+    predict and score."""
+    from nextedit.context.example_request import example_request
 
-    Without ``prompt_inputs`` the start row is inferred from the edit history exactly as the
-    request built for prediction does, so patch rows agree between predict and score."""
-    pi = example.prompt_inputs
-    if pi and pi.get("cursor_excerpt") is not None:
-        return pi["cursor_excerpt"], pi.get("cursor_offset_in_excerpt"), pi.get("excerpt_start_row")
-    from nextedit.io.markdown import cursor_excerpt
-    from nextedit.predict.request_from_example import start_row_from_history
-
-    text, offset = cursor_excerpt(example.cursor_position, example.cursor_path)
-    return text, offset, start_row_from_history(text, example.edit_history, example.cursor_path)
+    request = example_request(example)
+    return request.cursor_excerpt, request.cursor_offset_in_excerpt, request.excerpt_start_row
 
 
 def _retrieved_bytes(example: Example) -> int | None:

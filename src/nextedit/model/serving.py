@@ -20,23 +20,45 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from nextedit.schema.completion import Completion, GenerationStats
 
 SERVING_FILE = "serving.json"
 
 
 @dataclass(frozen=True)
 class ConfidenceGate:
-    """Stay silent when ``stats[measure] < threshold``."""
+    """Stay silent when ``stats[measure] < threshold``: the one place that decides whether a
+    model is sure enough to suggest its text.
+
+    A local model applies its gate to every completion (:meth:`judge`); providers and the server
+    only read the verdict (finish reason ``low_confidence``) and answer "no edit". The engine
+    may stop generating early at :attr:`stop_below` (the text is rejected either way)."""
 
     measure: str = "min_logprob"
     threshold: float = float("-inf")
 
-    def passes(self, stats: dict[str, Any]) -> bool:
-        value = stats.get(self.measure)
+    def passes(self, stats: Mapping[str, Any] | GenerationStats) -> bool:
+        """True unless ``stats[measure]`` is known and below the threshold."""
+        value = stats.value(self.measure) if isinstance(stats, GenerationStats) else stats.get(self.measure)
         return value is None or float(value) >= self.threshold
+
+    @property
+    def stop_below(self) -> float | None:
+        """A ``min_logprob`` gate rejects a text as soon as one token is less likely than the
+        threshold, so generation may stop there; ``None`` for other measures."""
+        return self.threshold if self.measure == "min_logprob" else None
+
+    def judge(self, completion: Completion) -> Completion:
+        """``completion`` with finish reason ``low_confidence`` when the gate rejects it (it
+        already has that reason when generation stopped at :attr:`stop_below`)."""
+        if completion.finish_reason != "low_confidence" and not self.passes(completion.stats):
+            return replace(completion, finish_reason="low_confidence")
+        return completion
 
 
 DECODE_MODES = ("block", "cursor_line")

@@ -27,9 +27,11 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from nextedit.predict.base import CancelToken, EditPrediction
+from nextedit.schema.prediction import EditPrediction
+from nextedit.schema.provider import Provider
 
 if TYPE_CHECKING:
+    from nextedit.schema.cancel import CancelToken
     from nextedit.schema.request import Zeta2PromptInput
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
@@ -182,12 +184,14 @@ def complete_identifier(text_before: str, text_after: str, corpus: list[str], cu
     return best[len(prefix) :]
 
 
-class HeuristicProvider:
+class HeuristicProvider(Provider):
     """Rename propagation, then identifier completion, else no edit (see module docstring)."""
 
     name = "heuristic"
 
-    def predict_request(self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None) -> EditPrediction:
+    def predict(
+        self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None, cache_key: str | None = None
+    ) -> EditPrediction:
         from nextedit.context.excerpt_ranges import resolve_cursor_region
         from nextedit.text.patch import paths_match
 
@@ -220,4 +224,4 @@ class HeuristicProvider:
                     cursor_offset=in_region + len(suffix.encode()),
                     model_version=self.name,
                 )
-        return EditPrediction(output="", editable_range=(0, 0), model_version=self.name)
+        return EditPrediction.no_edit(model_version=self.name)

@@ -1,4 +1,10 @@
-"""``local[:PATH]``: the in-process engine (shipped model by default, or any local HF causal LM)."""
+"""``local[:PATH]``: the in-process engine as a :class:`~nextedit.schema.provider.TextModel`
+(shipped model by default, or any local HF causal LM).
+
+The model directory's ``serving.json`` (:mod:`nextedit.model.serving`) says how it is served: the
+context window, copy-biased drafting, the decode mode (whole answer or cursor line) and the
+confidence gate, which this model applies to each of its completions.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +22,19 @@ from nextedit.model.cursor_line import (
 )
 from nextedit.model.engine import logprob_stats
 from nextedit.model.serving import ConfidenceGate
-from nextedit.predict.base import CancelToken
-from nextedit.predict.model_provider import ModelProvider
+from nextedit.schema.cancel import CancelToken
+from nextedit.schema.completion import Completion, GenerationParams, GenerationStats
+from nextedit.schema.provider import TextModel
 
 
-class LocalProvider(ModelProvider):
-    """Runs :class:`nextedit.model.engine.Engine` on this machine."""
+class LocalModel(TextModel):
+    """Runs :class:`nextedit.model.engine.Engine` on this machine, on prompts in ``prompt_format``."""
 
     def __init__(
         self,
         path: str | Path | None = None,
         prompt_format: str = "zeta2_1",
         *,
-        max_output_tokens: int | None = 64,
         speculative: bool = True,
         threads: int | None = None,
         engine: Any = None,
@@ -36,17 +42,20 @@ class LocalProvider(ModelProvider):
         gate: bool | ConfidenceGate = True,
         decode: str | None = None,
     ) -> None:
-        """``gate``: True = the model directory's ``serving.json`` gate (if any), False = none.
-        ``decode``: ``block`` | ``cursor_line``; None = as ``serving.json`` says
-        (see :mod:`nextedit.model.serving`)."""
+        """``engine``: an already loaded engine (then ``serving.json`` is read only when ``path``
+        is given). ``gate``: True = the model directory's gate (if any), False = none.
+        ``decode``: ``block`` | ``cursor_line``; None = as ``serving.json`` says."""
         from nextedit.model.engine import DEFAULT_MODEL_DIR, Engine
         from nextedit.model.serving import ServingConfig
+        from nextedit.prompts import get_format
 
         self.path = Path(path) if path else DEFAULT_MODEL_DIR
         self.name = f"local:{self.path.name}"
+        self.model_version = self.path.name
+        self.prompt_format = prompt_format
+        self.format = get_format(prompt_format)
         serving = ServingConfig.load(self.path) if engine is None or path else ServingConfig()
-        chosen = serving.gate if gate is True else (gate or None)
-        super().__init__(prompt_format, max_output_tokens, gate=chosen)
+        self.gate = serving.gate if gate is True else (gate or None)
         self.engine = engine or Engine.load(
             self.path,
             threads=threads,
@@ -54,7 +63,6 @@ class LocalProvider(ModelProvider):
             context_window=serving.context_window,
             copy_margin=serving.copy_margin,
         )
-        self.model_version = self.path.name
         self.constrained = constrained
         self.decode = serving.decode if decode is None else decode
         self.line_cut_logprob = serving.line_cut_logprob
@@ -62,43 +70,66 @@ class LocalProvider(ModelProvider):
         self._plain_code: NoSpecialTokens | None = None  # built on first use (cursor_line)
 
     def complete(
-        self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
-    ) -> tuple[str, dict[str, Any]]:
+        self,
+        prompt: str,
+        params: GenerationParams,
+        *,
+        cancel: CancelToken | None = None,
+        cache_key: str | None = None,
+    ) -> Completion:
+        """Generate after ``prompt``; the gate (if any) judges the result."""
+        block = (
+            cursor_block(prompt) if self.decode == "cursor_line" and self.format.name == "zeta2_1" else None
+        )
+        if block is not None:
+            completion = self._complete_cursor_line(prompt, block, params, cancel, cache_key)
+        else:
+            completion = self._complete_block(prompt, params, cancel, cache_key)
+        return self.gate.judge(completion) if self.gate is not None else completion
+
+    def _stop_below(self) -> float | None:
+        return self.gate.stop_below if self.gate is not None else None
+
+    def _complete_block(
+        self, prompt: str, params: GenerationParams, cancel: CancelToken | None, cache_key: str | None
+    ) -> Completion:
+        """The model writes the whole answer (constrained to the format's syntax when ``constrained``)."""
         from nextedit.model.constraints import constraint_for
 
-        gate = self.gate
-        early_exit = gate.threshold if gate is not None and gate.measure == "min_logprob" else None
-        if self.decode == "cursor_line" and self.format.name == "zeta2_1":
-            block = cursor_block(prompt)
-            if block is not None:
-                return self._complete_cursor_line(prompt, block, stop, cancel, cache_key, early_exit)
         constraint = constraint_for(self.format.name, prompt, self.engine) if self.constrained else None
         result = self.engine.generate(
             prompt,
-            max_tokens=max_tokens,
-            stop=stop,
+            max_tokens=params.max_tokens,
+            stop=list(params.stop),
             cancel=cancel,
             cache_key=cache_key,
             constraint=constraint,
-            min_logprob=early_exit,
+            min_logprob=self._stop_below(),
         )
-        return result.text, _stats(result)
+        return Completion(
+            text=result.text,
+            finish_reason=result.finish_reason,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            stats=GenerationStats.from_dict(result.stats),
+        )
 
     def _complete_cursor_line(
         self,
         prompt: str,
         block: CursorBlock,
-        stop: list[str],
+        params: GenerationParams,
         cancel: CancelToken | None,
         cache_key: str | None,
-        early_exit: float | None,
-    ) -> tuple[str, dict[str, Any]]:
+    ) -> Completion:
         """``decode = "cursor_line"``: the model completes the cursor line (see
         :mod:`nextedit.model.cursor_line`); the answer is returned in the prompt's format.
 
-        Decoding is plain greedy: the completion is new code, which prompt lookup rarely drafts
-        (1–3 % of drafted tokens accepted), and each rejected draft makes the pass dearer
-        (``nextedit bench latency``: 79 vs 89 ms cold, 38 vs 45 ms warm at p50)."""
+        ``line_cut_logprob`` ends the completion before its first token the model rates below it
+        (a decoding rule, not the gate: what is kept is then judged by the gate). Decoding is
+        plain greedy: the completion is new code, which prompt lookup rarely drafts (1–3 % of
+        drafted tokens accepted), and each rejected draft makes the pass dearer (``nextedit bench
+        latency``: 79 vs 89 ms cold, 38 vs 45 ms warm at p50)."""
         cut = self.line_cut_logprob
         if self._plain_code is None:
             self._plain_code = NoSpecialTokens(
@@ -107,10 +138,10 @@ class LocalProvider(ModelProvider):
         result = self.engine.generate(
             prompt + answer_prefix(block),
             max_tokens=self.max_line_tokens,
-            stop=["\n", *stop],
+            stop=["\n", *params.stop],
             cancel=cancel,
             cache_key=cache_key,
-            min_logprob=cut if cut is not None else early_exit,
+            min_logprob=cut if cut is not None else self._stop_below(),
             constraint=self._plain_code,
             speculative=False,
         )
@@ -121,22 +152,11 @@ class LocalProvider(ModelProvider):
         completion = line_completion(self.engine.decode(ids))
         if not block.after or block.after.startswith("\n"):
             completion = completion.rstrip()  # trailing spaces at the end of a line are no edit
-        stats = _stats(
-            result,
-            completion_tokens=len(ids),
+        stats = GenerationStats.from_dict({**result.stats, **logprob_stats(lps), "decode": "cursor_line"})
+        return Completion(
+            text=answer_text(block, completion, ""),
             finish_reason="stop" if cut is not None else result.finish_reason,
-            decode="cursor_line",
-            **logprob_stats(lps),  # of the completion kept
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=len(ids),
+            stats=stats,
         )
-        return answer_text(block, completion, ""), stats
-
-
-def _stats(result: Any, **overrides: Any) -> dict[str, Any]:
-    """The engine's generation stats plus token counts and finish reason (``overrides`` win)."""
-    return {
-        **result.stats,
-        "prompt_tokens": result.prompt_tokens,
-        "completion_tokens": result.completion_tokens,
-        "finish_reason": result.finish_reason,
-        **overrides,
-    }

@@ -1,106 +1,94 @@
-"""Shared path of every model-backed provider: request → prompt → generate → parse → edit.
+"""The one model-backed provider: request → prompt → :class:`~nextedit.schema.provider.TextModel`
+→ parse → edit.
 
-Subclasses supply only :meth:`ModelProvider.complete` (how text is generated: the local engine or a
-remote ``/v1/completions`` server). The stage timings measured here (prompt, model, parse) are what
-the server and the latency benchmark report.
+What generates the text is the text model's business (the local engine, a remote ``/v1/completions``
+server); this provider formats the prompt in the model's ``prompt_format``, asks for the format's
+stop tokens and output budget, and parses the answer. The stage timings measured here (prompt,
+model, parse; ms) are what the server and the latency benchmark report.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nextedit.predict.base import CancelToken, EditPrediction
+from nextedit.schema.completion import GenerationParams
+from nextedit.schema.prediction import EditPrediction
+from nextedit.schema.provider import Provider, TextModel
 
 if TYPE_CHECKING:
-    from nextedit.model.serving import ConfidenceGate
+    from nextedit.schema.cancel import CancelToken
     from nextedit.schema.request import Zeta2PromptInput
 
 
-class ModelProvider:
-    """A provider that formats a prompt in ``prompt_format`` and parses the model's completion.
+class ModelProvider(Provider):
+    """Predicts through ``model``. ``max_output_tokens`` is the editable-region budget the format
+    turns into a token limit (:meth:`nextedit.prompts.base.PromptFormat.max_tokens`).
 
-    ``gate`` (see :mod:`nextedit.model.serving`) turns low-confidence edits into "no edit", marked
-    ``stats["gated"]``; the model's text stays in ``raw_output``.
+    A completion the model's confidence gate rejected (finish reason ``low_confidence``, see
+    :class:`nextedit.model.serving.ConfidenceGate`) is answered with "no edit", marked ``gated``;
+    so is an unparseable one, with ``error`` saying why. The model's text stays in ``raw_output``.
     """
 
-    name = "model"
-
-    def __init__(
-        self,
-        prompt_format: str = "zeta2_1",
-        max_output_tokens: int | None = 64,
-        gate: ConfidenceGate | None = None,
-    ) -> None:
+    def __init__(self, model: TextModel, max_output_tokens: int | None = 64) -> None:
         from nextedit.prompts import get_format
 
-        self.format = get_format(prompt_format)
+        self.model = model
+        self.format = get_format(model.prompt_format)
         self.max_output_tokens = max_output_tokens
-        self.model_version = self.name
-        self.gate = gate
+        self.name = model.name
+        self.model_version = model.model_version
 
-    def complete(
-        self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
-    ) -> tuple[str, dict[str, Any]]:
-        """Return the completion text (stop string excluded) and generation stats."""
-        raise NotImplementedError
+    def params(self) -> GenerationParams:
+        """What the model is asked for: the format's stop tokens and output token limit."""
+        return GenerationParams(
+            self.format.max_tokens(self.max_output_tokens), tuple(self.format.stop_tokens)
+        )
 
-    def predict_request(
+    def predict(
         self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None, cache_key: str | None = None
     ) -> EditPrediction:
         t0 = time.perf_counter()
         formatted = self.format.format_prompt(request)
         t_prompt = time.perf_counter()
         if formatted is None:
-            return EditPrediction(
-                output="",
-                editable_range=(0, 0),
+            return EditPrediction.no_edit(
                 error="prompt exceeds the format's token budget",
                 model_version=self.model_version,
-                stats={"prompt_ms": 1000 * (t_prompt - t0)},
+                timings_ms={"prompt": 1000 * (t_prompt - t0)},
             )
-        text, stats = self.complete(
-            formatted.text,
-            self.format.max_tokens(self.max_output_tokens),
-            list(self.format.stop_tokens),
-            cancel,
-            cache_key,
-        )
+        completion = self.model.complete(formatted.text, self.params(), cancel=cancel, cache_key=cache_key)
         t_model = time.perf_counter()
-        raw = formatted.prefill + text
+        raw = formatted.prefill + completion.text
         parsed = self.format.parse_output(request, raw)
         t_parse = time.perf_counter()
-        stats = {
-            **stats,
-            "prompt_ms": 1000 * (t_prompt - t0),
-            "model_ms": 1000 * (t_model - t_prompt),
-            "parse_ms": 1000 * (t_parse - t_model),
+        timings = {
+            "prompt": 1000 * (t_prompt - t0),
+            "model": 1000 * (t_model - t_prompt),
+            "parse": 1000 * (t_parse - t_model),
         }
-        editable = formatted.editable_range
-
-        def unchanged(error: str | None = None, gated: bool = False) -> EditPrediction:
-            if gated:
-                stats["gated"] = True
+        gated = completion.finish_reason == "low_confidence"
+        if gated or not parsed.ok:  # no edit: the old region, unchanged
+            editable = formatted.editable_range
             return EditPrediction(
                 output=request.slice_range(editable),
                 editable_range=editable.as_tuple(),
                 raw_output=raw,
-                error=error,
+                error=None if gated else f"unparseable: {parsed.reason}",
                 model_version=self.model_version,
-                stats=stats,
+                completion=completion,
+                timings_ms=timings,
+                gated=gated,
             )
-
-        if stats.get("finish_reason") == "low_confidence":  # stopped early by the gate
-            return unchanged(gated=True)
-        if not parsed.ok:
-            return unchanged(error=f"unparseable: {parsed.reason}")
-        if self.gate is not None and not self.gate.passes(stats) and not parsed.is_no_edit(request):
-            return unchanged(gated=True)
         return EditPrediction(
             output=parsed.new_editable_region,
             editable_range=parsed.range_in_excerpt.as_tuple(),
             cursor_offset=parsed.cursor_offset_in_new_region,
             raw_output=raw,
             model_version=self.model_version,
-            stats=stats,
+            completion=completion,
+            timings_ms=timings,
         )
+
+    def close(self) -> None:
+        self.model.close()

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nextedit.predict.base import CancelToken, EditPrediction
-from nextedit.schema.example import Example, Prediction
+from nextedit.schema.prediction import EditPrediction
+from nextedit.schema.provider import Provider
 
 if TYPE_CHECKING:
+    from nextedit.schema.cancel import CancelToken
     from nextedit.schema.request import Zeta2PromptInput
 
 
-class NoneProvider:
-    """No edit, for requests (``editable_range`` 0..0, ``output`` "") and for examples (empty patch)."""
+class NoneProvider(Provider):
+    """No edit: ``editable_range`` 0..0, ``output`` "" (an empty patch in ``nextedit predict``)."""
 
     name = "none"
 
-    def predict_request(self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None) -> EditPrediction:
-        return EditPrediction(output="", editable_range=(0, 0), model_version=self.name)
-
-    def predict_example(self, example: Example) -> Prediction:
-        return Prediction(actual_patch="", actual_output="", provider=self.name)
+    def predict(
+        self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None, cache_key: str | None = None
+    ) -> EditPrediction:
+        return EditPrediction.no_edit(model_version=self.name)

@@ -1,7 +1,10 @@
-"""``openai-compatible:URL``: any ``/v1/completions`` server (vLLM, llama-server, another nextedit).
+"""``openai-compatible:URL``: any ``/v1/completions`` server (vLLM, llama-server, another nextedit)
+as a :class:`~nextedit.schema.provider.TextModel`.
 
 The request body is what Zed's ``open_ai_compatible_api`` provider sends (§1.7) plus
-``temperature: 0``; the response must be an OpenAI completion object.
+``temperature: 0``; the response must be an OpenAI completion object. A server that cannot be
+reached at all raises :class:`~nextedit.schema.provider.ProviderUnavailable` (every request would
+fail the same way); an error answer raises :class:`RemoteError` for that request only.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from nextedit.predict.base import Canceled, CancelToken
-from nextedit.predict.model_provider import ModelProvider
+from nextedit.schema.cancel import Canceled, CancelToken
+from nextedit.schema.completion import Completion, GenerationParams, GenerationStats
+from nextedit.schema.provider import ProviderUnavailable, TextModel
 
 
 class RemoteError(RuntimeError):
@@ -27,8 +31,10 @@ def completions_url(url: str) -> str:
     return url + "/v1/completions"
 
 
-class OpenAICompatibleProvider(ModelProvider):
-    """Formats the prompt locally and asks a remote completion endpoint to continue it."""
+class OpenAICompatibleModel(TextModel):
+    """Asks a remote completions endpoint to continue prompts written in ``prompt_format``.
+    ``model`` is the remote model name sent in each request (and this model's version);
+    ``timeout_s`` bounds each request (seconds)."""
 
     def __init__(
         self,
@@ -37,32 +43,43 @@ class OpenAICompatibleProvider(ModelProvider):
         *,
         model: str = "default",
         api_key: str | None = None,
-        max_output_tokens: int | None = 64,
         timeout_s: float = 30.0,
     ) -> None:
         import httpx
 
         self.url = completions_url(url)
         self.name = f"openai-compatible:{url}"
-        super().__init__(prompt_format, max_output_tokens)
-        self.model = model
+        self.prompt_format = prompt_format
+        self.remote_model = model
         self.model_version = model
         key = api_key or os.environ.get("NEXTEDIT_REMOTE_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.Client(timeout=timeout_s, headers=headers)
 
     def complete(
-        self, prompt: str, max_tokens: int, stop: list[str], cancel: CancelToken | None, cache_key: str | None
-    ) -> tuple[str, dict[str, Any]]:
+        self,
+        prompt: str,
+        params: GenerationParams,
+        *,
+        cancel: CancelToken | None = None,
+        cache_key: str | None = None,
+    ) -> Completion:
         import httpx
 
         if cancel is not None and cancel.canceled:
             raise Canceled()
-        body: dict[str, Any] = {"model": self.model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0}
-        if stop:
-            body["stop"] = stop
+        body: dict[str, Any] = {
+            "model": self.remote_model,
+            "prompt": prompt,
+            "max_tokens": params.max_tokens,
+            "temperature": 0,
+        }
+        if params.stop:
+            body["stop"] = list(params.stop)
         try:
             resp = self.client.post(self.url, json=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as e:
+            raise ProviderUnavailable(f"openai-compatible backend {self.url} is unreachable: {e}") from e
         except httpx.HTTPError as e:
             raise RemoteError(f"{self.url}: {e}") from e
         if resp.status_code != 200:
@@ -74,9 +91,14 @@ class OpenAICompatibleProvider(ModelProvider):
         except (ValueError, KeyError, IndexError, TypeError) as e:
             raise RemoteError(f"{self.url}: not a completion object ({e})") from e
         usage = data.get("usage") or {}
-        return text, {
-            "prompt_tokens": usage.get("prompt_tokens"),
-            "completion_tokens": usage.get("completion_tokens"),
-            "finish_reason": choice.get("finish_reason"),
-            "remote_id": data.get("id"),
-        }
+        finish = choice.get("finish_reason")
+        return Completion(
+            text=text,
+            finish_reason=finish if finish in ("stop", "length", "low_confidence") else "stop",
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            stats=GenerationStats(remote_id=data.get("id")),
+        )
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,36 +1,57 @@
 """The ``oracle`` provider: answers with the example's first expected patch (the ceiling; a
-sanity check of the scoring: it must get delta chrF 100 and exact-lines F1 1.0)."""
+sanity check of the scoring: it must get delta chrF 100 and exact-lines F1 1.0).
+
+A request does not carry the answer, so the oracle is :class:`~nextedit.schema.provider.ExampleAware`:
+the ``predict`` stage binds each example (:meth:`OracleProvider.for_example`) and asks the bound
+provider for that example's request. The edit is the expected patch applied to the request's
+excerpt (rows from ``excerpt_start_row``), as a replacement of the whole excerpt, with the
+patch's cursor; a patch that does not apply is this prediction's error.
+"""
 
 from __future__ import annotations
 
-from nextedit.schema.example import ActualCursor, Example, Prediction
+from typing import TYPE_CHECKING
+
+from nextedit.schema.prediction import EditPrediction
+from nextedit.schema.provider import ExampleAware, Provider
+
+if TYPE_CHECKING:
+    from nextedit.schema.cancel import CancelToken
+    from nextedit.schema.example import Example
+    from nextedit.schema.request import Zeta2PromptInput
 
 
-class OracleProvider:
-    """Works on examples only (a request does not carry the answer)."""
+class OracleProvider(ExampleAware):
+    """Answers examples only (module docstring)."""
 
     name = "oracle"
 
-    def predict_example(self, example: Example) -> Prediction:
-        if not example.expected_patches:
-            return Prediction(actual_patch="", actual_output="", provider=self.name)
-        from nextedit.metrics.score import original_excerpt
-        from nextedit.text.patch import PatchError, apply_patch_with_cursor
+    def for_example(self, example: Example) -> Provider:
+        return ExpectedPatch(example.expected_patches[0] if example.expected_patches else None)
 
-        patch = example.expected_patches[0]
-        cursor = None
-        try:
-            excerpt, _, start_row = original_excerpt(example)
-            new_text, offset = apply_patch_with_cursor(
-                excerpt, patch, example.cursor_path or None, start_row=start_row or 0
-            )
-            if offset is not None:
-                before = new_text.encode()[:offset]
-                row = before.count(b"\n")
-                column = len(before) - (before.rfind(b"\n") + 1)
-                cursor = ActualCursor(
-                    path=example.cursor_path, row=(start_row or 0) + row, column=column, offset=offset
-                )
-        except (PatchError, ValueError):
-            pass  # the patch itself is still the oracle's answer; scoring reports if it does not apply
-        return Prediction(actual_patch=patch, actual_output=patch, actual_cursor=cursor, provider=self.name)
+
+class ExpectedPatch(Provider):
+    """Answers one request with ``patch`` applied to its excerpt (``None``: no edit)."""
+
+    name = "oracle"
+
+    def __init__(self, patch: str | None) -> None:
+        self.patch = patch
+
+    def predict(
+        self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None, cache_key: str | None = None
+    ) -> EditPrediction:
+        if self.patch is None:
+            return EditPrediction.no_edit(model_version=self.name)
+        from nextedit.text.patch import apply_patch_with_cursor
+
+        excerpt = request.cursor_excerpt
+        new_text, cursor = apply_patch_with_cursor(  # PatchError: recorded by the stage
+            excerpt, self.patch, request.cursor_path or None, start_row=request.excerpt_start_row or 0
+        )
+        return EditPrediction(
+            output=new_text,
+            editable_range=(0, len(excerpt.encode("utf-8"))),
+            cursor_offset=cursor,
+            model_version=self.name,
+        )

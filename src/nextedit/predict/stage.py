@@ -1,76 +1,29 @@
 """The ``predict`` stage: run a provider on every example and fill ``predictions[]``.
 
-Providers that know examples (``none``, ``oracle``: a ``predict_example(example)`` method) answer
-directly. Request providers (:class:`nextedit.predict.base.Provider`) get the example's
-``prompt_inputs`` or a request built by :func:`nextedit.predict.request_from_example.request_from_example`;
-their :class:`EditPrediction` becomes a prediction whose ``actual_patch`` is the §2.10 region patch
-(:func:`nextedit.text.diff.region_patch`: whole editable region as context, cursor inline as
-``<|user_cursor|>``), ``actual_output`` the raw model text, ``actual_cursor`` the predicted cursor
-(bytes; ``offset`` in the new excerpt, ``editable_region_offset`` in the new region).
+Each example's request is :func:`nextedit.context.example_request.example_request` (its
+``prompt_inputs``, or the request a stock Zed would send for its cursor position). A
+:class:`~nextedit.schema.provider.Provider` answers it; an
+:class:`~nextedit.schema.provider.ExampleAware` one (the oracle) is first bound to the example.
+The answer becomes the example's prediction through
+:func:`nextedit.context.example_prediction.prediction_from_edit` (the §2.10 region patch, the raw
+model text, the predicted cursor).
 
 A provider exception is recorded as ``predictions[i].error`` (empty patch) instead of failing the
-run. The stage *replaces* ``predictions`` and clears the now stale ``score``/``qa``.
+run, except :class:`~nextedit.schema.provider.ProviderUnavailable` (its backend cannot be
+reached: every example would fail the same way), which stops the run. The stage *replaces*
+``predictions`` and clears the now stale ``score``/``qa``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
 
+from nextedit.context.example_prediction import prediction_from_edit
+from nextedit.context.example_request import example_request
 from nextedit.pipeline.stage import Stage
-from nextedit.predict.base import EditPrediction
-from nextedit.predict.request_from_example import request_from_example
-from nextedit.schema.example import ActualCursor, Example, Prediction
-from nextedit.schema.request import Zeta2PromptInput
-from nextedit.text.diff import region_patch
-
-
-def prediction_from_edit(request: Zeta2PromptInput, edit: EditPrediction, provider: str) -> Prediction:
-    """Turn a provider's answer for ``request`` into an example ``Prediction`` (module docstring)."""
-    data = request.excerpt_bytes()
-    start, end = edit.editable_range
-    no_edit = (start, end) == (0, 0) and edit.output == ""
-    old_region = data[start:end].decode("utf-8", errors="replace")
-    patch = ""
-    cursor = None
-    if not no_edit:
-        out = edit.output
-        cursor_in_new = edit.cursor_offset
-        if cursor_in_new is not None and not 0 <= cursor_in_new <= len(out.encode()):
-            cursor_in_new = None
-        if out != old_region:
-            patch = region_patch(
-                request.cursor_excerpt,
-                request.excerpt_start_row or 0,
-                request.cursor_path,
-                start,
-                end,
-                out,
-                cursor_in_new,
-            )
-        if cursor_in_new is not None:
-            before = data[:start] + out.encode()[:cursor_in_new]
-            row = before.count(b"\n")
-            cursor = ActualCursor(
-                path=request.cursor_path,
-                row=(request.excerpt_start_row or 0) + row,
-                column=len(before) - (before.rfind(b"\n") + 1),
-                offset=len(before),
-                editable_region_offset=cursor_in_new,
-            )
-    extra: dict[str, Any] = {}
-    if edit.model_version:
-        extra["model_version"] = edit.model_version
-    if edit.stats:
-        extra["stats"] = edit.stats
-    return Prediction(
-        actual_patch=patch,
-        actual_output=edit.raw_output if edit.raw_output is not None else edit.output,
-        actual_cursor=cursor,
-        error=edit.error,
-        provider=provider,
-        **extra,
-    )
+from nextedit.schema.example import Example, Prediction
+from nextedit.schema.provider import ExampleAware, Provider, ProviderUnavailable
 
 
 class PredictStage(Stage):
@@ -78,22 +31,25 @@ class PredictStage(Stage):
 
     name = "predict"
 
-    def __init__(self, provider: Any, repetitions: int = 1) -> None:
+    def __init__(self, provider: Provider | ExampleAware, repetitions: int = 1) -> None:
         super().__init__()
         if repetitions < 1:
             raise ValueError(f"repetitions must be ≥ 1, got {repetitions}")
         self.provider = provider
-        self.provider_name = str(getattr(provider, "name", type(provider).__name__))
+        self.provider_name = provider.name
+        self._bind: Callable[[Example], Provider] = (
+            provider.for_example if isinstance(provider, ExampleAware) else lambda _example: provider
+        )
         self.repetitions = repetitions
 
     def predict_one(self, example: Example) -> Prediction:
         t0 = time.perf_counter()
         try:
-            if hasattr(self.provider, "predict_example"):
-                pred = self.provider.predict_example(example)
-            else:
-                request = request_from_example(example)
-                pred = prediction_from_edit(request, self.provider.predict_request(request), self.provider_name)
+            request = example_request(example)
+            edit = self._bind(example).predict(request)
+            pred = prediction_from_edit(request, edit, self.provider_name)
+        except ProviderUnavailable:
+            raise
         except Exception as e:  # noqa: BLE001 - recorded on the prediction, the run goes on
             pred = Prediction(actual_patch="", error=f"{type(e).__name__}: {e}", provider=self.provider_name)
         pred.latency_ms = round(1000 * (time.perf_counter() - t0), 3)  # type: ignore[attr-defined]
@@ -117,6 +73,5 @@ class PredictStage(Stage):
         )
 
     def close(self) -> None:
-        closer = getattr(self.provider, "close", None)
-        if callable(closer):
-            closer()
+        if not isinstance(self.provider, ExampleAware):
+            self.provider.close()

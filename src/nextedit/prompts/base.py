@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from nextedit.context.excerpt_ranges import CursorRegion, estimate_tokens, resolve_cursor_region
+from nextedit.schema.prediction import is_no_edit
 from nextedit.schema.request import ByteRange, Event, ExcerptRanges, RelatedFile, Zeta2PromptInput
 
 CURSOR_MARKER = "<|user_cursor|>"
@@ -60,7 +61,8 @@ class ParsedOutput:
         return (data[: r.start] + self.new_editable_region.encode() + data[r.end :]).decode()
 
     def is_no_edit(self, request: Zeta2PromptInput) -> bool:
-        return request.slice_range(self.range_in_excerpt) == self.new_editable_region
+        """:func:`nextedit.schema.prediction.is_no_edit` of this parsed answer."""
+        return is_no_edit(request.cursor_excerpt, self.range_in_excerpt.as_tuple(), self.new_editable_region)
 
 
 @dataclass

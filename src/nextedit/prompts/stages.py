@@ -5,31 +5,21 @@
 * :class:`ParseOutputStage` turns each ``predictions[].actual_output`` into ``actual_patch`` (the
   §2.10 region patch) and ``actual_cursor``; unparseable outputs get ``error`` and an empty patch.
 
-The request is ``prompt_inputs``; examples without it get the request a stock Zed would send for
-their cursor position (:func:`nextedit.predict.request_from_example.request_from_example`).
+The request is :func:`nextedit.context.example_request.example_request`: ``prompt_inputs``, or for
+examples without it the request a stock Zed would send for their cursor position.
 """
 
 from __future__ import annotations
 
+from nextedit.context.example_prediction import prediction_from_edit
+from nextedit.context.example_request import example_request
 from nextedit.pipeline.stage import Stage
 from nextedit.prompts.base import PromptFormat
 from nextedit.prompts.registry import DEFAULT_FORMAT, format_for_provider, get_format
 from nextedit.prompts.teacher import TeacherFormat
 from nextedit.schema.example import Example, PromptRecord
+from nextedit.schema.prediction import EditPrediction
 from nextedit.schema.request import Zeta2PromptInput
-
-
-def example_request(example: Example) -> Zeta2PromptInput:
-    """The example's request: ``prompt_inputs`` validated (ValueError naming the field), or one
-    built from the spec when absent."""
-    if example.prompt_inputs:
-        request = Zeta2PromptInput.from_json(example.prompt_inputs)
-    else:
-        from nextedit.predict.request_from_example import request_from_example
-
-        request = request_from_example(example)
-    request.validate_offsets()
-    return request
 
 
 class FormatPromptStage(Stage):
@@ -111,9 +101,6 @@ class ParseOutputStage(Stage):
         )
 
     def process(self, example: Example) -> Example | None:
-        from nextedit.predict.base import EditPrediction
-        from nextedit.predict.stage import prediction_from_edit
-
         pending = [p for p in example.predictions if p.actual_output is not None]
         if not pending:
             self.stats.count("no outputs")

@@ -1,4 +1,12 @@
-"""Pydantic schemas: the training/eval `Example` and the editor request (`Zeta2PromptInput`)."""
+"""The bottom of the house: record schemas and the vocabulary every layer shares.
+
+* :mod:`~nextedit.schema.example` — the training/eval ``Example`` (one JSONL line)
+* :mod:`~nextedit.schema.request` — the editor request (``Zeta2PromptInput``)
+* :mod:`~nextedit.schema.prediction` — a provider's answer (``EditPrediction``) and ``is_no_edit``
+* :mod:`~nextedit.schema.completion` — a text model's parameters and answer (``Completion``)
+* :mod:`~nextedit.schema.cancel` — cooperative cancellation (``CancelToken``, ``Canceled``)
+* :mod:`~nextedit.schema.provider` — the ``Provider`` and ``TextModel`` protocols
+"""
 
 from nextedit.schema.example import (
     ActualCursor,

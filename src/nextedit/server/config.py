@@ -54,11 +54,15 @@ class ConfigError(NexteditError, ValueError):
 
 @dataclass(frozen=True)
 class ServedModel:
-    """One servable model. ``provider`` is a :func:`nextedit.predict.registry.get_provider` spec,
-    or ``openai-compatible:URL`` for a remote completions backend."""
+    """One servable model. ``provider`` is a :mod:`nextedit.predict.registry` spec (``heuristic``,
+    ``local:PATH``, ``openai-compatible:URL`` for a remote completions backend, ...). ``first``
+    names a cheap provider (``heuristic``) asked before a request queues for the model: its edit,
+    when it has one, is the answer (``hybrid:PATH`` is shorthand for ``local:PATH`` with
+    ``first = "heuristic"``)."""
 
     name: str
     provider: str = "heuristic"
+    first: str | None = None
     version: str = ""  # model_version reported everywhere (default: the name)
     prompt_format: str = "zeta2_1"
     workers: int = 1

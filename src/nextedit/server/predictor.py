@@ -1,29 +1,40 @@
 """The single internal predictor every protocol adapter goes through.
 
-Two request kinds, two backend kinds:
+A served model is a :class:`~nextedit.predict.registry.Backend` built by the provider registry
+from its :class:`~nextedit.server.config.ServedModel`: a ``provider`` that answers editor
+requests, the ``model`` behind it when it is model-backed, and optionally a cheap ``first``
+provider. Two request kinds:
 
-* ``predict(request)`` — a ``Zeta2PromptInput`` (native ``/predict_edits/v3``): a model provider
-  (:class:`nextedit.predict.model_provider.ModelProvider`: the local engine or a remote completions
-  backend) resolves the region, builds the prompt in the model's ``prompt_format``, generates with
-  the format's stop tokens (per-client prefix-cache key) and parses; a non-neural provider
-  (``heuristic``...) answers directly.
+* ``predict(request)`` — a ``Zeta2PromptInput`` (native ``/predict_edits/v3``): the provider answers
+  (a model provider resolves the region, builds the prompt in the model's format, generates with
+  the format's stop tokens and the client's prefix-cache key, parses).
 * ``complete(prompt)`` — a raw prompt already formatted by the editor (``/v1/completions``,
-  ``/api/generate``): a model generates from it directly; a non-neural provider gets the request
-  recovered from the prompt (``PromptFormat.parse_prompt``) and its prediction is encoded back
-  into the text the format's parser expects, so Zed accepts it.
+  ``/api/generate``): the model continues it directly; without a model, the provider gets the
+  request recovered from the prompt (``PromptFormat.parse_prompt``) and its prediction is encoded
+  back into the text the format's parser expects, so Zed accepts it.
 
-Every call returns its own stage timings in **milliseconds** (prompt, model, parse).
+``predict_first``/``complete_first`` ask the ``first`` provider; the service calls them before a
+request queues. Every call returns its own stage timings in **milliseconds** (prompt, model,
+parse) and token counts (the model's, else Zed's estimate: UTF-8 bytes // 3).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from nextedit.predict.base import CancelToken, EditPrediction
+from nextedit.context.excerpt_ranges import estimate_tokens
+from nextedit.predict.registry import Backend, ProviderOptions, build_backend, first_provider
+from nextedit.schema.cancel import CancelToken
+from nextedit.schema.completion import Completion, GenerationParams
+from nextedit.schema.prediction import EditPrediction
 from nextedit.server.config import ServedModel
 from nextedit.server.errors import BadRequest, ModelError
+
+if TYPE_CHECKING:
+    from nextedit.schema.provider import Provider
+    from nextedit.schema.request import Zeta2PromptInput
 
 #: Marker strings that identify the prompt formats Zed sends to custom providers (§1.7, §2.7).
 ZETA1_MARKERS = ("<|editable_region_start|>", "### Instruction:")
@@ -44,11 +55,6 @@ def detect_format(prompt: str) -> str | None:
     return None
 
 
-def estimate_tokens(text: str | None) -> int:
-    """Zed's token estimate: UTF-8 bytes // 3."""
-    return len(text.encode("utf-8")) // 3 if text else 0
-
-
 def apply_stop(text: str, stop: list[str]) -> tuple[str, bool]:
     """Cut ``text`` at the earliest stop string (excluded, like OpenAI servers)."""
     cuts = [text.find(s) for s in stop if s and s in text]
@@ -66,16 +72,20 @@ def truncate_tokens(text: str, max_tokens: int) -> tuple[str, bool]:
     return data[:limit].decode("utf-8", errors="ignore"), True
 
 
-def _count(stats: dict[str, Any], key: str, text: str | None) -> int:
+def _count(reported: int | None, text: str | None) -> int:
     """The token count a model reported (0 included), else Zed's estimate from ``text``."""
-    value = stats.get(key)
-    return int(value) if value is not None else estimate_tokens(text)
+    return int(reported) if reported is not None else estimate_tokens(text or "")
 
 
-def _range(r: Any) -> tuple[int, int]:
-    if isinstance(r, tuple | list):
-        return int(r[0]), int(r[1])
-    return int(r.start), int(r.end)
+def provider_options(spec: ServedModel) -> ProviderOptions:
+    """Registry options of a served model (``max_tokens`` caps the generation; the format asks
+    for 4x its editable-region budget, so the budget is a quarter of it)."""
+    return ProviderOptions(
+        prompt_format=spec.prompt_format,
+        max_output_tokens=max(1, -(-spec.max_tokens // 4)),
+        timeout_s=spec.timeout_s,
+        remote_model=spec.remote_model or "default",
+    )
 
 
 @dataclass
@@ -88,7 +98,15 @@ class Outcome:
     prompt: str | None = None
     raw_output: str | None = None
     prompt_format: str | None = None
-    answered_by: str | None = None  # which provider of a hybrid answered
+    answered_by: str | None = None  # which provider answered, when a first provider may
+
+    def count_model_work(self, completion: Completion | None, prompt: str | None, output: str | None) -> None:
+        """Token counts and speculative-decoding counters of ``completion`` (estimates without one)."""
+        self.prompt_tokens = _count(completion.prompt_tokens if completion else None, prompt)
+        self.completion_tokens = _count(completion.completion_tokens if completion else None, output)
+        if completion is not None and completion.stats.drafted_tokens is not None:
+            self.spec_drafted = completion.stats.drafted_tokens
+            self.spec_accepted = completion.stats.accepted_tokens or 0
 
 
 @dataclass
@@ -102,132 +120,65 @@ class TextOutcome(Outcome):
     finish_reason: str = "stop"
 
 
-def make_provider(spec: ServedModel) -> Any:
-    """The provider object for ``spec``: model providers get the spec's prompt format and limits."""
-    kind, _, arg = spec.provider.partition(":")
-    max_output_tokens = max(1, -(-spec.max_tokens // 4))  # the format asks for 4x this many tokens
-    if kind == "openai-compatible" and arg:
-        from nextedit.predict.openai_compatible import OpenAICompatibleProvider
-
-        return OpenAICompatibleProvider(
-            arg,
-            spec.prompt_format,
-            model=spec.remote_model or "default",
-            max_output_tokens=max_output_tokens,
-            timeout_s=spec.timeout_s,
-        )
-    if kind in ("local", "hybrid"):
-        from nextedit.predict.local import LocalProvider
-
-        model = LocalProvider(arg or None, spec.prompt_format, max_output_tokens=max_output_tokens)
-        if kind == "hybrid":
-            from nextedit.predict.hybrid import HybridProvider
-
-            return HybridProvider(model)
-        return model
-    from nextedit.predict.registry import get_provider
-
-    return get_provider(spec.provider)
-
-
-def is_model_provider(provider: Any) -> bool:
-    """Model providers generate text (``complete``) from prompts in their ``format``."""
-    return callable(getattr(provider, "complete", None)) and getattr(provider, "format", None) is not None
-
-
 class Predictor:
-    """One loaded model. Thread-compatible: called from that model's worker threads.
+    """One served model. Thread-compatible: called from that model's worker threads (and, for
+    ``first``, from a thread of its own before the queue)."""
 
-    A ``hybrid`` provider is taken apart: its cheap ``first`` provider answers before the queue
-    (:meth:`predict_first`, :meth:`complete_first`, called by the service), and only when it has
-    no edit does the request queue for the model (``provider``)."""
-
-    def __init__(self, spec: ServedModel, provider: Any = None) -> None:
+    def __init__(self, spec: ServedModel, backend: Backend | None = None) -> None:
+        """``backend``: a ready one (embedding, tests) instead of the registry's for
+        ``spec.provider``; the spec's ``first`` applies to it too."""
+        if backend is None:
+            backend = build_backend(spec.provider, provider_options(spec), first=spec.first)
+        elif spec.first is not None:
+            backend = replace(backend, first=first_provider(spec.first))
         self.spec = spec
-        provider = provider if provider is not None else make_provider(spec)
-        self.first = getattr(provider, "first", None)
-        if self.first is not None:
-            provider = provider.model
-        self.provider = provider
-        self.kind = "model" if is_model_provider(self.provider) else "provider"
+        self.backend = backend
+        self.first: Provider | None = backend.first
+        self.provider: Provider = backend.provider
+        self.model = backend.model
+        self.kind = "model" if self.model is not None else "provider"
 
     @property
     def model_version(self) -> str:
         return self.spec.model_version
 
-    def _format(self, name: str | None = None) -> Any:
-        from nextedit.prompts import get_format
-
-        return get_format(name or self.spec.prompt_format)
+    def _answered_by(self, provider: Provider) -> str | None:
+        """Who answered, when a first provider may answer instead of the queued one."""
+        return provider.name if self.first is not None else None
 
     # ------------------------------------------------------------------ native requests
-    def predict(self, request: Any, *, cancel: CancelToken, cache_key: str | None = None) -> EditOutcome:
-        """Region, prompt, model and parse for a ``Zeta2PromptInput`` (a model provider does the
-        four stages and reports their timings; other providers answer directly)."""
+    def predict(
+        self, request: Zeta2PromptInput, *, cancel: CancelToken, cache_key: str | None = None
+    ) -> EditOutcome:
+        """The provider's edit for a ``Zeta2PromptInput``, with its stage timings (a model provider
+        reports prompt, model and parse; others one ``model`` time)."""
         t0 = time.perf_counter()
-        if self.kind == "model":
-            pred = self.provider.predict_request(request, cancel=cancel, cache_key=cache_key)
-        else:
-            pred = self.provider.predict_request(request, cancel=cancel)
+        pred = self.provider.predict(request, cancel=cancel, cache_key=cache_key)
         total = (time.perf_counter() - t0) * 1000
-        fmt = getattr(self.provider, "format", None)
-        out = EditOutcome(prediction=pred, prompt_format=getattr(fmt, "name", None))
-        stats = pred.stats or {}
-        stage = {
-            k: float(stats[f"{k}_ms"])
-            for k in ("prompt", "model", "parse")
-            if stats.get(f"{k}_ms") is not None
-        }
-        out.timings = stage or {"model": total}
-        out.prompt_tokens = _count(stats, "prompt_tokens", request.cursor_excerpt)
-        out.completion_tokens = _count(stats, "completion_tokens", pred.output)
-        self._fill_speculative(out, stats)
-        out.raw_output = pred.raw_output
-        out.answered_by = self._model_name()
+        out = EditOutcome(
+            prediction=pred,
+            prompt_format=self.model.prompt_format if self.model is not None else None,
+            timings=dict(pred.timings_ms) or {"model": total},
+            raw_output=pred.raw_output,
+            answered_by=self._answered_by(self.provider),
+        )
+        out.count_model_work(pred.completion, request.cursor_excerpt, pred.output)
         return out
 
-    def _model_name(self) -> str | None:
-        """Who answers queued requests, when a first provider may answer others."""
-        return getattr(self.provider, "name", None) if self.first is not None else None
-
-    # ------------------------------------------------------------------ first provider (hybrid)
-    def predict_first(self, request: Any) -> EditOutcome | None:
+    def predict_first(self, request: Zeta2PromptInput) -> EditOutcome | None:
         """The first provider's edit for a ``Zeta2PromptInput``, or None (no first provider, or
-        no edit: then the model answers)."""
+        no edit: then the request queues for the provider)."""
         if self.first is None:
             return None
         t0 = time.perf_counter()
-        pred = self.first.predict_request(request, cancel=CancelToken())
+        pred = self.first.predict(request, cancel=CancelToken())
         if pred.is_no_edit(request.cursor_excerpt):
             return None
-        out = EditOutcome(prediction=pred, answered_by=self.first.name)
-        out.timings = {"model": (time.perf_counter() - t0) * 1000}
-        out.prompt_tokens = estimate_tokens(request.cursor_excerpt)
-        out.completion_tokens = estimate_tokens(pred.output)
+        out = EditOutcome(
+            prediction=pred, answered_by=self.first.name, timings={"model": (time.perf_counter() - t0) * 1000}
+        )
+        out.count_model_work(None, request.cursor_excerpt, pred.output)
         return out
-
-    def complete_first(self, prompt: str, *, max_tokens: int, stop: list[str]) -> TextOutcome | None:
-        """The first provider's edit for a raw prompt (the request read back out of it, the edit
-        encoded in its format), or None: no first provider, a prompt or answer that does not
-        translate, or no edit."""
-        fmt_name = detect_format(prompt)
-        if self.first is None or fmt_name is None:
-            return None
-        try:
-            out = self._complete_with_provider(
-                prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=CancelToken(), provider=self.first
-            )
-        except (BadRequest, ModelError):
-            return None
-        if out is not None:
-            out.answered_by = self.first.name
-        return out
-
-    @staticmethod
-    def _fill_speculative(out: Outcome, stats: dict[str, Any]) -> None:
-        if stats.get("drafted_tokens") is not None:
-            out.spec_drafted = int(stats["drafted_tokens"])
-            out.spec_accepted = int(stats.get("accepted_tokens") or 0)
 
     # ------------------------------------------------------------------ raw prompts
     def complete(
@@ -239,19 +190,23 @@ class Predictor:
         cancel: CancelToken,
         cache_key: str | None = None,
     ) -> TextOutcome:
+        """The completion of a raw prompt: the model's (text the model's confidence gate rejected
+        becomes the format's "no edit" answer), else the provider's edit encoded in the prompt's
+        format (which must then be one of Zed's)."""
         fmt_name = detect_format(prompt)
-        if self.kind == "model":
-            out = TextOutcome(prompt_format=fmt_name, prompt=prompt, answered_by=self._model_name())
+        if self.model is not None:
+            out = TextOutcome(prompt_format=fmt_name, prompt=prompt, answered_by=self._answered_by(self.provider))
             t0 = time.perf_counter()
-            text, stats = self.provider.complete(prompt, max_tokens, stop, cancel, cache_key)
+            completion = self.model.complete(
+                prompt, GenerationParams(max_tokens, tuple(stop)), cancel=cancel, cache_key=cache_key
+            )
             out.timings["model"] = (time.perf_counter() - t0) * 1000
-            out.prompt_tokens = _count(stats, "prompt_tokens", prompt)
-            out.completion_tokens = _count(stats, "completion_tokens", text)
-            self._fill_speculative(out, stats)
-            if stats.get("finish_reason") == "low_confidence" and fmt_name is not None:
-                text = self._no_edit_text(prompt, fmt_name, text)  # the gate stopped an unsure answer
+            out.count_model_work(completion, prompt, completion.text)
+            text = completion.text
+            if completion.finish_reason == "low_confidence" and fmt_name is not None:
+                text = self._no_edit_text(prompt, fmt_name, text)
             out.text, hit = apply_stop(text, stop)  # engines honour stop; be safe with remotes
-            out.finish_reason = "stop" if hit else (stats.get("finish_reason") or "stop")
+            out.finish_reason = "stop" if hit else completion.finish_reason
             out.raw_output = out.text
             return out
         if fmt_name is None:
@@ -259,67 +214,84 @@ class Predictor:
                 f"model {self.spec.name!r} (provider {self.spec.provider!r}) only understands prompts in the "
                 "zeta, zeta2 or zeta2_1 formats, and this prompt has none of their markers"
             )
-        out = self._complete_with_provider(prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel)
+        out = self._complete_with(self.provider, prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel)
         assert out is not None  # only a provider asked first may have no answer
+        return out
+
+    def complete_first(self, prompt: str, *, max_tokens: int, stop: list[str]) -> TextOutcome | None:
+        """The first provider's edit for a raw prompt (the request read back out of it, the edit
+        encoded in its format), or None: no first provider, a prompt or answer that does not
+        translate, or no edit."""
+        fmt_name = detect_format(prompt)
+        if self.first is None or fmt_name is None:
+            return None
+        try:
+            out = self._complete_with(
+                self.first, prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=CancelToken(), first=True
+            )
+        except (BadRequest, ModelError):
+            return None
+        if out is not None:
+            out.answered_by = self.first.name
         return out
 
     def _no_edit_text(self, prompt: str, fmt_name: str, fallback: str) -> str:
         """The completion meaning "no edit" for ``prompt`` (what Zed's parser maps to no change)."""
+        from nextedit.prompts import get_format
         from nextedit.server.raw_prompts import encode_prediction, request_from_prompt
 
-        fmt = self._format(fmt_name)
+        fmt = get_format(fmt_name)
         try:
-            recovered = request_from_prompt(fmt, prompt)
-            return encode_prediction(fmt, recovered, EditPrediction(output="", editable_range=(0, 0)))
+            return encode_prediction(fmt, request_from_prompt(fmt, prompt), EditPrediction.no_edit())
         except ValueError:
             return fallback
 
-    def _complete_with_provider(
+    def _complete_with(
         self,
+        provider: Provider,
         prompt: str,
         fmt_name: str,
         *,
         max_tokens: int,
         stop: list[str],
         cancel: CancelToken,
-        provider: Any = None,
+        first: bool = False,
     ) -> TextOutcome | None:
-        """Answer a raw prompt with a request-level provider (the predictor's own, or the cheap
-        ``provider`` a hybrid asks first: then None when it has no edit)."""
+        """Answer a raw prompt with a request provider; None when ``first`` and it has no edit."""
+        from nextedit.prompts import get_format
         from nextedit.server.raw_prompts import encode_prediction, request_from_prompt
 
-        out = TextOutcome(prompt_format=fmt_name, prompt=prompt)
-        fmt = self._format(fmt_name)
+        fmt = get_format(fmt_name)
         t0 = time.perf_counter()
         try:
             recovered = request_from_prompt(fmt, prompt)
         except Exception as e:  # noqa: BLE001 - any failure to read the prompt is the prompt's fault
             raise BadRequest(f"cannot read the {fmt_name} prompt: {type(e).__name__}: {e}") from None
         t1 = time.perf_counter()
-        pred = (provider or self.provider).predict_request(recovered.request, cancel=cancel)
+        pred = provider.predict(recovered.request, cancel=cancel)
         t2 = time.perf_counter()
-        if provider is not None and pred.is_no_edit(recovered.request.cursor_excerpt):
+        if first and pred.is_no_edit(recovered.request.cursor_excerpt):
             return None
         try:
             text = encode_prediction(fmt, recovered, pred)
         except ValueError as e:
             raise ModelError(f"cannot encode the prediction as {fmt_name} output: {e}") from e
-        text, hit = apply_stop(text, stop)
+        text, _ = apply_stop(text, stop)
         text, cut = truncate_tokens(text, max_tokens)
-        out.timings = {
-            "prompt": (t1 - t0) * 1000,
-            "model": (t2 - t1) * 1000,
-            "parse": (time.perf_counter() - t2) * 1000,
-        }
-        out.text = text
-        out.finish_reason = "length" if cut else "stop"
-        out.raw_output = text
-        out.prompt_tokens = estimate_tokens(prompt)
-        out.completion_tokens = estimate_tokens(text)
+        out = TextOutcome(
+            prompt_format=fmt_name,
+            prompt=prompt,
+            text=text,
+            finish_reason="length" if cut else "stop",
+            raw_output=text,
+            timings={
+                "prompt": (t1 - t0) * 1000,
+                "model": (t2 - t1) * 1000,
+                "parse": (time.perf_counter() - t2) * 1000,
+            },
+        )
+        out.count_model_work(None, prompt, text)
         return out
 
     def close(self) -> None:
-        client = getattr(self.provider, "client", None)  # remote providers hold an HTTP client
-        closer = getattr(self.provider, "close", None) or getattr(client, "close", None)
-        if callable(closer):
-            closer()
+        self.backend.close()

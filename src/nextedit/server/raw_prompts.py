@@ -7,18 +7,22 @@ Offsets are UTF-8 bytes of the prompt's visible context (``PromptParts.context``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from nextedit.predict.base import EditPrediction
+from nextedit.schema.prediction import EditPrediction
+from nextedit.schema.request import Zeta2PromptInput
+
+if TYPE_CHECKING:
+    from nextedit.prompts.base import PromptFormat, PromptParts
 
 
 @dataclass
 class RecoveredPrompt:
-    parts: Any  # nextedit.prompts.base.PromptParts
-    request: Any  # nextedit.schema.request.Zeta2PromptInput
+    parts: PromptParts
+    request: Zeta2PromptInput
 
 
-def request_from_prompt(fmt: Any, prompt: str) -> RecoveredPrompt:
+def request_from_prompt(fmt: PromptFormat, prompt: str) -> RecoveredPrompt:
     """``fmt.parse_prompt`` + ``to_request``; ValueError when the prompt is not in ``fmt``."""
     parts = fmt.parse_prompt(prompt)
     return RecoveredPrompt(parts=parts, request=parts.to_request())
@@ -65,7 +69,7 @@ def region_edit(rec: RecoveredPrompt, pred: EditPrediction) -> tuple[str, str, i
     return old_region, new_region, cursor
 
 
-def encode_prediction(fmt: Any, rec: RecoveredPrompt, pred: EditPrediction) -> str:
+def encode_prediction(fmt: PromptFormat, rec: RecoveredPrompt, pred: EditPrediction) -> str:
     """The model-output text for ``pred`` in ``fmt`` (end marker included; the caller applies stops)."""
     old_region, new_region, cursor = region_edit(rec, pred)
     return fmt.encode_output(old_region, new_region, cursor)

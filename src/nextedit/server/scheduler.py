@@ -2,7 +2,7 @@
 
 * Model work never runs on the event loop: handlers build a :class:`Job` and ``await`` it.
 * Per client, a newer job supersedes the older queued or running one: a queued job is replaced in
-  place (the client keeps its turn), a running one has its :class:`~nextedit.predict.base.CancelToken` set (the engine checks it
+  place (the client keeps its turn), a running one has its :class:`~nextedit.schema.cancel.CancelToken` set (the engine checks it
   between forward passes); both resolve with :class:`~nextedit.server.errors.Canceled`.
 * The queue is bounded: a full queue raises :class:`Overloaded` (429) with a Retry-After estimate.
 * Order (``order="adaptive-lifo"``, the default): first come, first served while the oldest queued
@@ -27,8 +27,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nextedit.predict.base import Canceled as ModelCanceled
-from nextedit.predict.base import CancelToken
+from nextedit.schema.cancel import Canceled as ModelCanceled
+from nextedit.schema.cancel import CancelToken
 from nextedit.server.errors import (
     Canceled,
     DeadlineExceeded,

@@ -1,9 +1,11 @@
 """The prediction service: models, routing, scheduling, and per-request bookkeeping.
 
-Protocol adapters call :meth:`PredictionService.execute` with a closure that does the model work
-(run in the model's worker thread); the service assigns the experiment, enforces the deadline,
-supersession and queue limits, and records the latency breakdown (queue, context, prompt, model,
-parse, total; **ms**), token counts, a telemetry row, metrics and one JSON log line without code.
+A protocol adapter handles one request inside ``with service.recorded(ctx):`` and, in it, calls
+:meth:`PredictionService.execute` with a closure that does the model work (run in the model's
+worker thread); the service assigns the experiment, enforces the deadline, supersession and queue
+limits. When the block exits, the request is finished exactly once (:meth:`finish`): the latency
+breakdown (queue, context, prompt, model, parse, total; **ms**), token counts, a telemetry row,
+metrics and one JSON log line without code, for an answer and for an error alike.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
 
+from nextedit.predict.registry import Backend
 from nextedit.server.config import ServedModel, ServerConfig
 from nextedit.server.errors import NotFound, ServerError, Unavailable
 from nextedit.server.experiments import Assignment, ExperimentRouter
@@ -61,6 +64,17 @@ class RequestContext:
     model_version: str | None = None
     can_collect_data: bool = False
     input_json: str | None = None
+    # the answer, recorded when the request finishes (see PredictionService.recorded)
+    outcome: Outcome | None = None
+    no_edit: bool | None = None
+    output: str | None = None
+    error: str | None = None
+
+    def answered(
+        self, outcome: Outcome, *, output: str | None, no_edit: bool | None = None, error: str | None = None
+    ) -> None:
+        """What the handler answers (recorded when the request finishes)."""
+        self.outcome, self.output, self.no_edit, self.error = outcome, output, no_edit, error
 
     def response_headers(self) -> dict[str, str]:
         """model version, request id and the latency breakdown as a standard Server-Timing header."""
@@ -83,10 +97,10 @@ class PredictionService:
         self,
         config: ServerConfig,
         *,
-        providers: dict[str, Any] | None = None,
+        providers: dict[str, Backend] | None = None,
         store: TelemetryStore | None = None,
     ) -> None:
-        # embedding/test hook: model name -> ready Provider object, used for specs with provider "test"
+        # embedding/test hook: model name -> ready Backend, used for specs with provider "test"
         self._providers = dict(providers or {})
         self.metrics = ServerMetrics(self.queue_depths)
         self.store = store if store is not None else open_store(config.store, on_drop=self._on_drop)
@@ -113,7 +127,7 @@ class PredictionService:
                 raise ValueError(
                     f"model {spec.name}: provider 'test' needs an object passed to create_app(providers=)"
                 )
-            predictor = Predictor(spec, provider=self._providers[spec.name])
+            predictor = Predictor(spec, self._providers[spec.name])
         else:
             try:
                 predictor = Predictor(spec)
@@ -123,7 +137,7 @@ class PredictionService:
                 log.warning("model %s: provider %s failed to load (%s); serving %s instead",
                             spec.name, spec.provider, e, spec.fallback)  # fmt: skip
                 predictor = Predictor(
-                    replace(spec, provider=spec.fallback, fallback=None, version=spec.fallback)
+                    replace(spec, provider=spec.fallback, first=None, fallback=None, version=spec.fallback)
                 )
         log.info(
             "model %s ready (provider %s, %s, %d workers)",
@@ -196,6 +210,31 @@ class PredictionService:
         self.store.close()
 
     # ------------------------------------------------------------------ requests
+    @contextmanager
+    def recorded(self, ctx: RequestContext) -> Iterator[RequestContext]:
+        """Handle one request in this block; when it exits the request is finished exactly once:
+        ``ok`` with what the handler gave :meth:`RequestContext.answered`, or the
+        :class:`ServerError` that left the block (its response then carries the request id, model
+        version and timings headers), ``canceled`` (HTTP 499) when the client went away, or
+        ``internal_error`` for anything else; exceptions are re-raised."""
+        try:
+            yield ctx
+        except ServerError as e:
+            self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
+            e.headers.update(ctx.response_headers())
+            raise
+        except asyncio.CancelledError:  # the client went away while the handler awaited
+            self.finish(ctx, status="canceled", http_status=499, error="client disconnected")
+            raise
+        except Exception as e:
+            self.finish(ctx, status="internal_error", http_status=500, error=type(e).__name__)
+            raise
+        else:
+            self.finish(
+                ctx, status="ok", http_status=200, outcome=ctx.outcome, no_edit=ctx.no_edit,
+                output=ctx.output, error=ctx.error,
+            )  # fmt: skip
+
     def assign(self, ctx: RequestContext, *, pin: str | None, model_hint: str | None) -> LoadedModel:
         snap = self.snapshot  # one consistent view of router + models
         a = snap.router.assign(ctx.client_key, pin=pin, model_hint=model_hint)
@@ -217,9 +256,10 @@ class PredictionService:
         deadline_ms: float | None = None,
         first: Callable[[Predictor], Outcome | None] | None = None,
     ) -> Outcome:
-        """Run ``work`` on the assigned model's worker; record everything; re-raise errors.
-        ``first``: for a model with a first provider (``hybrid``), try it before the queue (in a
-        thread, ~1 ms); its answer supersedes the client's queued or running job."""
+        """Run ``work`` on the assigned model's worker and return its outcome (timings kept in
+        ``ctx``); errors are re-raised for :meth:`recorded` to finish the request with.
+        ``first``: for a model with a first provider, try it before the queue (in a thread,
+        ~1 ms); its answer supersedes the client's queued or running job."""
         budget = self.config.deadline_ms if deadline_ms is None else min(deadline_ms, self.config.deadline_ms)
         deadline = time.monotonic() + budget / 1000.0
         for attempt in range(2):
@@ -248,8 +288,6 @@ class PredictionService:
                 if isinstance(e, Unavailable) and attempt == 0 and job.state == "new" and retired:
                     continue  # a reload retired this model between assignment and submission: route again
                 ctx.timings["queue"] = job.queue_ms
-                self.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
-                e.headers.update(ctx.response_headers())
                 raise
             ctx.timings["queue"] = job.queue_ms
             ctx.timings.update(outcome.timings)
@@ -267,7 +305,8 @@ class PredictionService:
         output: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Metrics, telemetry row and the JSON log line for one finished request."""
+        """Metrics, telemetry row and the JSON log line for one finished request (called once per
+        request, by :meth:`recorded`)."""
         ctx.timings["total"] = (time.perf_counter() - ctx.started) * 1000
         mv = ctx.model_version or "unassigned"
         self.metrics.requests.labels(ctx.api, mv, status).inc()

@@ -279,14 +279,16 @@ def predict_eval(model, tokenizer, examples: list, fmt: str) -> dict[str, Any]:
     from nextedit.metrics.report import summarize
     from nextedit.metrics.score import score_example
     from nextedit.model.engine import Engine
-    from nextedit.predict.local import LocalProvider
+    from nextedit.predict.local import LocalModel
+    from nextedit.predict.model_provider import ModelProvider
     from nextedit.predict.stage import PredictStage
 
     if not examples:
         return {}
     model.eval()
     try:
-        provider = LocalProvider(prompt_format=fmt, engine=Engine(model, tokenizer, speculative=True))
+        engine = Engine(model, tokenizer, speculative=True)
+        provider = ModelProvider(LocalModel(prompt_format=fmt, engine=engine))
         stage = PredictStage(provider)
         scores = []
         errors = 0

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from starlette.requests import Request
 
 from nextedit.server.errors import BadRequest
 from nextedit.server.http import decode_json, read_body, validate
-from nextedit.server.predictor import TextOutcome
+from nextedit.server.predictor import Predictor, TextOutcome
+from nextedit.server.scheduler import Job
 from nextedit.server.service import PredictionService, RequestContext
 
 M = TypeVar("M", bound=BaseModel)
@@ -57,7 +58,7 @@ async def run_completion(
     """Run a raw-prompt completion on the assigned model (supersession/deadline included)."""
     svc = service_of(request)
 
-    def work(predictor: Any, job: Any) -> TextOutcome:
+    def work(predictor: Predictor, job: Job) -> TextOutcome:
         return predictor.complete(
             prompt, max_tokens=max_tokens, stop=stop, cancel=job.cancel, cache_key=ctx.client_key
         )

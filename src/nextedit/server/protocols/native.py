@@ -5,6 +5,7 @@ cursor_offset}``; "no edit" is ``output: ""`` with ``editable_range`` 0..0."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -13,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from nextedit.schema.request import Zeta2PromptInput
-from nextedit.server.errors import ServerError, UnprocessableEntity
+from nextedit.server.errors import UnprocessableEntity
 from nextedit.server.http import client_key
-from nextedit.server.predictor import EditOutcome
+from nextedit.server.predictor import EditOutcome, Predictor
 from nextedit.server.protocols.common import deadline_from, read_model, service_of
+from nextedit.server.scheduler import Job
 from nextedit.server.service import RequestContext
 
 router = APIRouter()
@@ -44,38 +46,33 @@ def _checked_edit(request: Zeta2PromptInput, out: EditOutcome) -> tuple[str, int
 async def predict_edits_v3(request: Request) -> JSONResponse:
     svc = service_of(request)
     ctx = RequestContext(api="v3", client_key=client_key(request))
-    t0 = time.perf_counter()
-    try:
+    with svc.recorded(ctx):
+        t0 = time.perf_counter()
         body = await read_model(request, Zeta2PromptInput, "Zeta2PromptInput")
         try:
             body.validate_offsets()
         except ValueError as e:
             raise UnprocessableEntity(f"invalid Zeta2PromptInput: {e}") from None
         deadline = deadline_from(request)
-    except ServerError as e:
-        svc.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
-        raise
-    ctx.can_collect_data = bool(body.can_collect_data)
-    if ctx.can_collect_data:
-        import json
+        ctx.can_collect_data = bool(body.can_collect_data)
+        if ctx.can_collect_data:
+            ctx.input_json = json.dumps(body.to_zed_json(), ensure_ascii=False)
+        ctx.timings["context"] = (time.perf_counter() - t0) * 1000
 
-        ctx.input_json = json.dumps(body.to_zed_json(), ensure_ascii=False)
-    ctx.timings["context"] = (time.perf_counter() - t0) * 1000
+        def work(predictor: Predictor, job: Job) -> EditOutcome:
+            return predictor.predict(body, cancel=job.cancel, cache_key=ctx.client_key)
 
-    def work(predictor: Any, job: Any) -> EditOutcome:
-        return predictor.predict(body, cancel=job.cancel, cache_key=ctx.client_key)
-
-    out: EditOutcome = await svc.execute(  # type: ignore[assignment]
-        ctx,
-        work,
-        pin=request.headers.get("x-zed-preferred-experiment"),
-        is_disconnected=request.is_disconnected,
-        deadline_ms=deadline,
-        first=lambda predictor: predictor.predict_first(body),
-    )
-    output, s, e, cursor, no_edit = _checked_edit(body, out)
-    error = out.prediction.error if out.prediction is not None else None
-    svc.finish(ctx, status="ok", http_status=200, outcome=out, no_edit=no_edit, output=output, error=error)
+        out: EditOutcome = await svc.execute(  # type: ignore[assignment]
+            ctx,
+            work,
+            pin=request.headers.get("x-zed-preferred-experiment"),
+            is_disconnected=request.is_disconnected,
+            deadline_ms=deadline,
+            first=lambda predictor: predictor.predict_first(body),
+        )
+        output, s, e, cursor, no_edit = _checked_edit(body, out)
+        error = out.prediction.error if out.prediction is not None else None
+        ctx.answered(out, output=output, no_edit=no_edit, error=error)
     payload: dict[str, Any] = {
         "request_id": ctx.request_id,
         "output": output,

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from nextedit.server.errors import ServerError
 from nextedit.server.http import client_key
 from nextedit.server.protocols.common import read_model, run_completion, service_of
 from nextedit.server.service import RequestContext
@@ -48,20 +47,17 @@ def _timestamp(t: float) -> str:
 async def generate(request: Request) -> Response:
     svc = service_of(request)
     ctx = RequestContext(api="ollama", client_key=client_key(request))
-    t0 = time.perf_counter()
-    try:
+    with svc.recorded(ctx):
+        t0 = time.perf_counter()
         body = await read_model(request, GenerateRequest, "generate request")
-    except ServerError as e:
-        svc.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
-        raise
-    ctx.timings["context"] = (time.perf_counter() - t0) * 1000
-    opts = body.options
-    stop = [opts.stop] if isinstance(opts.stop, str) else list(opts.stop or [])
-    max_tokens = opts.num_predict if opts.num_predict > 0 else 4096  # -1/-2 = unlimited/fill context
-    out = await run_completion(
-        request, ctx, prompt=body.prompt, max_tokens=max_tokens, stop=stop, model_hint=body.model
-    )
-    svc.finish(ctx, status="ok", http_status=200, outcome=out, output=out.text)
+        ctx.timings["context"] = (time.perf_counter() - t0) * 1000
+        opts = body.options
+        stop = [opts.stop] if isinstance(opts.stop, str) else list(opts.stop or [])
+        max_tokens = opts.num_predict if opts.num_predict > 0 else 4096  # -1/-2 = unlimited/fill context
+        out = await run_completion(
+            request, ctx, prompt=body.prompt, max_tokens=max_tokens, stop=stop, model_hint=body.model
+        )
+        ctx.answered(out, output=out.text)
     total_ns = int(ctx.timings.get("total", 0) * 1e6)
     payload: dict[str, Any] = {
         "model": body.model or ctx.model_version,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from nextedit.server.errors import BadRequest, ServerError
+from nextedit.server.errors import BadRequest
 from nextedit.server.http import client_key
 from nextedit.server.protocols.common import read_model, run_completion, service_of
 from nextedit.server.service import RequestContext
@@ -35,8 +35,8 @@ class CompletionRequest(BaseModel):
 async def completions(request: Request) -> JSONResponse:
     svc = service_of(request)
     ctx = RequestContext(api="openai", client_key=client_key(request))
-    t0 = time.perf_counter()
-    try:
+    with svc.recorded(ctx):
+        t0 = time.perf_counter()
         body = await read_model(request, CompletionRequest, "completion request")
         if body.stream:
             raise BadRequest("stream=true is not supported; Zed sends non-streaming requests")
@@ -46,14 +46,11 @@ async def completions(request: Request) -> JSONResponse:
                 raise BadRequest("prompt must be one string (or a list of exactly one string)")
             prompt = prompt[0]
         stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
-    except ServerError as e:
-        svc.finish(ctx, status=e.kind, http_status=e.status, error=e.message)
-        raise
-    ctx.timings["context"] = (time.perf_counter() - t0) * 1000
-    out = await run_completion(
-        request, ctx, prompt=prompt, max_tokens=body.max_tokens, stop=stop, model_hint=body.model
-    )
-    svc.finish(ctx, status="ok", http_status=200, outcome=out, output=out.text)
+        ctx.timings["context"] = (time.perf_counter() - t0) * 1000
+        out = await run_completion(
+            request, ctx, prompt=prompt, max_tokens=body.max_tokens, stop=stop, model_hint=body.model
+        )
+        ctx.answered(out, output=out.text)
     return JSONResponse(
         {
             "id": f"cmpl-{ctx.request_id}",
