@@ -72,7 +72,7 @@ def serve(
     checks.telemetry_store(cfg.store, "--store" if store else "[server] store")
     sock = listen(host, port)  # before the models load: a busy port fails now, not in a minute
 
-    from nextedit.server.app import create_app, endpoints, zed_settings
+    from nextedit.server.app import create_app, server_index
 
     # the event loop and the model worker threads hand the GIL back and forth on every request:
     # a 1 ms switch interval (default 5 ms) keeps that hand-off off the latency tail
@@ -84,21 +84,22 @@ def serve(
     except BaseException:
         sock.close()
         raise
-    url = base_url(sock)
-    _print_banner(url, cfg, endpoints(application), zed_settings(url))
+    _print_banner(server_index(application, base_url(sock)), cfg.store, bool(cfg.auth_tokens))
     serve_forever(application, sock, log_level=log_level)
 
 
-def _print_banner(url: str, cfg: Any, routes: list[dict[str, str]], zed: dict[str, Any]) -> None:
-    """Where the server listens, what it serves, and the Zed settings that use it (stderr)."""
+def _print_banner(index: dict[str, Any], store: str, auth: bool) -> None:
+    """Where the server listens, what it serves and the Zed settings that use it, on stderr: the
+    ``GET /`` index (:func:`nextedit.server.app.server_index`) as text."""
     say = lambda line="": typer.echo(line, err=True)  # noqa: E731
-    models = ", ".join(f"{name} ({m.provider})" for name, m in cfg.models.items())
+    url = index["metrics"].removesuffix("/metrics")
+    models = ", ".join(f"{name} ({m['provider']})" for name, m in index["models"].items())
     say(f"nextedit serve: listening on {url}   models: {models}")
-    for r in routes:
-        say(f"  {r['method']:<5} {url}{r['path']:<30} {r['what']}")
-    say(f"telemetry: {cfg.store}   auth: {'bearer token' if cfg.auth_tokens else 'none'}")
-    say("Zed settings (zed: open settings; the Ollama provider and more in docs/zed.md):")
-    say(json.dumps(zed, indent=2))
+    for e in index["endpoints"]:
+        say(f"  {e['method']:<5} {url}{e['path']:<30} {e['what']}")
+    say(f"telemetry: {store}   auth: {'bearer token' if auth else 'none'}")
+    say(f"Zed settings (zed: open settings; the Ollama provider and more in {index['docs']}):")
+    say(json.dumps(index["zed_settings"], indent=2))
     say()
 
 
