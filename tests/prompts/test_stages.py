@@ -6,7 +6,7 @@ import pytest
 
 from nextedit.context.example_request import example_request
 from nextedit.io.inputs import read_examples
-from nextedit.pipeline import run_stage
+from nextedit.pipeline import OutputInUse, run_stage
 from nextedit.prompts.stages import FormatPromptStage, ParseOutputStage
 from nextedit.schema.example import Example, Prediction
 from nextedit.text.patch import apply_patch, strip_cursor
@@ -69,10 +69,12 @@ def test_unparseable_and_unknown_provider_recorded():
 def test_run_stage_resumable(tmp_path):
     _examples()
     out = tmp_path / "out.jsonl"
-    s1 = run_stage(FormatPromptStage("zeta2"), [str(EXAMPLES)], str(out), progress=False)
+    s1 = run_stage(FormatPromptStage("zeta2"), [str(EXAMPLES)], str(out))
     assert s1.stats.written == s1.stats.seen > 0
-    s2 = run_stage(FormatPromptStage("zeta2"), [str(EXAMPLES)], str(out), progress=False)
+    s2 = run_stage(FormatPromptStage("zeta2"), [str(EXAMPLES)], str(out))
     assert s2.stats.skipped_resume == s1.stats.written and s2.stats.seen == 0
-    # another format is not "complete" for the same output
-    s3 = run_stage(FormatPromptStage("zeta2_1"), [str(EXAMPLES)], str(out), progress=False)
+    # another format is another run: refused unless started over
+    with pytest.raises(OutputInUse):
+        run_stage(FormatPromptStage("zeta2_1"), [str(EXAMPLES)], str(out))
+    s3 = run_stage(FormatPromptStage("zeta2_1"), [str(EXAMPLES)], str(out), resume=False)
     assert s3.stats.seen == s1.stats.written

@@ -127,7 +127,8 @@ def bench_gate_cmd(
     from nextedit.io.inputs import read_examples
     from nextedit.model.serving import SERVING_FILE, ServingConfig
     from nextedit.pipeline import run_stage
-    from nextedit.predict.local import LocalProvider
+    from nextedit.predict.local import LocalModel
+    from nextedit.predict.model_provider import ModelProvider
     from nextedit.predict.stage import PredictStage
     from nextedit.training.gate_calibration import calibrate, gate_samples
 
@@ -137,7 +138,7 @@ def bench_gate_cmd(
     checks.writable_output(predictions, "--predictions")
     if write:
         checks.writable_output(model_dir / SERVING_FILE, "--write")
-    provider = LocalProvider(model_dir, prompt_format, gate=False)
+    provider = ModelProvider(LocalModel(model_dir, prompt_format, gate=False))
     run_stage(PredictStage(provider), inputs, predictions, limit=limit, progress=RichProgress())
     samples = gate_samples(read_examples([predictions]))
     rows, best = calibrate(samples)
