@@ -99,8 +99,8 @@ def typed_one_more(request: Zeta2PromptInput) -> Zeta2PromptInput:
 
 
 def load_requests(inputs: list[str], limit: int) -> list[Zeta2PromptInput]:
-    from nextedit.io.inputs import read_examples
     from nextedit.context.example_request import example_request
+    from nextedit.io.inputs import read_examples
 
     out: list[Zeta2PromptInput] = []
     for ex in read_examples(inputs, on_error=lambda msg: None):

@@ -64,8 +64,8 @@ def _typing_text(patch: str) -> str:
 
 def load_sessions(paths: list[str] | None) -> list[Session]:
     """Sessions from examples (.md/.jsonl/dirs); default: ``./examples`` (:func:`nextedit.paths.examples_dir`)."""
-    from nextedit.io.inputs import read_examples
     from nextedit.context.example_request import example_request
+    from nextedit.io.inputs import read_examples
 
     paths = paths or [str(examples_dir())]
     sessions = []
