@@ -26,7 +26,7 @@ def model_with_serving(tiny_model_dir: Path, tmp_path: Path) -> Path:
 
 
 def test_export_ships_serving_json_and_serves_the_same(model_with_serving: Path, tmp_path: Path) -> None:
-    from nextedit.predict.local import LocalProvider
+    from nextedit.predict.local import LocalModel
 
     dest = tmp_path / "exported"
     res = runner.invoke(app, ["export-model", str(model_with_serving), str(dest)])
@@ -34,7 +34,7 @@ def test_export_ships_serving_json_and_serves_the_same(model_with_serving: Path,
     assert f"serving.json from {model_with_serving / SERVING_FILE}" in res.output
     assert "model.safetensors" in res.output and "tokenizer.json" in res.output
     assert ServingConfig.load(dest) == SERVING
-    src, out = LocalProvider(model_with_serving, "zeta2_1"), LocalProvider(dest, "zeta2_1")
+    src, out = LocalModel(model_with_serving, "zeta2_1"), LocalModel(dest, "zeta2_1")
     assert out.engine.max_positions == src.engine.max_positions == 200
     assert out.gate == src.gate == SERVING.gate
     assert (out.decode, out.line_cut_logprob) == (src.decode, src.line_cut_logprob) == ("cursor_line", -2.0)
