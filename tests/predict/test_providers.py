@@ -1,9 +1,9 @@
 import pytest
 
-from nextedit.io.inputs import read_examples
-from nextedit.metrics.score import score_example
 from nextedit.context.example_prediction import prediction_from_edit
 from nextedit.context.example_request import example_request
+from nextedit.io.inputs import read_examples
+from nextedit.metrics.score import score_example
 from nextedit.predict.heuristic import HeuristicProvider, complete_identifier, propagate_rename
 from nextedit.predict.registry import get_provider
 from nextedit.predict.stage import PredictStage

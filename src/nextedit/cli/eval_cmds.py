@@ -59,9 +59,11 @@ def _provider(spec: str):
 
     checks.provider_spec(spec)  # names a provider, its model directory exists: before any loading
     try:
-        return get_provider(spec)
+        provider = get_provider(spec)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--provider") from e
+    provider.check()  # ProviderUnavailable (one line, exit 1): e.g. a backend that does not answer
+    return provider
 
 
 @app.command("predict")

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from nextedit.context.excerpt_ranges import estimate_tokens
 from nextedit.schema.request import ByteRange, Diagnostic
 
 ROW_WINDOW = 20
@@ -41,10 +42,6 @@ class BufferDiagnostic:
     message: str
     start: int
     end: int
-
-
-def _tokens(n_bytes: int) -> int:
-    return n_bytes // 3
 
 
 def clamp_to_tokens(text: str, max_tokens: int) -> str:
@@ -141,7 +138,7 @@ def _snippet_rows(
     if tree is not None:
         node = tree.root_node.descendant_for_byte_range(start, end)
         while node is not None and node.parent is not None:
-            if _tokens(node.end_byte - node.start_byte) > SNIPPET_EXPANSION_TOKENS:
+            if estimate_tokens(node.end_byte - node.start_byte) > SNIPPET_EXPANSION_TOKENS:
                 break
             s, e = min(s, node.start_byte), max(e, node.end_byte)
             node = node.parent
@@ -150,17 +147,17 @@ def _snippet_rows(
     grew = True
     while grew:
         grew = False
-        if first > 0 and _tokens(row_bytes(first - 1)) <= budget:
+        if first > 0 and estimate_tokens(row_bytes(first - 1)) <= budget:
             first -= 1
-            budget -= max(1, _tokens(row_bytes(first)))
+            budget -= max(1, estimate_tokens(row_bytes(first)))
             grew = True
-        if last + 1 < n_rows and _tokens(row_bytes(last + 1)) <= budget:
+        if last + 1 < n_rows and estimate_tokens(row_bytes(last + 1)) <= budget:
             last += 1
-            budget -= max(1, _tokens(row_bytes(last)))
+            budget -= max(1, estimate_tokens(row_bytes(last)))
             grew = True
     # Clamp to MAX_SNIPPET_TOKENS, dropping rows farthest from the diagnostic first.
     diag_row = _row_of(starts, start)
-    while first < last and _tokens(starts[last] + row_bytes(last) - starts[first]) > MAX_SNIPPET_TOKENS:
+    while first < last and estimate_tokens(starts[last] + row_bytes(last) - starts[first]) > MAX_SNIPPET_TOKENS:
         if diag_row - first >= last - diag_row:
             first += 1
         else:

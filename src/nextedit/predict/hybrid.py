@@ -44,6 +44,10 @@ class HybridProvider(Provider):
             pred.answered_by = self.first.name
         return pred
 
+    def check(self) -> None:
+        self.first.check()
+        self.model.check()
+
     def close(self) -> None:
         self.first.close()
         self.model.close()

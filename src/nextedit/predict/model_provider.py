@@ -90,5 +90,8 @@ class ModelProvider(Provider):
             timings_ms=timings,
         )
 
+    def check(self) -> None:
+        self.model.check()
+
     def close(self) -> None:
         self.model.close()

@@ -12,9 +12,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import httpx
+
 from nextedit.schema.cancel import Canceled, CancelToken
 from nextedit.schema.completion import Completion, GenerationParams, GenerationStats
 from nextedit.schema.provider import ProviderUnavailable, TextModel
+
+#: Transport failures that mean "no server there" (refused, no route, bad URL), not one bad request.
+UNREACHABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)
 
 
 class RemoteError(RuntimeError):
@@ -45,8 +50,6 @@ class OpenAICompatibleModel(TextModel):
         api_key: str | None = None,
         timeout_s: float = 30.0,
     ) -> None:
-        import httpx
-
         self.url = completions_url(url)
         self.name = f"openai-compatible:{url}"
         self.prompt_format = prompt_format
@@ -64,8 +67,6 @@ class OpenAICompatibleModel(TextModel):
         cancel: CancelToken | None = None,
         cache_key: str | None = None,
     ) -> Completion:
-        import httpx
-
         if cancel is not None and cancel.canceled:
             raise Canceled()
         body: dict[str, Any] = {
@@ -78,8 +79,8 @@ class OpenAICompatibleModel(TextModel):
             body["stop"] = list(params.stop)
         try:
             resp = self.client.post(self.url, json=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as e:
-            raise ProviderUnavailable(f"openai-compatible backend {self.url} is unreachable: {e}") from e
+        except UNREACHABLE as e:
+            raise self._unreachable(e) from e
         except httpx.HTTPError as e:
             raise RemoteError(f"{self.url}: {e}") from e
         if resp.status_code != 200:
@@ -99,6 +100,16 @@ class OpenAICompatibleModel(TextModel):
             completion_tokens=usage.get("completion_tokens"),
             stats=GenerationStats(remote_id=data.get("id")),
         )
+
+    def check(self) -> None:
+        """The server answers HTTP at the completions URL (any status: a GET there is often 405)."""
+        try:
+            self.client.get(self.url)
+        except UNREACHABLE as e:
+            raise self._unreachable(e) from e
+
+    def _unreachable(self, error: Exception) -> ProviderUnavailable:
+        return ProviderUnavailable(f"openai-compatible backend {self.url} is unreachable: {error}")
 
     def close(self) -> None:
         self.client.close()

@@ -46,6 +46,11 @@ class Provider(Protocol):
         when the backend cannot be reached; any other failure is this request's."""
         ...
 
+    def check(self) -> None:
+        """Raise :class:`ProviderUnavailable` when the provider cannot answer at all (its backend
+        does not answer); a command calls it before the work. Default: nothing to check."""
+        return None
+
     def close(self) -> None:
         """Release what the provider holds (HTTP clients, models); default: nothing."""
         return None
@@ -71,6 +76,10 @@ class TextModel(Protocol):
         :class:`ProviderUnavailable`)."""
         ...
 
+    def check(self) -> None:
+        """As :meth:`Provider.check`; default: nothing to check."""
+        return None
+
     def close(self) -> None:
         """Release what the model holds; default: nothing."""
         return None
@@ -85,3 +94,7 @@ class ExampleAware(Protocol):
     def for_example(self, example: Example) -> Provider:
         """A provider that answers the request of ``example`` (and only that one)."""
         ...
+
+    def check(self) -> None:
+        """As :meth:`Provider.check`; default: nothing to check."""
+        return None
