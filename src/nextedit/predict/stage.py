@@ -9,9 +9,10 @@ The answer becomes the example's prediction through
 model text, the predicted cursor).
 
 A provider exception is recorded as ``predictions[i].error`` (empty patch) instead of failing the
-run, except :class:`~nextedit.schema.provider.ProviderUnavailable` (its backend cannot be
-reached: every example would fail the same way), which stops the run. The stage *replaces*
-``predictions`` and clears the now stale ``score``/``qa``.
+run, except :class:`~nextedit.schema.provider.ProviderUnavailable`: the backend, not the example,
+is at fault, so the exception leaves the stage (the pipeline fails the example and says why;
+commands call :meth:`Provider.check` before the work). The stage *replaces* ``predictions`` and
+clears the now stale ``score``/``qa``.
 """
 
 from __future__ import annotations

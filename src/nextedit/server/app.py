@@ -84,7 +84,9 @@ def create_app(
     watch_config_s: float | None = None,
     sighup_reload: bool = False,
 ) -> FastAPI:
-    """Build the app. ``providers`` maps model names to ready Provider objects (embedding/tests)."""
+    """Build the app. ``providers`` maps model names to ready
+    :class:`~nextedit.predict.registry.Backend` objects, served for models whose provider is
+    ``test`` (embedding/tests)."""
     config = config or default_config()
     service = PredictionService(config, providers=providers, store=store)
 

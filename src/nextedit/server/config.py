@@ -8,6 +8,7 @@
 
     [models.tiny]               # a local checkpoint through the provider registry
     provider = "local:models/nextedit-tiny"
+    first = "heuristic"         # optional: asked before the queue; its edit, if any, is the answer
     prompt_format = "zeta2_1"   # the format /predict_edits/v3 uses for this model
     workers = 1
     max_queue = 32
