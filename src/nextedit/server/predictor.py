@@ -216,6 +216,7 @@ class Predictor:
             )
         out = self._complete_with(self.provider, prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=cancel)
         assert out is not None  # only a provider asked first may have no answer
+        out.answered_by = self._answered_by(self.provider)
         return out
 
     def complete_first(self, prompt: str, *, max_tokens: int, stop: list[str]) -> TextOutcome | None:
