@@ -74,5 +74,4 @@ class PredictStage(Stage):
         )
 
     def close(self) -> None:
-        if not isinstance(self.provider, ExampleAware):
-            self.provider.close()
+        self.provider.close()

@@ -98,3 +98,7 @@ class ExampleAware(Protocol):
     def check(self) -> None:
         """As :meth:`Provider.check`; default: nothing to check."""
         return None
+
+    def close(self) -> None:
+        """As :meth:`Provider.close`; default: nothing."""
+        return None
