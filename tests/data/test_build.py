@@ -8,7 +8,7 @@ import json
 import pytest
 
 from nextedit.data.build import BuildConfig, build_dataset
-from tests.pipeline.listeners import InterruptAfter, Recorder
+from tests.pipeline.helpers import InterruptAfter, Recorder
 
 
 def _prefill(tiny) -> None:

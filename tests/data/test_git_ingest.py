@@ -13,7 +13,7 @@ from nextedit.data.split_commit import SplitConfig
 from nextedit.io.markdown import cursor_excerpt
 from nextedit.pipeline import ExampleWriter, run_pipeline
 from nextedit.schema.example import Example
-from tests.pipeline.listeners import InterruptAfter
+from tests.pipeline.helpers import InterruptAfter
 
 
 def _apply(tmp: Path, patch: str) -> None:

@@ -5,11 +5,21 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from nextedit.cli import app
-from nextedit.pipeline import ExampleReader, ExampleWriter, LocalExecutor, RayExecutor, run_pipeline
+from nextedit.pipeline import (
+    ExampleFailed,
+    ExampleReader,
+    ExampleWriter,
+    LocalExecutor,
+    RayExecutor,
+    failed_path,
+    run_pipeline,
+)
 from nextedit.prompts.stages import FormatPromptStage
+from tests.pipeline.helpers import Fussy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
@@ -24,12 +34,20 @@ def test_transform_step_gives_the_same_lines_locally_and_on_ray(local_ray, tmp_p
     for executor in (LocalExecutor(1), LocalExecutor(2), RayExecutor(2)):
         out = tmp_path / f"{executor.name}-{executor.max_parallelism}.jsonl"
         stage = FormatPromptStage("zeta2")
-        run_pipeline([ExampleReader([EXAMPLES]), stage, ExampleWriter(out)], executor=executor, shard_size=3)
-        assert stage.stats.seen == len(list(EXAMPLES.glob("*.md")))  # stats come back from the workers
+        pipeline = [ExampleReader([EXAMPLES]), Fussy(), stage, ExampleWriter(out)]
+        run_pipeline(pipeline, executor=executor, shard_size=3)
+        assert stage.stats.seen == len(list(EXAMPLES.glob("*.md"))) - 1  # stats come back from the workers
         outputs[out.name] = out
     digests = {name: line_digests(path) for name, path in outputs.items()}
     assert len(set(map(tuple, digests.values()))) == 1 and digests["ray-2.jsonl"]
     assert outputs["local-1.jsonl"].read_bytes() == outputs["ray-2.jsonl"].read_bytes()  # same order too
+    assert failed_path(outputs["local-1.jsonl"]).read_bytes() == failed_path(outputs["ray-2.jsonl"]).read_bytes()
+
+
+def test_failfast_on_ray_is_the_example_failure(local_ray, tmp_path):
+    pipeline = [ExampleReader([EXAMPLES]), Fussy(), ExampleWriter(tmp_path / "out.jsonl")]
+    with pytest.raises(ExampleFailed, match="dashboard.*fussy: ValueError: no dashboards"):
+        run_pipeline(pipeline, executor=RayExecutor(2), shard_size=3, failfast=True)
 
 
 def test_ingest_git_cli_gives_the_same_lines_locally_and_on_ray(local_ray, small_repo, tmp_path):

@@ -21,26 +21,10 @@ from nextedit.pipeline import (
     run_stage,
 )
 from nextedit.prompts.stages import FormatPromptStage
-from tests.pipeline.listeners import InterruptAfter, Recorder
+from tests.pipeline.helpers import Fussy, InterruptAfter, Recorder
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 N = len(list(EXAMPLES.glob("*.md")))
-
-
-class Fussy(Stage):
-    """Raises on the examples whose name contains ``word``."""
-
-    name = "fussy"
-
-    def __init__(self, word: str = "dashboard") -> None:
-        super().__init__()
-        self.word = word
-
-    def process(self, example):  # noqa: ANN001, ANN201
-        if self.word in example.name:
-            raise ValueError(f"no {self.word}s")
-        example.add_tag("fussy:ok")
-        return example
 
 
 def _pipeline(out: Path, *steps: Stage, inputs: list | None = None) -> list[Stage]:

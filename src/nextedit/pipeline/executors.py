@@ -79,11 +79,22 @@ class LocalExecutor:
             for shard in shards:
                 pending.append(pool.submit(_run_in_worker, shard))
                 if len(pending) >= 2 * self.max_parallelism:
-                    yield pending.popleft().result()
+                    yield _result(pending.popleft())
             while pending:
-                yield pending.popleft().result()
+                yield _result(pending.popleft())
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future) -> ShardResult:  # noqa: ANN001 - a concurrent.futures.Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise NexteditError(
+            "a worker process died (out of memory?); rerun to resume after the last finished shard"
+        ) from None
 
 
 _WORKER_JOB: Job | None = None
@@ -129,8 +140,13 @@ class RayExecutor:
         if not rows:
             return
         if not ray.is_initialized():
-            ray.init(num_cpus=self.max_parallelism, include_dashboard=False, log_to_driver=False)
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+            ray.init(
+                num_cpus=self.max_parallelism,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its INFO/WARNING lines are not ours
         ctx = ray.data.DataContext.get_current()
         ctx.execution_options.preserve_order = True
         ctx.enable_progress_bars = False
@@ -142,7 +158,10 @@ class RayExecutor:
             compute=ray.data.ActorPoolStrategy(size=size),
         )
         for row in ds.iter_rows():
-            yield pickle.loads(row["result"])
+            result = pickle.loads(row["result"])
+            if isinstance(result, NexteditError):  # e.g. --failfast's ExampleFailed, raised in an actor
+                raise result
+            yield result
 
 
 class _RayShardRunner:
@@ -152,5 +171,8 @@ class _RayShardRunner:
         self.job: Job = pickle.loads(payload)
 
     def __call__(self, row: dict) -> dict:
-        result = run_shard(self.job, pickle.loads(row["shard"]))
+        try:
+            result: ShardResult | NexteditError = run_shard(self.job, pickle.loads(row["shard"]))
+        except NexteditError as e:  # the user's to fix: handed to the driver as a value, not a trace
+            result = e
         return {"index": row["index"], "result": pickle.dumps(result)}

@@ -1,8 +1,25 @@
-"""Progress listeners for tests: one that records what it hears, one that interrupts a run."""
+"""Test helpers: progress listeners (one records what it hears, one interrupts a run) and a step
+that fails on purpose."""
 
 from __future__ import annotations
 
-from nextedit.pipeline import RunResult
+from nextedit.pipeline import RunResult, Stage
+
+
+class Fussy(Stage):
+    """Raises on the examples whose name contains ``word``."""
+
+    name = "fussy"
+
+    def __init__(self, word: str = "dashboard") -> None:
+        super().__init__()
+        self.word = word
+
+    def process(self, example):  # noqa: ANN001, ANN201
+        if self.word in example.name:
+            raise ValueError(f"no {self.word}s")
+        example.add_tag("fussy:ok")
+        return example
 
 
 class Recorder:
