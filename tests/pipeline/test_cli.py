@@ -38,6 +38,7 @@ def test_a_malformed_line_is_named_skipped_and_the_rest_scored(tmp_path, predict
     assert f"{src}:1: invalid JSON" in res.stderr
     scored = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(scored) == N and all(len(x["score"]) == len(x["predictions"]) == 1 for x in scored)
+    nextedit("score", src, "-o", out, code=SKIPPED_EXIT)  # a rerun (nothing to do) says so too
     # to stdout as well
     res = nextedit("score", src, code=SKIPPED_EXIT)
     assert len(res.stdout.splitlines()) == N

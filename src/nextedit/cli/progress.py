@@ -78,9 +78,10 @@ class RichProgress:
 
 
 def stats_table(label: str, result: RunResult) -> Table:
-    """One row per step: examples in and out, ms per example, and its own counters."""
+    """One row per step: inputs (examples; commits for a source) and examples out, ms per input,
+    and the step's own counters."""
     table = Table(title=escape(label), title_justify="left")
-    for col in ("step", "in", "out", "ms / example", "counters"):
+    for col in ("step", "in", "out", "ms per input", "counters"):
         table.add_column(col, justify="left" if col in ("step", "counters") else "right")
     for stage in result.stages:
         if isinstance(stage, Writer):

@@ -4,7 +4,8 @@ same lines in the same order whichever executor (and however many workers) ran t
 - :class:`LocalExecutor`: processes on this machine (``max_parallelism`` workers; 1 = in the
   driving process, nothing pickled).
 - :class:`RayExecutor`: Ray Data, one actor per worker (the optional ``nextedit[ray]`` extra);
-  connects to a running cluster if ``ray.init`` was called, else starts a local one.
+  connects to a running cluster if ``ray.init`` was called, else starts a local one. The driver
+  lists every shard (items included) before Ray starts on them.
 
 A worker receives the job (reader and steps) once, pickled; a step holding something that does
 not pickle (an open process, a client) must open it lazily.

@@ -2,7 +2,8 @@
 
 :func:`~nextedit.pipeline.run_pipeline` calls ``start`` once, ``advance`` as shards finish (items
 done by an earlier run count at once), ``message`` for each skipped input or failed example
-(one line naming it) and ``finish`` with the result, whose stages carry their stats. The command
+(one line naming it) and ``finish`` with the result, whose stages carry their stats (also when
+the run stops on an exception, which then propagates). The command
 line renders this with rich (:mod:`nextedit.cli.progress`); tests and Python callers pass their
 own listener or none.
 """
@@ -26,7 +27,8 @@ class ProgressListener(Protocol):
         """One line about one input: a skipped line (``file:line: …``) or a failed example."""
 
     def finish(self, result: RunResult) -> None:
-        """The run is over; ``result.stages`` hold the per-step stats."""
+        """The run is over (finished, or stopped by an exception that follows); ``result.stages``
+        hold the per-step stats."""
 
 
 class NoProgress:

@@ -6,7 +6,7 @@ Beside an output ``out.jsonl`` the pipeline keeps ``out.jsonl.run.jsonl``, appen
                                                    step options, selection, shard size
     {"shard":0,"items":16,"lines":48,"failed":0}  after shard 0's lines are flushed: totals so far
     {"shard":1,"items":32,"lines":97,"failed":1}
-    {"complete":true,"bytes":5120}               the run finished; the output's size then
+    {"complete":true,"bytes":5120,"unreadable":0} the run finished: the output's size, input lines skipped
 
 Shards are written in order, so the finished ones are always a prefix: a rerun with the same
 identity keeps the first ``lines`` output lines (and ``failed`` lines of the failed file) of the
@@ -76,6 +76,7 @@ class Progress:
     failed: int = 0
     complete: bool = False
     bytes: int | None = None  # the output's size when the run finished
+    unreadable: int = 0  # input lines or files the finished run could not read
 
 
 class RunRecord:
@@ -103,6 +104,7 @@ class RunRecord:
                 progress = Progress(entry["shard"] + 1, entry["items"], entry["lines"], entry["failed"])
             elif entry.get("complete"):
                 progress.complete, progress.bytes = True, entry.get("bytes")
+                progress.unreadable = entry.get("unreadable", 0)
         return progress if header == run else None
 
     def start(self, run: str, identity: Any, progress: Progress | None = None) -> None:
@@ -118,9 +120,10 @@ class RunRecord:
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(self._marker(shard, items, lines, failed) + "\n")
 
-    def finish(self, output_bytes: int) -> None:
+    def finish(self, output_bytes: int, unreadable: int) -> None:
+        entry = {"complete": True, "bytes": output_bytes, "unreadable": unreadable}
         with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"complete": True, "bytes": output_bytes}, separators=(",", ":")) + "\n")
+            f.write(json.dumps(entry, separators=(",", ":")) + "\n")
 
     @staticmethod
     def _marker(shard: int, items: int, lines: int, failed: int) -> str:

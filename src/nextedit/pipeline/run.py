@@ -111,13 +111,13 @@ def run_pipeline(
     if record:
         record.start(run, identity, state)
     state = state or Progress()
+    writer.open(state if state.shards else None)
     items = _select(reader.items(), offset, limit, name)
     progress.start(label, _total(reader, offset, limit, name))
     progress.advance(state.items)
     job = Job(reader, steps, keep_failed=failed == "keep", failfast=failfast)
     tally = _Tally([reader, *steps], progress)
     done = Progress(state.shards, state.items, state.lines, state.failed)
-    writer.open(state if state.shards else None)
     try:
         for shard in executor.map(job, _shards(items, size, skip=state.shards)):
             for ex in shard.examples:
@@ -136,20 +136,20 @@ def run_pipeline(
                 record.mark(shard.index, done.items, done.lines, done.failed)
             result.items += n
             progress.advance(n)
-    finally:
+    finally:  # finished or interrupted: what was done is written, counted and reported
         writer.close()
         for stage in (reader, *steps):
             stage.close()
         tally.finish()
+        for step in steps:
+            step.stats.skipped_resume += state.items
+        result.resumed, result.lines, result.failed = state.items, done.lines, done.failed
+        result.unreadable = reader.stats.counters.get("unreadable inputs", 0)
+        result.seconds = time.perf_counter() - t0
+        result.messages = [m for stage in result.stages for m in stage.stats.messages]
+        progress.finish(result)
     if record:
-        record.finish(Path(writer.path).stat().st_size)
-    for step in steps:
-        step.stats.skipped_resume += state.items
-    result.resumed, result.lines, result.failed = state.items, done.lines, done.failed
-    result.unreadable = reader.stats.counters.get("unreadable inputs", 0)
-    result.seconds = time.perf_counter() - t0
-    result.messages = [m for stage in result.stages for m in stage.stats.messages]
-    progress.finish(result)
+        record.finish(Path(writer.path).stat().st_size, result.unreadable)
     return result
 
 
@@ -192,6 +192,7 @@ def _finish_resumed(result: RunResult, state: Progress, steps: list[Stage], t0: 
     for step in steps:
         step.stats.skipped_resume += state.items
     result.resumed, result.lines, result.failed = state.items, state.lines, state.failed
+    result.unreadable = state.unreadable  # so a rerun exits as the run did
     result.seconds = time.perf_counter() - t0
 
 

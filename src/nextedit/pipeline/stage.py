@@ -63,7 +63,8 @@ class Stage:
     at once (e.g. dedup), so the executor runs its pipeline as one shard; a stage that overrides
     :meth:`process` is applied example by example, and an exception on one example fails that
     example only (it goes to the run's ``failed`` file). :meth:`is_complete` says whether an
-    example needs no more work from this stage (used by callers that skip finished examples).
+    example needs no more work from this stage (for callers that skip finished examples; the
+    pipeline itself resumes by shards, :mod:`nextedit.pipeline.record`).
     """
 
     name: str = "stage"

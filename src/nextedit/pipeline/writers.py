@@ -3,7 +3,8 @@
 The executor hands a writer the examples of each shard, in order, in the driving process (one
 writer, one file, deterministic order). :class:`ExampleWriter` writes JSONL (plain, ``.gz``,
 ``.zst``, ``-`` = stdout) and the examples that failed to ``<output stem>.failed.jsonl`` beside
-it, each with its ``error``; :class:`MemoryWriter` keeps them in lists.
+it, each with its ``error`` (to stdout, failed examples are only named in the run's messages);
+:class:`MemoryWriter` keeps them in lists.
 """
 
 from __future__ import annotations
