@@ -247,3 +247,23 @@ def test_open_text_gzip_is_standard_gzip(tmp_path):
     with open_text(path, "w") as f:
         f.write('{"name":"é"}\n')
     assert gzip.decompress(path.read_bytes()).decode() == '{"name":"é"}\n'
+
+
+def test_a_bad_line_is_reported_by_file_and_line_and_the_rest_is_read(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('not json\n{"name": "a"}\n[1]\n\n{"name": "b"}\n')
+    errors = []
+    from nextedit.io.jsonl import iter_json_lines
+
+    assert [(n, obj["name"]) for n, obj in iter_json_lines(path, on_error=errors.append)] == [(2, "a"), (5, "b")]
+    assert [str(e) for e in errors] == [
+        f"{path}:1: invalid JSON (Expecting value at column 1)",
+        f"{path}:3: expected a JSON object, got list",
+    ]
+    with pytest.raises(ValueError, match=r"mixed.jsonl:1: invalid JSON"):
+        list(iter_json_lines(path))  # without a handler the first bad line raises
+    messages = []
+    line = json.dumps({"cursor_path": "a.py", "cursor_position": "x<|user_cursor|>", "expected_patches": []})
+    path.write_text(f"not json\n{line}\n{line}\n")
+    assert len(list(read_examples([path], on_error=messages.append))) == 2
+    assert messages == [f"{path}:1: invalid JSON (Expecting value at column 1)"]
