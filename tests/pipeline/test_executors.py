@@ -21,6 +21,8 @@ from nextedit.pipeline import (
 from nextedit.prompts.stages import FormatPromptStage
 from tests.pipeline.helpers import Fussy
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Ray Data's own settings
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 

@@ -387,7 +387,8 @@ def dataset_build(
     executor: ExecutorOpt = ExecutorKind.local,
     max_parallelism: MaxParallelism = 1,
 ) -> None:
-    """ingest → dedup → context → split → format-prompt, plus a stats report (stats.md + stats.png)."""
+    """ingest → dedup → context → split → format-prompt, plus a stats report (stats.md + stats.png).
+    Rerun after an interruption to resume where it stopped; a stage whose inputs changed is redone."""
     from nextedit.cli.progress import RichProgress
     from nextedit.data.build import BuildConfig, build_dataset
     from nextedit.pipeline import make_executor
