@@ -7,6 +7,7 @@ the commands so that `nextedit --help` stays fast.
 from __future__ import annotations
 
 from nextedit.cli import (  # noqa: F401  (imported for their command registrations)
+    ab_cmds,
     bench_cmds,
     context_cmds,
     data_cmds,

@@ -63,6 +63,8 @@ app = typer.Typer(
 ingest_app = typer.Typer(help="Turn git history or PyPI release diffs into examples.", no_args_is_help=True)
 dataset_app = typer.Typer(help="Build train/valid/test datasets.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print figures.", no_args_is_help=True)
+ab_app = typer.Typer(help="A/B analysis of the server's experiments.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(dataset_app, name="dataset")
 app.add_typer(bench_app, name="bench")
+app.add_typer(ab_app, name="ab")
