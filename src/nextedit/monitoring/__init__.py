@@ -1,0 +1,20 @@
+"""Monitoring: the A/B analysis of the server's experiments, read from the telemetry store.
+
+* :mod:`~nextedit.monitoring.report` — ``nextedit ab report``: per-arm figures, comparisons,
+  SRM, sequential tests and the decision, as one JSON-ready dict
+* :mod:`~nextedit.monitoring.store_reader` — the store (SQLite / PostgreSQL) → per-user totals
+* :mod:`~nextedit.monitoring.user_table` — per-user totals of an arm and the metric definitions
+* :mod:`~nextedit.monitoring.ratio` — ratio metrics over user clusters: delta method, CUPED
+* :mod:`~nextedit.monitoring.quantile` — latency p95 with a user-cluster (Poisson) bootstrap
+* :mod:`~nextedit.monitoring.srm` — the sample-ratio-mismatch chi-square check
+* :mod:`~nextedit.monitoring.sequential` — always-valid mSPRT and alpha-spending boundaries
+* :mod:`~nextedit.monitoring.decision` — guardrails and the ship / keep / keep running decision
+* :mod:`~nextedit.monitoring.distributions` — normal and chi-square functions (no scipy)
+* :mod:`~nextedit.monitoring.simulation` — synthetic users for the tests and ``bench ab``
+* :mod:`~nextedit.monitoring.window` — the report's time window and the times users type
+
+Layering: above ``server`` (it reads ``server.config`` and ``server.telemetry``, never writes
+them), below ``bench`` and ``cli``; nothing under it imports it. Pure Python + numpy + SQLAlchemy;
+it prints nothing and raises :class:`nextedit.errors.NexteditError` for what the user can fix.
+The statistics are described, with their parameters, in ``docs/ab.md``.
+"""
