@@ -1,4 +1,4 @@
-"""Commands: ``nextedit bench latency | gate | context | text`` (``bench serve`` lives with serve).
+"""Commands: ``nextedit bench latency | gate | context | text | ab`` (``bench serve`` lives with serve).
 
 Each checks its inputs and outputs first, calls the measuring code in :mod:`nextedit.bench` (or
 :mod:`nextedit.training.gate_calibration`), which returns rows of figures, and renders them here.
@@ -203,3 +203,35 @@ def bench_text_cmd(
 
     figures = bench_text(lines, repeat)
     print_figures("nextedit bench text (ms per call)", [figures], tuple(figures))
+
+
+@bench_app.command("ab")
+def bench_ab_cmd(
+    users: Annotated[list[int] | None, typer.Option(help="Users per arm (repeatable).")] = None,
+    lift: Annotated[
+        list[float] | None, typer.Option(help="Relative acceptance lifts (repeatable; 0 = A/A).")
+    ] = None,
+    sims: Annotated[int, typer.Option(help="Simulated experiments per row.")] = 400,
+    looks: Annotated[int, typer.Option(help="Looks of the sequential tests.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """Power of `nextedit ab report` by simulation: share of experiments that find each lift of the
+    acceptance rate (fixed horizon with/without CUPED, mSPRT and alpha spending over the looks)."""
+    from nextedit.bench.ab import bench_ab
+
+    checks.writable_output(json_out, "--json")
+    rows = bench_ab(
+        users=users or (2000, 10000),
+        lifts=lift or (0.0, 0.02, 0.05, 0.10),
+        sims=sims,
+        looks=looks,
+        seed=seed,
+    )
+    columns = tuple(rows[0]) if rows else ()
+    print_figures(
+        f"nextedit bench ab (power at α = 0.05, {sims} simulations per row, {looks} looks)", rows, columns
+    )
+    write_json(json_out, rows)
