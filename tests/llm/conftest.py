@@ -7,8 +7,8 @@ import pytest
 pytest.importorskip("openai")
 pytest.importorskip("anthropic")
 
+from nextedit.llm.replay import ReplayServer  # noqa: E402
 from tests.llm.helpers import KEYS  # noqa: E402
-from tests.llm.replay_server import ReplayServer  # noqa: E402
 
 
 @pytest.fixture

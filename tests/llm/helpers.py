@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nextedit.llm import LLMClient, RetryPolicy
-from tests.llm.replay_server import ReplayServer
+from nextedit.llm.replay import ReplayServer
 
 KEYS = {
     "ANTHROPIC_API_KEY": "sk-ant-api03-TESTSECRET-anthropic-0123456789",

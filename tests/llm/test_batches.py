@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from nextedit.llm import ChatRequest
+from nextedit.llm.replay import Fault, Reply
 from tests.llm.helpers import RecordingRetry, make_client
-from tests.llm.replay_server import Fault, Reply
 
 BATCH_KINDS = ("openai", "anthropic")
 CREATE = {"openai": "batches.create", "anthropic": "messages.batches.create"}

@@ -64,7 +64,7 @@ def test_cache_only_never_calls_out(kind, keys, server, tmp_path, monkeypatch):
 
 
 def test_failures_are_not_cached(keys, server, tmp_path):
-    from tests.llm.replay_server import Reply
+    from nextedit.llm.replay import Reply
 
     server.answer = lambda m: Reply(error="no")
     assert make_client("openai-compatible", server, tmp_path).chat_many(requests(1))[0].status == "error"

@@ -9,8 +9,8 @@ import pytest
 
 from nextedit.errors import NexteditError
 from nextedit.llm import ChatParams, ChatRequest, ErrorBudgetExceeded, LLMFatalError
+from nextedit.llm.replay import Fault, Reply
 from tests.llm.helpers import KINDS, RecordingRetry, make_client, model_route
-from tests.llm.replay_server import Fault, Reply
 
 HELLO = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"}]
 

@@ -8,9 +8,9 @@ import logging
 import pytest
 
 from nextedit.llm import ChatRequest, ErrorBudgetExceeded
+from nextedit.llm.replay import Fault
 from nextedit.llm.secrets import redact
 from tests.llm.helpers import KINDS, RecordingRetry, make_client
-from tests.llm.replay_server import Fault
 
 
 @pytest.mark.parametrize("kind", KINDS)

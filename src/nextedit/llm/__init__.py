@@ -6,7 +6,9 @@
   ``openai-compatible:URL#MODEL``;
 * :class:`ResponseCache` (:mod:`~nextedit.llm.cache`) — SQLite (WAL) answers and batch ids;
 * :class:`ChatRequest`, :class:`ChatParams`, :class:`ChatResult` (:mod:`~nextedit.llm.types`);
-* :class:`LLMStats` (:mod:`~nextedit.llm.stats`), :class:`PriceTable` (:mod:`~nextedit.llm.prices`).
+* :class:`LLMStats` (:mod:`~nextedit.llm.stats`), :class:`PriceTable` (:mod:`~nextedit.llm.prices`);
+* :mod:`~nextedit.llm.replay` — a loopback server replaying scripted provider answers and faults
+  (for tests and ``nextedit bench llm``; imported only by them).
 
 A low layer: it imports :mod:`nextedit.errors`, the standard library and (lazily, from the
 ``teacher`` extra) the ``openai`` and ``anthropic`` SDKs, nothing else of nextedit. Keys come from

@@ -1,7 +1,8 @@
 """A loopback server that speaks the provider APIs the LLM clients use, replaying scripted answers.
 
-Reusable by any test that needs a frontier model without the internet (the client layer's tests,
-the teacher / qa / repair stage tests). It listens on 127.0.0.1 (a free port) and answers:
+For tests and benchmarks that need a frontier model without the internet (the client layer's tests,
+the teacher / qa / repair stage tests, ``nextedit bench llm``); standard library only. It listens on
+127.0.0.1 (a free port) and answers:
 
 * OpenAI Chat Completions — ``POST /v1/chat/completions``;
 * the OpenAI Batch API — ``POST /v1/files`` (multipart), ``POST /v1/batches``,
