@@ -3,7 +3,9 @@
 Two arms of 50 % each (``control`` on model ``a``, ``bigger`` on model ``b``); every user has a
 pre-period (requests labelled ``default`` in the three days before the start) with the same
 personal acceptance propensity as during the experiment. The planted effect: ``bigger`` users accept
-shown predictions 1.5 times as often; latency and errors are the same in both arms.
+shown predictions 1.5 times as often; latency and errors are the same in both arms. Three more
+clients (pinned staff) have requests in both arms. The store is SQLite, and PostgreSQL too when
+``NEXTEDIT_TEST_POSTGRES_URL`` names a server (as in ``tests/server``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 
 from nextedit.server.experiments import bucket
 from nextedit.server.telemetry.store import TelemetryStore
+from tests.server.conftest import POSTGRES_URL, _postgres_schema_url
 
 START = 1_764_547_200.0  # 2025-12-01T00:00:00Z
 DAY = 86400.0
@@ -39,11 +42,14 @@ weight = 0.5
 """
 
 
+STAFF = 3
+
+
 @dataclass(frozen=True)
 class PlantedStore:
     url: str
     config: Path
-    users: dict[str, int]  # arm -> users planted
+    users: dict[str, int]  # arm -> users planted (the staff in both arms not counted)
 
 
 def fill_store(url: str, *, users: int = 500, lift: float = 0.5, seed: int = 0) -> dict[str, int]:
@@ -103,15 +109,31 @@ def fill_store(url: str, *, users: int = 500, lift: float = 0.5, seed: int = 0) 
                         "was_shown": shown,
                     }
                     store.record_event(event, outcome=f"rejected:{reason}")
+    for s in range(STAFF):  # pinned by header to one arm, then the other
+        for i, arm in enumerate(("control", "bigger", "control")):
+            rid += 1
+            store.record_request(
+                {"id": f"r{rid}", "created_at": START + i * DAY, "client_id": f"staff-{s}", "experiment": arm}
+            )
     assert store.flush(60)
     store.close()
     return counts
 
 
-@pytest.fixture(scope="session")
-def planted_store(tmp_path_factory: pytest.TempPathFactory) -> PlantedStore:
+STORES = [
+    "sqlite",
+    pytest.param(
+        "postgres", marks=pytest.mark.skipif(not POSTGRES_URL, reason="NEXTEDIT_TEST_POSTGRES_URL not set")
+    ),
+]
+
+
+@pytest.fixture(scope="session", params=STORES)
+def planted_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> PlantedStore:
     d = tmp_path_factory.mktemp("ab-store")
-    url = f"sqlite:///{d / 'telemetry.db'}"
+    url = (
+        f"sqlite:///{d / 'telemetry.db'}" if request.param == "sqlite" else _postgres_schema_url(POSTGRES_URL)
+    )
     counts = fill_store(url)
     config = d / "server.toml"
     config.write_text(CONFIG.format(store=url), encoding="utf-8")

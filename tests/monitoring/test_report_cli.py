@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from nextedit.cli import app
-from tests.monitoring.conftest import DAY, START, PlantedStore
+from tests.monitoring.conftest import DAY, STAFF, START, PlantedStore
 
 runner = CliRunner()
 WINDOW = ["--since", str(START), "--until", str(START + 4 * DAY), "--pre-since", str(START - 3 * DAY)]
@@ -51,6 +51,7 @@ def test_report_json_finds_the_planted_effect(planted_store: PlantedStore, tmp_p
     assert comparisons["latency_p95_ms"]["role"] == "guardrail"
     assert 0 <= report["srm"]["p_value"] <= 1 and not report["srm"]["mismatch"]
     assert report["sequential"]["method"] == "msprt"
+    assert report["excluded"]["users_in_several_arms"] == STAFF
     # planted: no latency or error difference, but 500 users may not yet prove non-inferiority
     assert report["decision"]["action"] in ("ship", "keep running")
     assert report["decision"]["action"] != "ship" or report["decision"]["arm"] == "bigger"
@@ -67,6 +68,25 @@ def test_report_with_alpha_spending_and_no_config(planted_store: PlantedStore, t
     assert seq["method"] == "alpha-spending" and seq["looks"] == 4 and seq["information_fraction"] == 0.5
     acc = next(c for c in report["comparisons"] if c["metric"] == "acceptance_rate")
     assert acc["sequential"]["ci"][0] > 0
+
+
+def test_an_arm_without_users_is_reported_without_figures(
+    planted_store: PlantedStore, tmp_path: Path
+) -> None:
+    config = tmp_path / "three-arms.toml"
+    extra = '\n[[experiments]]\nname = "idle"\nmodel = "a"\nweight = 0\n'
+    config.write_text(planted_store.config.read_text() + extra)
+    out = tmp_path / "ab.json"
+    res = run(["--config", str(config), *WINDOW, "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Warning" not in res.output
+    report = json.loads(out.read_text())
+    idle = next(a for a in report["arms"] if a["name"] == "idle")
+    assert idle["users"] == 0 and idle["metrics"]["acceptance_rate"]["value"] is None
+    assert set(report["srm"]["observed"]) == {"control", "bigger"}  # a weight-0 arm gets no share
+    idle_vs = [c for c in report["comparisons"] if c["arm"] == "idle"]
+    assert idle_vs and all(c["verdict"] == "no data" for c in idle_vs)
+    assert report["decision"]["arms"]["idle"]["action"] == "keep running"
 
 
 def one_line_error(res, *names: str) -> None:  # noqa: ANN001

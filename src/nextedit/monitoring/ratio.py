@@ -27,7 +27,11 @@ per-user arrays, a simulation passes ``(simulations, users)`` arrays.
 
 from __future__ import annotations
 
+import functools
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -79,30 +83,48 @@ class Difference(Estimate):
     variance_reduction: np.ndarray | float = 0.0
 
 
+F = TypeVar("F", bound=Callable)
+
+
+def _no_data_is_nan(fn: F) -> F:
+    """An arm with no user (or no denominator) gives nan figures, without numpy's warnings."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _mean(a: np.ndarray) -> np.ndarray:
     return a.mean(axis=-1)
 
 
 def _linearized(y: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(R̂, per-user linearized values l_i); nan where an arm has no denominator."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = y.sum(axis=-1) / n.sum(axis=-1)
-        lin = (y - r[..., None] * n) / _mean(n)[..., None]
-    return r, lin
+    r = y.sum(axis=-1) / n.sum(axis=-1)
+    return r, (y - r[..., None] * n) / _mean(n)[..., None]
 
 
 def _var(a: np.ndarray) -> np.ndarray:
     """Sample variance (ddof 1) along the last axis."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return a.var(axis=-1, ddof=1)
+    return a.var(axis=-1, ddof=1)
 
 
+def _centered_cov(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return ((a - _mean(a)[..., None]) * (b - _mean(b)[..., None])).sum(axis=-1)
+
+
+@_no_data_is_nan
 def ratio_estimate(sample: RatioSample) -> Estimate:
     """One arm's ``Σy / Σn`` with its delta-method variance (no covariate)."""
     r, lin = _linearized(sample.y, sample.n)
     return Estimate(r, _var(lin) / sample.users)
 
 
+@_no_data_is_nan
 def ratio_difference(treatment: RatioSample, control: RatioSample, *, cuped: bool = True) -> Difference:
     """``R_t - R_c`` with the delta-method variance, CUPED-adjusted when both arms carry a pre-period
     (``cuped=False`` gives the plain delta-method difference)."""
@@ -114,24 +136,14 @@ def ratio_difference(treatment: RatioSample, control: RatioSample, *, cuped: boo
         return Difference(diff, plain_var, 0.0)
     y0 = np.concatenate([treatment.y_pre, control.y_pre], axis=-1)
     n0 = np.concatenate([treatment.n_pre, control.n_pre], axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r0 = y0.sum(axis=-1) / n0.sum(axis=-1)
-        scale = _mean(n0)[..., None]
-        xt = (treatment.y_pre - r0[..., None] * treatment.n_pre) / scale
-        xc = (control.y_pre - r0[..., None] * control.n_pre) / scale
-    if not np.all(np.isfinite(r0)):  # nobody has a pre-period (in some simulation): no adjustment
-        return Difference(diff, plain_var, 0.0)
-
-    def centered_cov(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return ((a - _mean(a)[..., None]) * (b - _mean(b)[..., None])).sum(axis=-1)
-
-    with np.errstate(divide="ignore", invalid="ignore"):
-        theta = (centered_cov(lt, xt) + centered_cov(lc, xc)) / (centered_cov(xt, xt) + centered_cov(xc, xc))
-    theta = np.where(np.isfinite(theta), theta, 0.0)
-    adj_diff = diff - theta * (_mean(xt) - _mean(xc))
-    adj_var = (
-        _var(lt - theta[..., None] * xt) / treatment.users + _var(lc - theta[..., None] * xc) / control.users
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        reduction = 1.0 - adj_var / plain_var
+    r0 = (y0.sum(axis=-1) / n0.sum(axis=-1))[..., None]
+    scale = _mean(n0)[..., None]
+    # no pre-period at all (in some simulation): a zero covariate, hence θ = 0 and no adjustment
+    xt = np.nan_to_num((treatment.y_pre - r0 * treatment.n_pre) / scale, nan=0.0, posinf=0.0, neginf=0.0)
+    xc = np.nan_to_num((control.y_pre - r0 * control.n_pre) / scale, nan=0.0, posinf=0.0, neginf=0.0)
+    theta = (_centered_cov(lt, xt) + _centered_cov(lc, xc)) / (_centered_cov(xt, xt) + _centered_cov(xc, xc))
+    theta = np.where(np.isfinite(theta), theta, 0.0)[..., None]
+    adj_diff = diff - theta[..., 0] * (_mean(xt) - _mean(xc))
+    adj_var = _var(lt - theta * xt) / treatment.users + _var(lc - theta * xc) / control.users
+    reduction = 1.0 - adj_var / plain_var
     return Difference(adj_diff, adj_var, reduction)
