@@ -1,4 +1,4 @@
-"""Commands: ``nextedit bench latency | gate | context | text | ab`` (``bench serve`` lives with serve).
+"""Commands: ``nextedit bench latency | gate | context | text | ab | llm`` (``bench serve`` lives with serve).
 
 Each checks its inputs and outputs first, calls the measuring code in :mod:`nextedit.bench` (or
 :mod:`nextedit.training.gate_calibration`), which returns rows of figures, and renders them here.
@@ -235,3 +235,24 @@ def bench_ab_cmd(
         f"nextedit bench ab (power at α = 0.05, {sims} simulations per row, {looks} looks)", rows, columns
     )
     write_json(json_out, rows)
+
+
+@bench_app.command("llm")
+def bench_llm_cmd(
+    requests: Annotated[int, typer.Option(help="Requests per measurement.")] = 200,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """The LLM client layer against a loopback replay server: ms per request (raw HTTP, the SDK, the
+    client), its overhead, cache hits per second and requests/s at max_parallelism 1, 4 and 16."""
+    from nextedit.bench.llm import bench_llm
+
+    if requests < 1:
+        raise typer.BadParameter(f"{requests}: expected at least 1", param_hint="--requests")
+    checks.writable_output(json_out, "--json")
+    figures = bench_llm(requests)
+    print_figures(
+        "nextedit bench llm (loopback replay server, openai-compatible backend)", [figures], tuple(figures)
+    )
+    write_json(json_out, figures)
