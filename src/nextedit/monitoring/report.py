@@ -123,6 +123,11 @@ def information_fractions(arms: Sequence[ArmUsers], since: float, until: float, 
     return fractions or [min(1.0, max(len(seen), 1) / planned)]
 
 
+def _exact_p(diff: float) -> float:
+    """The p-value of a difference estimated without variance: 1 when it is 0, else 0."""
+    return 1.0 if diff == 0 else 0.0
+
+
 class _Sequential:
     """Turns (diff, variance, τ) into the sequential interval and p-value of the chosen method."""
 
@@ -156,8 +161,10 @@ class _Sequential:
         }
 
     def __call__(self, diff: float, variance: float, tau: float) -> tuple[tuple[float, float], float]:
-        if not (math.isfinite(diff) and math.isfinite(variance) and variance > 0):
+        if not (math.isfinite(diff) and math.isfinite(variance)):
             return (math.nan, math.nan), math.nan
+        if variance == 0:  # e.g. no error in either arm: the difference is known exactly
+            return (diff, diff), _exact_p(diff)
         if self.fractions is None:
             tau = tau if math.isfinite(tau) and tau > 0 else math.sqrt(variance)
             lo, hi = sequential.msprt_interval(diff, variance, tau, self.settings.alpha)
@@ -280,7 +287,7 @@ def _compare(
         control_value = float(ratio_estimate(_ratio_sample(ctrl, metric, False)).value)
         diff, variance = float(d.value), float(d.variance)
         ci = tuple(float(x) for x in d.ci(settings.alpha))
-        p = float(d.p_value())
+        p = _exact_p(diff) if variance == 0 else float(d.p_value())
         reduction = float(d.variance_reduction)
         if metric == "error_rate":
             margin = tau = settings.error_margin
