@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from nextedit.errors import NexteditError
-from nextedit.llm import ChatParams, ChatRequest, ErrorBudgetExceeded, LLMFatalError
+from nextedit.llm import ChatParams, ChatRequest, ErrorBudgetExceeded, LLMFatalError, RetryPolicy
 from nextedit.llm.replay import Fault, Reply
 from tests.llm.helpers import KINDS, RecordingRetry, make_client, model_route
 
@@ -55,6 +55,10 @@ def test_retries_429_500_reset_then_answer(kind, keys, server):
     assert result.ok and result.text == "echo: hello"
     assert server.counts[model_route(kind)] == 5 == client.stats.http_attempts  # the SDK retried nothing
     assert client.stats.retries == {"429": 1, "500": 1, "503": 1, "connection": 1}
+    assert client.stats.summary().startswith(
+        "1 answers (0 cached), 4 retries (429: 1, 500: 1, 503: 1, connection: 1)"
+    )
+    assert client.stats.as_dict()["retries"] == 4 and client.stats.as_dict()["http_attempts"] == 5
     assert len(retry.slept) == 4 and retry.slept[0] >= 7  # Retry-After honoured
     assert all(d <= 0.5 * 2**i for i, d in enumerate(retry.slept[1:], start=1))  # backoff with jitter
 
@@ -117,6 +121,21 @@ def test_error_budget_stops_the_run(parallelism, keys, server):
         assert server.counts["chat"] <= (3 + parallelism) * 2
     with pytest.raises(ErrorBudgetExceeded):  # a spent budget stays spent
         client.chat(HELLO)
+
+
+def test_a_stopping_run_wakes_a_worker_waiting_out_retry_after(keys, server):
+    import time
+
+    server.faults.append(Fault.rate_limit(retry_after=120, match="slow"))
+    server.answer = lambda m: Reply(error="refused")
+    client = make_client(
+        "openai-compatible", server, retry=RetryPolicy(max_attempts=3), error_budget=1, max_parallelism=2
+    )
+    start = time.monotonic()
+    with pytest.raises(ErrorBudgetExceeded, match="refused"):
+        client.chat_many([ChatRequest.of([{"role": "user", "content": c}]) for c in ("slow", "bad")])
+    assert time.monotonic() - start < 60  # not the 120 s Retry-After: the stop woke the waiting worker
+    assert server.counts["chat"] == 2
 
 
 def test_a_success_resets_the_budget(keys, server):

@@ -8,6 +8,10 @@
 The key (:func:`request_key`) is the SHA-256 of the backend identity, model, ``max_tokens``,
 ``temperature``, ``seed`` and messages. Nothing else is stored about a request: no headers, no key.
 
+In batched mode a batch is recorded once the provider has accepted it: a process killed between the
+two, or two processes submitting the same misses at the same moment, may pay for a batch twice (the
+answers agree; the first stored wins). Nothing is lost either way.
+
 Every write is one short transaction, committed before the call returns: a process killed with
 SIGKILL leaves a database that opens, with every committed entry readable (WAL recovery). Writers
 wait on each other through ``busy_timeout``; each thread gets its own connection.

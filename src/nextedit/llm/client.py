@@ -31,7 +31,7 @@ from typing import TypeVar
 
 from nextedit.llm.backends import Backend, open_backend
 from nextedit.llm.cache import ResponseCache, request_key
-from nextedit.llm.errors import LLMFatalError, RequestError, TransientError
+from nextedit.llm.errors import ErrorBudgetExceeded, LLMFatalError, RequestError, TransientError
 from nextedit.llm.prices import PriceTable
 from nextedit.llm.retry import ErrorBudget, RetryPolicy
 from nextedit.llm.secrets import redact
@@ -101,6 +101,8 @@ class LLMClient:
         self.batch_size = batch_size
         self.max_resubmits = max_resubmits
         self.stats = LLMStats()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     # -- public ---------------------------------------------------------------------------------
     @property
@@ -155,6 +157,10 @@ class LLMClient:
         return [answers[k] for k in keys]
 
     def close(self) -> None:
+        """Stop the worker threads; close the cache if this client opened it."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         if self._owns_cache and self.cache is not None:
             self.cache.close()
 
@@ -173,17 +179,22 @@ class LLMClient:
             for key, request in misses.items():
                 work(key, request)
             return
-        pool = ThreadPoolExecutor(
-            max_workers=min(self.max_parallelism, len(misses)), thread_name_prefix="llm"
-        )
+        with self._pool_lock:
+            if self._pool is None:  # one pool for the client's life: its threads keep their cache connections
+                self._pool = ThreadPoolExecutor(max_workers=self.max_parallelism, thread_name_prefix="llm")
+        futures = [self._pool.submit(work, k, r) for k, r in misses.items()]
         try:
-            futures = [pool.submit(work, k, r) for k, r in misses.items()]
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             for future in done:
                 if future.exception() is not None:
                     raise future.exception()  # type: ignore[misc]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException as e:  # the budget, a fatal error, Ctrl-C: stop the other workers too
+            if not isinstance(e, ErrorBudgetExceeded | LLMFatalError):
+                self.budget.stop(ErrorBudgetExceeded(f"{self.spec}: run interrupted ({type(e).__name__})"))
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise
 
     def _complete(self, key: str, request: ChatRequest) -> ChatResult:
         """One request with retries; an ok answer is priced, counted and cached."""
@@ -220,6 +231,12 @@ class LLMClient:
         self.budget.failure(error)  # raises when this spends the budget
         return ChatResult(status="error", error=error)
 
+    def _pause(self, seconds: float) -> None:
+        if self.retry.sleep is not None:
+            self.retry.sleep(seconds)
+        else:
+            self.budget.wait(seconds)
+
     def _attempts(self, call: Callable[[], T], *, count: bool = False) -> T:
         """``call()`` with retries on TransientError; ``_GaveUp`` once they are spent or on a
         RequestError. ``count``: the call is a model request (counted in ``http_attempts``)."""
@@ -237,7 +254,7 @@ class LLMClient:
                 delay = self.retry.delay(attempt, e.retry_after)
                 self.stats.retried(e.reason)
                 log.info("%s: %s; retry %d in %.1fs", self.spec, last, attempt + 1, delay)
-                self.retry.sleep(delay)
+                self._pause(delay)
             except RequestError as e:
                 raise _GaveUp(redact(str(e))) from None
             except LLMFatalError as e:
@@ -271,7 +288,7 @@ class LLMClient:
             waiting = [k for k in misses if k not in done]
             if not waiting or not self.wait:
                 break
-            self.retry.sleep(self.poll_interval)
+            self._pause(self.poll_interval)
         for key in waiting:
             deliver(key, ChatResult(status="pending", error="waiting in a provider batch (rerun to collect)"))
         self.stats.add(pending=len(waiting))

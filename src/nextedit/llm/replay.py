@@ -59,15 +59,17 @@ class Reply:
 @dataclass
 class Fault:
     """``kind``: ``status`` (answer ``status`` with an error body and ``headers``), ``reset`` (close
-    the connection with a TCP RST after reading the request), ``stall`` (hold the request
-    ``seconds`` before answering normally), ``echo_key`` (HTTP 400 whose message quotes the
-    credential the request carried). ``routes``: the routes it applies to."""
+        the connection with a TCP RST after reading the request), ``stall`` (hold the request
+        ``seconds`` before answering normally), ``echo_key`` (HTTP 400 whose message quotes the
+        credential the request carried). ``routes``: the routes it applies to; ``match``: only to requests
+    whose body contains this text (None: any)."""
 
     kind: str
     status: int = 500
     headers: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     routes: tuple[str, ...] = MODEL_ROUTES
+    match: str | None = None
 
     @classmethod
     def rate_limit(cls, retry_after: float | str = 1, **kw: Any) -> Fault:
@@ -146,10 +148,11 @@ class ReplayServer:
         with self.lock:
             self.batches.clear()
 
-    def take_fault(self, route: str) -> Fault | None:
+    def take_fault(self, route: str, body: bytes = b"") -> Fault | None:
+        text = body.decode(errors="replace")
         with self.lock:
             for i, fault in enumerate(self.faults):
-                if route in fault.routes:
+                if route in fault.routes and (fault.match is None or fault.match in text):
                     return self.faults.pop(i)
         return None
 
@@ -318,7 +321,7 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 return self.send(404, {"error": {"message": f"no route {method} {path}"}})
             with server.lock:
                 server.counts[name] += 1
-            fault = server.take_fault(name)
+            fault = server.take_fault(name, raw)
             if fault is not None and self.apply(fault):
                 return
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):

@@ -3,7 +3,8 @@
 A failed attempt that is worth retrying (:class:`~nextedit.llm.errors.TransientError`) waits
 ``uniform(0, min(max_delay, base_delay * 2**attempt))`` seconds, but never less than the server's
 ``Retry-After`` (capped at ``max_retry_after``), then tries again, up to ``max_attempts`` attempts in
-all. ``sleep`` is injectable so tests can see the delays without waiting them out.
+all. ``sleep`` is injectable so tests can see the delays without waiting them out; by default a
+client waits on its error budget, so a run that stops wakes every worker at once.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from nextedit.llm.errors import ErrorBudgetExceeded
 
 @dataclass
 class RetryPolicy:
-    """``max_attempts``: attempts per request (1 = no retry). Delays in seconds."""
+    """``max_attempts``: attempts per request (1 = no retry). Delays in seconds. ``sleep``: None = wait
+    for real (interrupted when the run stops)."""
 
     max_attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 60.0
     max_retry_after: float = 300.0
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None
     rng: random.Random = field(default_factory=random.Random)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
@@ -73,6 +75,7 @@ class ErrorBudget:
         self._consecutive = 0
         self._spent: str | None = None
         self._fatal: Exception | None = None
+        self._stopped = threading.Event()
         self._lock = threading.Lock()
 
     def check(self) -> None:
@@ -87,6 +90,11 @@ class ErrorBudget:
             if self._spent is None:
                 self._spent = str(error)
                 self._fatal = error
+        self._stopped.set()
+
+    def wait(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if the budget is spent meanwhile."""
+        self._stopped.wait(seconds)
 
     def success(self) -> None:
         with self._lock:
@@ -101,4 +109,5 @@ class ErrorBudget:
                     f"stopped after {self._consecutive} consecutive failed requests to {self.backend} "
                     f"(error budget {self.limit}); last: {error}"
                 )
+                self._stopped.set()
         self.check()

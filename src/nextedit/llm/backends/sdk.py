@@ -61,3 +61,5 @@ def translating(sdk: ModuleType, backend: str, key_variable: str) -> Iterator[No
             hint = f" (check ${key_variable})" if status in (401, 403) else " (check the model name and URL)"
             raise LLMFatalError(f"{backend}: {message}{hint}", status) from None
         raise RequestError(message) from None
+    except sdk.APIError as e:  # a response the SDK could not read (not JSON, not the expected shape)
+        raise RequestError(redact(f"unreadable response: {' '.join(str(e).split())[:300]}")) from None
