@@ -219,7 +219,7 @@ def build_report(
                 "users": a.users,
                 "users_with_pre_period": a.users_with_pre_period,
                 "requests": a.requests(),
-                **{k: _num(a.during[k].sum()) for k in ("shown", "accepted", "settled")},
+                **{k: int(a.during[k].sum()) for k in ("shown", "accepted", "settled")},
                 "metrics": metrics,
             }
         )
