@@ -10,7 +10,7 @@ The key (:func:`request_key`) is the SHA-256 of the backend identity, model, ``m
 
 In batched mode a batch is recorded once the provider has accepted it: a process killed between the
 two, or two processes submitting the same misses at the same moment, may pay for a batch twice (the
-answers agree; the first stored wins). Nothing is lost either way.
+answers agree; the last stored is kept). Nothing is lost either way.
 
 Every write is one short transaction, committed before the call returns: a process killed with
 SIGKILL leaves a database that opens, with every committed entry readable (WAL recovery). Writers
