@@ -21,17 +21,13 @@ local function attach(buf)
   end
 end
 
-local function curl_config_for(env_name)
+--- Request headers: the bearer token from the environment variable named by `api_key_env`, if set.
+local function auth_headers(env_name)
   local key = os.getenv(env_name)
   if key == nil or key == "" then
-    return nil
+    return {}
   end
-  local path = vim.fn.tempname() -- inside Neovim's private (0700) temp directory
-  local f = assert(io.open(path, "w"))
-  f:write(('header = "Authorization: Bearer %s"\n'):format(key:gsub('[\\"]', "\\%0")))
-  f:close()
-  vim.uv.fs_chmod(path, 384) -- 0600
-  return path
+  return { Authorization = "Bearer " .. key }
 end
 
 local function map_keys(keys)
@@ -89,9 +85,9 @@ function M.setup(opts)
   cfg = config.resolve(opts)
   cfg.enabled = true
   log.max = cfg.log_max_lines
-  local curl_config = curl_config_for(cfg.api_key_env)
-  predictor.setup(cfg, curl_config)
-  reports.setup(cfg, curl_config)
+  local headers = auth_headers(cfg.api_key_env)
+  predictor.setup(cfg, headers)
+  reports.setup(cfg, headers)
   tracker.listeners = { predictor.on_edit, reports.on_edit }
   display.define_highlights()
   map_keys(cfg.keys)

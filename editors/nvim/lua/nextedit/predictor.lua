@@ -23,18 +23,19 @@ local api, uv = vim.api, vim.uv or vim.loop
 local M = {
   bufs = {}, -- buf → {timer, last_sent_ms, inflight = {req}, current = prediction | nil}
   counts = { requests = 0, responses = 0, errors = 0, shown = 0, accepted = 0 },
+  build_ns = {}, -- main-loop time (ns) spent building and sending each request, the last 1000
   last_error = nil,
 }
 
-local cfg, curl_config
+local cfg, headers
 local seq = 0
 
 local function now_ms()
   return uv.hrtime() / 1e6
 end
 
-function M.setup(config, curl_config_path)
-  cfg, curl_config = config, curl_config_path
+function M.setup(config, request_headers)
+  cfg, headers = config, request_headers
 end
 
 local function state(buf)
@@ -234,9 +235,10 @@ function M.send(buf)
   b.last_sent_ms = now_ms()
   M.counts.requests = M.counts.requests + 1
   req.handle = http.post(cfg.url .. "/predict_edits/v3", body,
-    { timeout_ms = cfg.request_timeout_ms, curl_config = curl_config }, function(err, _, resp)
+    { timeout_ms = cfg.request_timeout_ms, headers = headers }, function(err, _, resp)
       on_response(req, err, resp)
     end)
+  M.build_ns[(M.counts.requests - 1) % 1000 + 1] = uv.hrtime() - t0
 end
 
 --- Request a prediction for `buf` within the throttle (§1.8); cheap, safe inside on_bytes.

@@ -26,7 +26,7 @@ local M = {
 
 local REJECT_BATCH_MAX = 100
 local SETTLED_BATCH_MAX = 32
-local cfg, curl_config
+local cfg, headers
 local reject_timer, settled_timer
 
 local function now_ms()
@@ -34,7 +34,7 @@ local function now_ms()
 end
 
 local function post(path, body, on_ok, on_fail)
-  http.post(cfg.url .. path, body, { timeout_ms = cfg.request_timeout_ms, curl_config = curl_config },
+  http.post(cfg.url .. path, body, { timeout_ms = cfg.request_timeout_ms, headers = headers },
     function(err)
       if err then
         log.add("POST %s failed: %s", path, err)
@@ -47,8 +47,8 @@ local function post(path, body, on_ok, on_fail)
     end)
 end
 
-function M.setup(config, curl_config_path)
-  cfg, curl_config = config, curl_config_path
+function M.setup(config, request_headers)
+  cfg, headers = config, request_headers
   reject_timer = reject_timer or uv.new_timer()
   settled_timer = settled_timer or uv.new_timer()
 end
@@ -226,8 +226,8 @@ end
 --- Best effort at exit: send queued rejections synchronously (bounded wait).
 function M.flush_at_exit()
   if #M.rejections > 0 then
-    http.post_sync(cfg.url .. "/predict_edits/reject", { rejections = { unpack(M.rejections, 1, REJECT_BATCH_MAX) } },
-      { timeout_ms = 2000, curl_config = curl_config })
+    http.post_wait(cfg.url .. "/predict_edits/reject", { rejections = { unpack(M.rejections, 1, REJECT_BATCH_MAX) } },
+      { timeout_ms = 2000, headers = headers })
     M.rejections = {}
   end
 end
