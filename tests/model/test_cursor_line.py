@@ -59,20 +59,3 @@ def test_local_provider_cursor_line_answers_parse_and_only_insert(tiny_model_dir
             assert inserted and "\n" not in inserted
         if cut == 0.0:  # no token is that sure: nothing is inserted
             assert pred.output == old
-
-
-def test_line_target_pairs() -> None:
-    from nextedit.model.cursor_line import line_target
-
-    block = cursor_block(PROMPT)
-    prefix = answer_prefix(block)
-    # the expected answer completes the cursor line (cursor marker and closing tag ignored)
-    done = "<|marker_2|>def g(y):\n    return os.path.join(y)<|user_cursor|>\n\n<|marker_3|><E>"
-    assert line_target(PROMPT, done) == (PROMPT + prefix, "th.join(y)\n")
-    # leaves the cursor line alone (edit elsewhere / no edit): end the line at once
-    assert line_target(PROMPT, "<|marker_1|>def f(x):\n    return x + 1\n<|marker_2|><E>")[1] == "\n"
-    assert line_target(PROMPT, "<|marker_2|><|marker_2|><E>")[1] == "\n"
-    # rewrites what follows the cursor on its line: not an insertion, no pair
-    mid = PROMPT.replace("os.pa<|user_cursor|>\n", "os.pa<|user_cursor|>rt\n")
-    assert line_target(mid, "<|marker_2|>def g(y):\n    return os.path\n\n<|marker_3|>") is None
-    assert line_target("no markers", "x") is None

@@ -26,6 +26,9 @@ def test_defaults_and_implicit_experiments() -> None:
         ({"models": {"a": {}}, "experiments": [{"name": "e", "model": "a", "weight": -1}]}, "weight"),
         ({"models": {"a": {}}, "experiments": [{"name": "e", "model": "a", "weight": 0}]}, "sum to 0"),
         ({"models": {"a": {}}, "server": {"deadline_ms": "soon"}}, "server.deadline_ms"),
+        ({"models": {"a": {"first": "heurstic"}}}, "models.a.first: first provider 'heurstic'"),
+        ({"models": {"a": {"first": "local:m"}}}, "models.a.first"),
+        ({"models": {"a": {"first": 1}}}, "models.a.first"),
     ],
 )
 def test_validation_messages(data, needle) -> None:  # noqa: ANN001

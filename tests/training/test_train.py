@@ -80,12 +80,36 @@ def _losses(run_dir):
     return out
 
 
+class _Recorder:
+    """A TrainProgress that keeps every call."""
+
+    def __init__(self):
+        self.calls = []
+
+    def start(self, total_steps, start_step):
+        self.calls.append(("start", total_steps, start_step))
+
+    def logged(self, record):
+        self.calls.append(("logged", record))
+
+    def message(self, text):
+        self.calls.append(("message", text))
+
+    def finish(self):
+        self.calls.append(("finish",))
+
+
 def test_train_loss_decreases_and_checkpoints(tmp_path, small_tokenizer):
     recipe = _recipe(tmp_path, small_tokenizer)
-    summary = train(recipe, progress=False)
+    heard = _Recorder()
+    summary = train(recipe, progress=heard)
     run = tmp_path / "run"
     assert summary["step"] == recipe.total_steps == 16
     losses = _losses(run)
+    assert heard.calls[0] == ("start", 16, 0) and heard.calls[-1] == ("finish",)
+    assert [c[1] for c in heard.calls if c[0] == "logged"] == [
+        r for r in map(json.loads, (run / "train_log.jsonl").read_text().splitlines()) if "loss" in r
+    ]
     assert sorted(losses) == list(range(1, 17))
     first_sft, last_sft = losses[5], losses[16]
     assert last_sft < first_sft
@@ -102,7 +126,7 @@ def test_train_loss_decreases_and_checkpoints(tmp_path, small_tokenizer):
     evals = [json.loads(x) for x in (run / "train_log.jsonl").read_text().splitlines() if '"eval"' in x]
     assert evals and all("eval_loss" in e and 0 <= e["exact_match"] <= 1 for e in evals)
     with pytest.raises(FileExistsError):
-        train(recipe, progress=False)  # refuses to overwrite without --resume
+        train(recipe)  # refuses to overwrite without --resume
 
 
 def test_resume_continues_identically(tmp_path, small_tokenizer):
@@ -111,11 +135,11 @@ def test_resume_continues_identically(tmp_path, small_tokenizer):
     a.mkdir()
     b.mkdir()
     full = _recipe(a, small_tokenizer)
-    train(full, progress=False)
+    train(full)
     part = _recipe(b, small_tokenizer)
-    s1 = train(part, max_steps=7, progress=False)  # "killed" after step 7 (checkpoint at 7: stop step)
+    s1 = train(part, max_steps=7)  # "killed" after step 7 (checkpoint at 7: stop step)
     assert s1["step"] == 7 and latest_checkpoint(b / "run").name == "checkpoint-0000007"
-    s2 = train(part, resume=True, progress=False)
+    s2 = train(part, resume=True)
     assert s2["start_step"] == 7 and s2["step"] == 16
     la, lb = _losses(a / "run"), _losses(b / "run")
     for step in range(8, 17):

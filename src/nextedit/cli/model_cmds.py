@@ -69,7 +69,7 @@ def cursor_line_pairs_cmd(
 ) -> None:
     """SFT pairs for cursor-line decoding from zeta2_1 SFT examples (format-prompt output): prompt +
     answer prefix → rest of the cursor line."""
-    from nextedit.model.cursor_line import CursorLinePairsStage
+    from nextedit.training.cursor_line_pairs import CursorLinePairsStage
 
     run_stage_command(
         CursorLinePairsStage(),
@@ -104,8 +104,59 @@ def train_cmd(
         raise typer.BadParameter(str(e), param_hint="--recipe") from e
     checks.existing_inputs(checks.recipe_inputs(r, out), f"--recipe {recipe}")
     checks.writable_directory(out or r.out, "--out")
-    summary = train(r, out=out, resume=resume, max_steps=max_steps)
+    summary = train(r, out=out, resume=resume, max_steps=max_steps, progress=RichTrainProgress())
     typer.echo(json.dumps(summary, default=str))
+
+
+class RichTrainProgress:
+    """``nextedit train``'s rendering of :class:`nextedit.training.progress.TrainProgress`: on a
+    terminal a bar (phase, step/total, loss, tokens/s, time left) on stderr; elsewhere each step
+    record as one JSON line on stdout. Messages are yellow lines on stderr."""
+
+    def __init__(self) -> None:
+        import sys
+
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console(stderr=True, highlight=False)
+        self.bar = Progress(
+            TextColumn("[bold]{task.fields[phase]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("{task.fields[tps]} tok/s"),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not sys.stderr.isatty(),
+        )
+        self.task = None
+
+    def start(self, total_steps: int, start_step: int) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task(
+            "train", total=total_steps, completed=start_step, phase="", loss="-", tps="-"
+        )
+
+    def logged(self, record: dict) -> None:
+        if self.bar.disable:
+            typer.echo(json.dumps(record))
+            return
+        self.bar.update(
+            self.task,
+            completed=record["step"],
+            phase=record["phase"],
+            loss=f"{record['loss']:.3f}",
+            tps=f"{record['tokens_per_s']:.0f}",
+        )
+
+    def message(self, text: str) -> None:
+        from rich.markup import escape
+
+        self.console.print(f"[yellow]{escape(text)}[/]", soft_wrap=True)
+
+    def finish(self) -> None:
+        self.bar.stop()
 
 
 @app.command("export-model")

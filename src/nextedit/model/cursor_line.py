@@ -11,16 +11,15 @@ cover the completion only, so the confidence gate judges just what the model add
 
 The result is an ordinary ``zeta2_1`` completion (``<|marker_k|>…<|user_cursor|>…<|marker_k+1|>``
 and the end token), so parsing, the server's raw-prompt APIs and stock Zed all read it unchanged.
+The training pairs for this decoder are made by :mod:`nextedit.training.cursor_line_pairs`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nextedit.pipeline.stage import Stage
 from nextedit.prompts.base import CURSOR_MARKER
 from nextedit.prompts.markers import MARKER_RE, marker_tag
-from nextedit.schema.example import Example
 
 MAX_LINE_TOKENS = 48
 
@@ -69,46 +68,3 @@ def answer_text(block: CursorBlock, completion: str, end_marker: str) -> str:
     cursor = CURSOR_MARKER if completion else ""
     body = block.before + completion + cursor + block.after
     return marker_tag(block.number) + body + marker_tag(block.number + 1) + end_marker
-
-
-def line_target(prompt: str, expected_output: str) -> tuple[str, str] | None:
-    """SFT pair for cursor-line decoding from a ``zeta2_1`` example: ``(prompt + answer prefix,
-    completion + "\\n")``. The completion is what the expected answer inserts at the cursor before
-    the rest of the cursor line; it is empty when the expected answer leaves the cursor line alone
-    or edits elsewhere (then the model should end the line at once). None when the prompt has no
-    cursor block or the expected answer rewrites the rest of the line (an insertion cannot say it).
-    """
-    block = cursor_block(prompt)
-    if block is None:
-        return None
-    prefix = answer_prefix(block)
-    rest = block.after.split("\n", 1)[0]
-    expected = expected_output.replace(CURSOR_MARKER, "")
-    completion = ""
-    if expected.startswith(prefix):
-        line = MARKER_RE.split(expected[len(prefix) :].split("\n", 1)[0], maxsplit=1)[0]
-        if line != rest:
-            if not line.endswith(rest):
-                return None
-            completion = line[: len(line) - len(rest)]
-    return prompt + prefix, completion + "\n"
-
-
-class CursorLinePairsStage(Stage):
-    """``cursor-line-pairs``: replace each example's ``prompt.input`` / ``expected_output`` with its
-    cursor-line SFT pair (:func:`line_target`); examples without one are dropped (counted)."""
-
-    name = "cursor-line-pairs"
-
-    def process(self, example: Example) -> Example | None:
-        p = example.prompt
-        if p is None or p.input is None or p.expected_output is None:
-            self.stats.drop("no zeta2_1 prompt / expected output")
-            return None
-        pair = line_target(p.input, p.expected_output)
-        if pair is None:
-            self.stats.drop("no cursor block, or the rest of the line is rewritten")
-            return None
-        p.input, p.expected_output = pair
-        self.stats.count("empty completion" if pair[1] == "\n" else "completion")
-        return example

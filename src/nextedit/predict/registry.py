@@ -73,11 +73,17 @@ def _unknown(spec: str) -> ValueError:
     return ValueError(f"unknown provider {spec!r}; expected one of: {', '.join(PROVIDER_SPECS)}")
 
 
-def first_provider(spec: str) -> Provider:
-    """The cheap provider named by ``spec`` (one of :data:`FIRST_SPECS`)."""
-    kind, arg = _split(spec)
+def check_first_spec(spec: object) -> None:
+    """Raise ValueError unless ``spec`` names a cheap first provider (one of :data:`FIRST_SPECS`)."""
+    kind, arg = _split(spec) if isinstance(spec, str) else ("", "")
     if kind not in FIRST_SPECS or arg:
         raise ValueError(f"first provider {spec!r}: expected one of: {', '.join(FIRST_SPECS)} (no model)")
+
+
+def first_provider(spec: str) -> Provider:
+    """The cheap provider named by ``spec`` (one of :data:`FIRST_SPECS`)."""
+    check_first_spec(spec)
+    kind, _ = _split(spec)
     if kind == "heuristic":
         from nextedit.predict.heuristic import HeuristicProvider
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from nextedit.errors import NexteditError
 from nextedit.paths import default_model_dir
+from nextedit.predict.registry import check_first_spec
 from nextedit.server.scheduler import QUEUE_ORDERS
 
 log = logging.getLogger("nextedit.server")
@@ -133,6 +134,11 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
             raise ConfigError(
                 f"{where}: models.{name}.queue_order must be one of {', '.join(QUEUE_ORDERS)}, got {spec.queue_order!r}"
             )
+        if spec.first is not None:
+            try:
+                check_first_spec(spec.first)
+            except ValueError as e:
+                raise ConfigError(f"{where}: models.{name}.first: {e}") from e
         models[name] = spec
     experiments: list[Experiment] = []
     for i, e in enumerate(data.get("experiments", []) or []):

@@ -24,8 +24,8 @@ import math
 import os
 import random
 import shutil
-import sys
 import time
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from nextedit.training.batches import (
     sft_batch_stream,
     sft_pairs_from_jsonl,
 )
+from nextedit.training.progress import NoTrainProgress, TrainProgress
 from nextedit.training.recipe import Recipe, build_model_config, count_parameters
 
 
@@ -137,11 +138,13 @@ def _phase_index(bounds: list[int], step: int) -> int:
 
 
 # ------------------------------------------------------------------------------------------- data
-def _sft_records(phase, recipe: Recipe, tokenizer, seed: int, stats: SftStats) -> list[SftRecord]:
+def _sft_records(
+    phase, recipe: Recipe, tokenizer, seed: int, stats: SftStats, message: Callable[[str], None]
+) -> list[SftRecord]:
     pairs: list[tuple[str, str]] = []
     existing = [p for p in phase.train if Path(p).exists()]
     for missing in sorted(set(phase.train) - set(existing)):
-        print(f"[train] phase {phase.name!r}: {missing} does not exist; skipped", file=sys.stderr)
+        message(f"[train] phase {phase.name!r}: {missing} does not exist; skipped")
     pairs += list(sft_pairs_from_jsonl(existing, stats))
     if phase.synthetic:
         from nextedit.training.synthetic import synthetic_pairs
@@ -172,8 +175,9 @@ def _sft_records(phase, recipe: Recipe, tokenizer, seed: int, stats: SftStats) -
     return records
 
 
-def phase_stream(phase, recipe: Recipe, tokenizer, seed: int):
-    """The infinite deterministic batch stream of one phase (see ``training/batches.py``)."""
+def phase_stream(phase, recipe: Recipe, tokenizer, seed: int, message: Callable[[str], None] | None = None):
+    """The infinite deterministic batch stream of one phase (see ``training/batches.py``) and its
+    data figures; ``message`` hears of each missing SFT input file (skipped)."""
     from nextedit.model.tokenizer import iter_corpus_texts
 
     t = recipe.train
@@ -191,7 +195,7 @@ def phase_stream(phase, recipe: Recipe, tokenizer, seed: int):
     if phase.kind == "lm":
         return lm(), {}
     stats = SftStats()
-    records = _sft_records(phase, recipe, tokenizer, seed, stats)
+    records = _sft_records(phase, recipe, tokenizer, seed, stats, message or (lambda text: None))
     stream = sft_batch_stream(
         records,
         pad_id=tokenizer.pad_token_id,
@@ -437,9 +441,12 @@ def train(
     out: str | Path | None = None,
     resume: bool = False,
     max_steps: int | None = None,
-    progress: bool = True,
+    progress: TrainProgress | None = None,
 ) -> dict[str, Any]:
-    """Run (or continue) the recipe; returns a summary (steps, tokens, losses, eval, paths)."""
+    """Run (or continue) the recipe; returns a summary (steps, tokens, losses, eval, paths).
+
+    ``progress`` hears of the run on the main process (see :mod:`nextedit.training.progress`); this
+    function prints nothing."""
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -455,10 +462,11 @@ def train(
     set_seed(t.seed)
     is_main = accelerator.is_main_process
     world, rank = accelerator.num_processes, accelerator.process_index
+    listener: TrainProgress = progress if (progress is not None and is_main) else NoTrainProgress()
 
     ckpt = latest_checkpoint(out) if resume else None
     if resume and ckpt is None:
-        print(f"[train] --resume: no checkpoint in {out}; starting from step 0", file=sys.stderr)
+        listener.message(f"[train] --resume: no checkpoint in {out}; starting from step 0")
     if not resume and latest_checkpoint(out) is not None:
         raise FileExistsError(
             f"{out} already has checkpoints; pass --resume to continue or choose another --out"
@@ -521,26 +529,17 @@ def train(
     best = _read_best(out)
     last_loss = None
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(
-        TextColumn("[bold]{task.fields[phase]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]}"),
-        TextColumn("{task.fields[tps]} tok/s"),
-        TimeRemainingColumn(),
-        disable=not (progress and is_main and sys.stderr.isatty()),
-    )
     model.train()
-    with bar:
-        task = bar.add_task("train", total=stop, completed=start_step, phase="", loss="-", tps="-")
+    listener.start(stop, start_step)
+    try:
         while step < stop:
             idx = _phase_index(bounds, step)
             if idx != phase_idx:
                 phase = recipe.phases[idx]
                 phase_idx = idx
-                stream, info = phase_stream(phase, recipe, tokenizer, seed=t.seed + 1000 * idx)
+                stream, info = phase_stream(
+                    phase, recipe, tokenizer, seed=t.seed + 1000 * idx, message=listener.message
+                )
                 position = (step - bounds[idx]) * t.grad_accum * world
                 if position:
                     stream = islice(stream, position, None)  # resume: skip consumed batches
@@ -587,15 +586,7 @@ def train(
                     "elapsed_s": round(time.time() - t0, 1),
                 }
                 log(rec)
-                bar.update(
-                    task,
-                    completed=step,
-                    phase=rec["phase"],
-                    loss=f"{last_loss:.3f}",
-                    tps=f"{rec['tokens_per_s']:.0f}",
-                )
-                if not bar.live.is_started and is_main and progress:
-                    print(json.dumps(rec), flush=True)
+                listener.logged(rec)
                 window_loss, window_n, window_tokens, window_t = 0.0, 0, 0, time.time()
             if step % t.checkpoint_every == 0 or step == stop:
                 accelerator.wait_for_everyone()
@@ -625,6 +616,8 @@ def train(
                     _prune(out, t.keep_checkpoints, {best[0]} if best else set())
                     summary["last_eval"] = ev
                 accelerator.wait_for_everyone()
+    finally:
+        listener.finish()
     if log_f is not None:
         log({"event": "end", "step": step, "tokens": tokens_total, "elapsed_s": round(time.time() - t0, 1)})
         log_f.close()
