@@ -198,3 +198,20 @@ def test_bad_messages_are_a_caller_bug():
         ChatRequest.of([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}])
     with pytest.raises(ValueError, match=r"messages\[0\]"):
         ChatRequest.of([{"role": "robot", "content": "q"}])
+
+
+def test_config_pickles_and_opens_a_client(keys, server, tmp_path):
+    import pickle
+
+    from nextedit.llm import LLMConfig
+
+    config = LLMConfig(
+        f"openai-compatible:{server.openai_base}#m", cache=str(tmp_path / "c.sqlite"), max_attempts=2
+    )
+    server.faults.append(Fault.error(500))
+    with pickle.loads(pickle.dumps(config)).open() as client:
+        assert client.chat(HELLO).ok and client.retry.max_attempts == 2
+        counters = client.stats.counters()
+    assert counters["llm.answers"] == 1 and counters["llm.retries.500"] == 1 and counters["llm.retries"] == 1
+    with pytest.raises(NexteditError, match="'nope'"):
+        LLMConfig("nope")

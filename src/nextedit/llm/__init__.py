@@ -2,6 +2,8 @@
 
 * :class:`LLMClient` (:mod:`~nextedit.llm.client`) — ``chat`` / ``chat_many`` with the response cache,
   retries, the error budget, ``max_parallelism`` and batched mode;
+* :class:`LLMConfig` (:mod:`~nextedit.llm.config`) — the picklable description a pipeline step keeps
+  and opens where it runs;
 * :func:`parse_backend` (:mod:`~nextedit.llm.spec`) — ``anthropic:MODEL``, ``openai:MODEL``,
   ``openai-compatible:URL#MODEL``;
 * :class:`ResponseCache` (:mod:`~nextedit.llm.cache`) — SQLite (WAL) answers and batch ids;
@@ -17,6 +19,7 @@ the environment only (:mod:`~nextedit.llm.secrets`).
 
 from nextedit.llm.cache import ResponseCache, request_key
 from nextedit.llm.client import LLMClient
+from nextedit.llm.config import LLMConfig
 from nextedit.llm.errors import ErrorBudgetExceeded, LLMFatalError
 from nextedit.llm.prices import PriceTable
 from nextedit.llm.retry import RetryPolicy
@@ -31,6 +34,7 @@ __all__ = [
     "ChatResult",
     "ErrorBudgetExceeded",
     "LLMClient",
+    "LLMConfig",
     "LLMFatalError",
     "LLMStats",
     "Message",

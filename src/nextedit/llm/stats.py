@@ -56,6 +56,15 @@ class LLMStats:
             d["cost_usd"] = round(self.cost_usd, 6)
         return d
 
+    def counters(self, prefix: str = "llm.") -> dict[str, int | float]:
+        """Flat numeric counters (``llm.answers``, ``llm.retries.429``, ``llm.cost_usd`` …) that add up
+        across workers, for a pipeline stage's ``stats.count(key, n)``."""
+        d = self.as_dict()
+        by_reason = d.pop("retries_by_reason")
+        flat = {f"{prefix}{k}": v for k, v in d.items()}
+        flat.update({f"{prefix}retries.{reason}": n for reason, n in by_reason.items()})
+        return flat
+
     def summary(self) -> str:
         """One line: ``12 answers (3 cached), 2 retries (429: 2), 0 failed, 10,240+1,024 tokens, $0.0461``."""
         d = self.as_dict()
