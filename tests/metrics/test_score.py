@@ -95,7 +95,7 @@ def test_score_stage_and_qa_copy():
     assert stage.is_complete(out)
     broken = Example(name="b", cursor_position="no marker", predictions=[Prediction(actual_patch="")])
     (kept,) = stage.run([broken])
-    assert kept.score == [] and stage.errors and "b: cannot score" in stage.errors[0]
+    assert kept.score == [] and stage.stats.messages[0].startswith("warning: b: cannot score")
 
 
 def test_summary_pooling_and_means():
@@ -187,4 +187,27 @@ def test_score_stage_reports_exclusion():
     stage = ScoreStage()
     ex = _example([STALE], predictions=[Prediction(actual_patch="")]).model_copy(update={"name": "stale"})
     list(stage.run([ex]))
-    assert stage.errors and stage.errors[0].startswith("stale: excluded from the averages")
+    assert stage.stats.messages[0].startswith("warning: stale: excluded from the averages")
+
+
+def test_score_warnings_and_counts_are_the_same_in_worker_processes(tmp_path):
+    """The stage's warnings and counters travel back from worker processes as its stats."""
+    from nextedit.pipeline import ExampleReader, LocalExecutor, MemoryWriter, run_pipeline
+
+    examples = [
+        _example([FIX], predictions=[Prediction(actual_patch=FIX)]).model_copy(update={"name": "ok"}),
+        _example([STALE], predictions=[Prediction(actual_patch="")]).model_copy(update={"name": "stale"}),
+        Example(name="broken", cursor_position="no marker", predictions=[Prediction(actual_patch="")]),
+        _example([FIX]).model_copy(update={"name": "unpredicted"}),
+    ] * 2
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(ex.to_json() + "\n" for ex in examples))
+    runs = []
+    for workers in (1, 2):
+        stage = ScoreStage()
+        run_pipeline([ExampleReader([str(path)]), stage, MemoryWriter()], LocalExecutor(workers), shard_size=2)
+        runs.append((dict(stage.stats.counters), sorted(stage.stats.messages)))
+    (counters, messages), other = runs
+    assert other == runs[0]
+    assert counters["excluded: no expected patch applies"] == 2 and counters["no predictions"] == 2
+    assert len(messages) == 4 and sum("warning: broken: cannot score" in m for m in messages) == 2

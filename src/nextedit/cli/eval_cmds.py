@@ -111,27 +111,11 @@ def score_cmd(
     """Score each prediction against the expected patches; writes `score[]` (parallel to predictions)."""
     from nextedit.metrics.score import ScoreStage
 
-    stage = ScoreStage(beta=beta, whitespace=whitespace.value)
-    try:
-        run_stage_command(
-            stage,
-            inputs,
-            RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
-        )
-    finally:
-        _print_errors(stage.errors)
-
-
-def _print_errors(errors: list[str]) -> None:
-    if not errors:
-        return
-    from rich.console import Console
-
-    console = Console(stderr=True)
-    for msg in errors[:20]:
-        console.print(f"[yellow]warning[/]: {msg}", highlight=False)
-    if len(errors) > 20:
-        console.print(f"[yellow]warning[/]: … {len(errors) - 20} more", highlight=False)
+    run_stage_command(  # its warnings (unscorable, excluded) are messages of the run
+        ScoreStage(beta=beta, whitespace=whitespace.value),
+        inputs,
+        RunOptions(output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism),
+    )
 
 
 @app.command("eval")
@@ -182,21 +166,18 @@ def eval_cmd(
     steps = [PredictStage(_provider(provider), repetitions=repetitions)] if provider is not None else []
     scorer = ScoreStage(beta=beta, whitespace=whitespace.value)
     writer = ExampleWriter(output) if output else MemoryWriter()
-    try:
-        result = run_pipeline(
-            [ExampleReader(inputs, failfast=failfast), *steps, scorer, writer],
-            make_executor(executor.value, max_parallelism),
-            limit=limit,
-            offset=offset,
-            name=name,
-            failed=failed.value,
-            failfast=failfast,
-            resume=not no_resume,
-            progress=RichProgress(),
-            label="eval",
-        )
-    finally:
-        _print_errors(scorer.errors)
+    result = run_pipeline(  # the scorer's warnings (unscorable, excluded) are messages of the run
+        [ExampleReader(inputs, failfast=failfast), *steps, scorer, writer],
+        make_executor(executor.value, max_parallelism),
+        limit=limit,
+        offset=offset,
+        name=name,
+        failed=failed.value,
+        failfast=failfast,
+        resume=not no_resume,
+        progress=RichProgress(),
+        label="eval",
+    )
     scored = list(read_examples([output])) if output else writer.examples
 
     rows = []

@@ -234,14 +234,17 @@ def score_example(example: Example, *, beta: float = 0.5, whitespace: Whitespace
 
 
 class ScoreStage(Stage):
-    """The ``score`` stage: fills ``score[]`` (parallel to ``predictions[]``)."""
+    """The ``score`` stage: fills ``score[]`` (parallel to ``predictions[]``).
+
+    An example it cannot score, or leaves out of the averages, is counted and named in one
+    ``warning: NAME: …`` line in ``stats.messages``: stats travel back from worker processes and Ray
+    actors, so a run reports the same however it ran."""
 
     name = "score"
 
     def __init__(self, beta: float = 0.5, whitespace: Whitespace = "collapse") -> None:
         super().__init__()
         self.beta, self.whitespace = beta, whitespace
-        self.errors: list[str] = []
 
     def process(self, example: Example) -> Example:
         if not example.predictions:
@@ -252,7 +255,7 @@ class ScoreStage(Stage):
             example.score = score_example(example, beta=self.beta, whitespace=self.whitespace)
         except ValueError as e:  # e.g. a cursor_position without a marker: keep the example, unscored
             self.stats.count(f"unscorable ({type(e).__name__})")
-            self.errors.append(f"{example.name}: cannot score: {e}")
+            self.stats.note(f"warning: {example.name}: cannot score: {e}")
             return example
         self.stats.count("predictions scored", len(example.score))
         if any(s.get("actual_patch_applied") is False for s in example.score):
@@ -260,7 +263,7 @@ class ScoreStage(Stage):
         excluded = next((s["excluded"] for s in example.score if s.get("excluded")), None)
         if excluded is not None:
             self.stats.count("excluded: no expected patch applies")
-            self.errors.append(f"{example.name}: excluded from the averages: {excluded}")
+            self.stats.note(f"warning: {example.name}: excluded from the averages: {excluded}")
         elif any(s.get("expected_patch_errors") for s in example.score):
             self.stats.count("expected patch did not apply")
         return example
