@@ -116,3 +116,6 @@ def test_one_line_errors(planted_store: PlantedStore, tmp_path: Path) -> None:
 
     TelemetryStore(empty).close()
     one_line_error(run(["--config", cfg, "--store", empty]), "no request of experiment")
+    one_line_error(
+        run(["--config", cfg, "--since", str(START + 10 * DAY), "--until", str(START + 11 * DAY)]), "no user"
+    )

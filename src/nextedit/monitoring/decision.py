@@ -76,6 +76,8 @@ class Decision:
 
 def _pct(c: Comparison) -> str:
     lo, hi = c.sequential_ci
+    if c.verdict == "no data":
+        return "no data yet"
     if c.metric.endswith("_ms"):
         return f"{c.diff:+.1f} ms ({lo:+.1f}..{hi:+.1f})"
     return f"{100 * c.diff:+.2f} pp ({100 * lo:+.2f}..{100 * hi:+.2f})"

@@ -390,6 +390,10 @@ def ab_report(
         arms, several = read_arms(engine, names, since=since, until=window.until, pre_since=pre_since)
     finally:
         engine.dispose()
+    if not any(a.users for a in arms):
+        raise NexteditError(
+            f"{store_url}: no user of experiment {', '.join(names)} between {iso(since)} and {iso(window.until)}"
+        )
     return build_report(arms, specs, control, settings, window=resolved, excluded_users=several)
 
 
