@@ -3,6 +3,7 @@ survives concurrent writers (threads and processes) and a writer killed with SIG
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import sys
@@ -137,3 +138,39 @@ def test_key_is_stable():
     request = ChatRequest.of([{"role": "user", "content": "q"}], ChatParams(max_tokens=1, seed=0))
     assert request_key("openai", "gpt-5", request) == request_key("openai", "gpt-5", request)
     assert len(request_key("openai", "gpt-5", request)) == 64
+
+
+CLIENT = """
+import sys
+from nextedit.llm import ChatRequest, LLMClient
+client = LLMClient(sys.argv[1], cache=sys.argv[2], max_parallelism=2)
+client.chat_many([ChatRequest.of([{"role": "user", "content": f"q{i}"}]) for i in range(int(sys.argv[3]))])
+"""
+
+
+def test_client_killed_mid_run_repeats_no_answered_request(keys, server, tmp_path):
+    from nextedit.llm.replay import Reply
+
+    answered, release, order = threading.Semaphore(0), threading.Event(), itertools.count()
+
+    def answer(messages):
+        n = next(order)
+        answered.release()
+        if n >= 10:
+            release.wait(60)  # hold the run in flight until it has been killed
+        return Reply(f"a {messages[-1]['content']}")
+
+    server.answer = answer
+    spec, path = f"openai-compatible:{server.openai_base}#m", tmp_path / "c.sqlite"
+    child = subprocess.Popen([sys.executable, "-c", CLIENT, spec, str(path), "30"])
+    for _ in range(12):  # 10 answered; 2 held, sent by the 2 workers once they had stored their answers
+        assert answered.acquire(timeout=60)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    release.set()
+    committed = len(ResponseCache(path))
+    assert committed == 10
+    before = server.counts["chat"]
+    results = LLMClient(spec, cache=path).chat_many(requests(30))
+    assert [r.text for r in results] == [f"a q{i}" for i in range(30)]
+    assert server.counts["chat"] - before == 30 - committed  # not one committed answer asked again

@@ -215,3 +215,13 @@ def test_config_pickles_and_opens_a_client(keys, server, tmp_path):
     assert counters["llm.answers"] == 1 and counters["llm.retries.500"] == 1 and counters["llm.retries"] == 1
     with pytest.raises(NexteditError, match="'nope'"):
         LLMConfig("nope")
+
+
+def test_retry_after_forms():
+    from nextedit.llm.retry import parse_retry_after
+
+    assert parse_retry_after({"retry-after": "3"}) == 3.0
+    assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # in the past
+    assert parse_retry_after({"retry-after": "soon"}) is None and parse_retry_after({}) is None
+    assert RetryPolicy(max_retry_after=10).delay(0, 3600) == 10  # capped
