@@ -92,3 +92,20 @@ def test_split_spec_errors():
         SplitSpec.parse("train.jsonl")
     with pytest.raises(ValueError, match="only one"):
         split_examples(_exs(), [SplitSpec.parse("a=rest"), SplitSpec.parse("b=rest")])
+
+
+def test_split_command_writes_each_part_with_the_pipeline_writer(tmp_path):
+    from typer.testing import CliRunner
+
+    from nextedit.cli import app
+    from nextedit.io.inputs import read_examples
+
+    src = tmp_path / "all.jsonl"
+    src.write_text("".join(Example(name=f"e{i}", cursor_path=f"f{i % 5}.py").to_json() + "\n" for i in range(20)))
+    train, test = tmp_path / "train.jsonl", tmp_path / "sub" / "test.jsonl.gz"
+    result = CliRunner().invoke(app, ["split", str(src), f"{test}=20%", f"{train}=rest"])
+    assert result.exit_code == 0, result.output
+    parts = [list(read_examples([str(p)])) for p in (test, train)]
+    assert [len(p) for p in parts] == [4, 16]
+    assert not {e.cursor_path for e in parts[0]} & {e.cursor_path for e in parts[1]}
+    assert sorted(e.name for p in parts for e in p) == sorted(f"e{i}" for i in range(20))

@@ -335,9 +335,8 @@ def split_cmd(
     ] = "cursor-path",
 ) -> None:
     """Split a dataset into files that never share a group (§3.9)."""
-    from nextedit.data.split import SplitSpec, split_examples
+    from nextedit.data.split import SplitSpec, split_examples, write_parts
     from nextedit.io.inputs import read_examples
-    from nextedit.io.jsonl import JsonlWriter
 
     try:
         specs = [SplitSpec.parse(o) for o in outputs]
@@ -346,10 +345,8 @@ def split_cmd(
     except ValueError as e:
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2) from e
+    write_parts(specs, parts)
     for spec, part in zip(specs, parts, strict=True):
-        with JsonlWriter(spec.path) as w:
-            for ex in part:
-                w.write(ex)
         typer.echo(f"{spec.path}: {len(part)}", err=True)
 
 

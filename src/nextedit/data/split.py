@@ -8,6 +8,12 @@ our addition) or ``none`` (every example alone); an example without the key is i
 Groups are sorted by key, shuffled with ``random.Random(seed)``, and each non-rest output in
 order takes whole groups until it reaches its target (it may overshoot); ``rest`` takes what is
 left. Within each output, examples keep their input order.
+
+Split is not a pipeline step: it must see every example before it can place one (groups are
+shuffled as a whole), and it has several outputs, while a pipeline streams shards into one writer.
+So it works on a list in memory (``dataset build`` then runs each part through its own pipeline,
+from an :class:`~nextedit.pipeline.ExampleList`), and :func:`write_parts` writes each part with the
+pipeline's own :class:`~nextedit.pipeline.ExampleWriter`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nextedit.pipeline import ExampleWriter
 from nextedit.schema.example import Example
 
 STRATIFY = ("cursor-path", "project", "repo", "repo-name", "none")
@@ -97,3 +104,10 @@ def split_examples(
         for g in ordered[pos:]:
             assign[rest].extend(g)
     return [[examples[i] for i in sorted(idx)] for idx in assign]
+
+
+def write_parts(specs: Sequence[SplitSpec], parts: Sequence[Sequence[Example]]) -> None:
+    """Write each part to its spec's path (JSONL, ``.gz``/``.zst`` by suffix), replacing the file."""
+    for spec, part in zip(specs, parts, strict=True):
+        for _ in ExampleWriter(spec.path).run(part):
+            pass
