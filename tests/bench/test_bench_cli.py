@@ -15,6 +15,7 @@ from nextedit.server.config import parse_config
 from nextedit.server.launch import ServerThread
 
 BENCH = Path(__file__).resolve().parents[2] / "src" / "nextedit" / "bench"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 
 
@@ -31,6 +32,20 @@ def test_bench_package_returns_figures_and_leaves_output_to_the_cli() -> None:
                 raise AssertionError(f"{path.name}:{node.lineno} uses SystemExit")
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
                 raise AssertionError(f"{path.name}:{node.lineno} prints")
+
+
+def test_bench_eval_times_request_providers_and_scoring() -> None:
+    from nextedit.bench.eval import bench_eval
+    from nextedit.io.inputs import read_examples
+    from nextedit.predict.registry import get_provider
+
+    examples = list(read_examples([str(EXAMPLES)]))[:3]
+    rows = bench_eval(examples, [(s, get_provider(s)) for s in ("heuristic", "oracle")], repeat=2)
+    assert [r.what for r in rows] == ["predict (heuristic)", "score (heuristic), per prediction"]
+    assert rows[0].n == 6 and rows[1].n == 3 and 0 <= rows[0].p50_ms <= rows[0].p95_ms <= rows[0].max_ms
+    res = runner.invoke(app, ["bench", "eval", str(EXAMPLES), "-p", "none", "--repeat", "1"])
+    assert res.exit_code == 0, res.output
+    assert "predict (none)" in res.stdout and "score (none), per prediction" in res.stdout
 
 
 def test_bench_text_prints_a_table() -> None:

@@ -4,6 +4,7 @@
 * :mod:`~nextedit.bench.latency` — end-to-end prediction latency and passes per token (``bench latency``)
 * :mod:`~nextedit.bench.context` — symbol-index build and ``build_request`` latency (``bench context``)
 * :mod:`~nextedit.bench.text` — diff and patch utilities (``bench text``)
+* :mod:`~nextedit.bench.eval` — request providers' and scoring latency (``bench eval``)
 * :mod:`~nextedit.bench.ab` — power of the A/B analysis by simulation (``bench ab``)
 * :mod:`~nextedit.bench.llm` — the LLM client layer's overhead and cache hits/s (``bench llm``)
 * :mod:`~nextedit.bench.split_commit` — split-commit throughput on a release repository (``bench split-commit``)

@@ -213,45 +213,21 @@ def bench_eval_cmd(
 ) -> None:
     """Latency of request providers (p50/p95 ms per `predict`, request already built) and
     of scoring (ms per prediction), on the given examples."""
-    import time
-
     from rich.console import Console
     from rich.table import Table
 
-    from nextedit.context.example_request import example_request
+    from nextedit.bench.eval import bench_eval
     from nextedit.io.inputs import read_examples
-    from nextedit.metrics.report import percentile
-    from nextedit.metrics.score import score_example
-    from nextedit.predict.stage import PredictStage
-    from nextedit.schema.provider import ExampleAware
 
+    checks.existing_inputs(inputs or ["examples"])
     examples = list(read_examples(inputs or ["examples"]))
-    requests = [example_request(ex) for ex in examples]
+    if not examples:
+        raise typer.BadParameter("no examples in the inputs", param_hint="INPUTS")
+    specs = providers or ["none", "heuristic"]
+    rows = bench_eval(examples, [(spec, _provider(spec)) for spec in specs], repeat=repeat)
     table = Table(title=f"nextedit bench eval — {len(examples)} examples × {repeat}")
     for col in ("what", "n", "p50 ms", "p95 ms", "max ms"):
         table.add_column(col, justify="left" if col == "what" else "right")
-
-    def add(what: str, times: list[float]) -> None:
-        ms = [1000 * t for t in times]
-        table.add_row(what, str(len(ms)), f"{percentile(ms, 50):.3f}", f"{percentile(ms, 95):.3f}", f"{max(ms):.3f}")
-
-    for spec in providers or ["none", "heuristic"]:
-        prov = _provider(spec)
-        if isinstance(prov, ExampleAware):  # answers examples, not requests: nothing to time
-            continue
-        prov.predict(requests[0])  # warm-up (imports, caches)
-        times = []
-        for req in requests:
-            for _ in range(repeat):
-                t0 = time.perf_counter()
-                prov.predict(req)
-                times.append(time.perf_counter() - t0)
-        add(f"predict ({spec})", times)
-        scored = list(PredictStage(prov).run(ex.model_copy(deep=True) for ex in examples))
-        times = []
-        for ex in scored:
-            t0 = time.perf_counter()
-            score_example(ex)
-            times.append((time.perf_counter() - t0) / max(1, len(ex.predictions)))
-        add(f"score ({spec}), per prediction", times)
+    for r in rows:
+        table.add_row(r.what, str(r.n), f"{r.p50_ms:.3f}", f"{r.p95_ms:.3f}", f"{r.max_ms:.3f}")
     Console().print(table)
