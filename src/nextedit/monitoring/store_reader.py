@@ -103,8 +103,9 @@ def _run(engine: Engine, query, *, one: bool = False):  # noqa: ANN001, ANN202
         ) from None
 
 
-def _outcomes_per_request(start: float, end: float, by_experiment: bool):  # noqa: ANN202
-    """Subquery: one row per request in the window with its shown / accepted flags and settled sums."""
+def _outcomes_per_request(where, by_experiment: bool):  # noqa: ANN001, ANN202
+    """Subquery: one row per request matching ``where`` with its shown / accepted flags and settled
+    sums (grouped by the request's primary key: SQLite then walks the event index per request)."""
     e = outcome_events.c
     shown = case((or_(e.kind == "accept", and_(e.kind == "reject", e.was_shown.is_(True))), 1), else_=0)
     settled = case((and_(e.kind == "settled", e.edit_bytes_kept_rate.is_not(None)), 1), else_=0)
@@ -118,9 +119,9 @@ def _outcomes_per_request(start: float, end: float, by_experiment: bool):  # noq
             func.sum(settled).label("settled"),
             func.sum(kept).label("kept_sum"),
         )
-        .select_from(outcome_events.join(requests, requests.c.id == e.request_id))
-        .where(_window(start, end))
-        .group_by(e.request_id, *keys)
+        .select_from(requests.join(outcome_events, requests.c.id == e.request_id))
+        .where(where)
+        .group_by(requests.c.id, *keys)
         .subquery()
     )
 
@@ -138,7 +139,7 @@ def _totals(engine: Engine, start: float, end: float, arms: Sequence[str] | None
         .where(where)
         .group_by(*keys),
     )
-    per = _outcomes_per_request(start, end, by_experiment)
+    per = _outcomes_per_request(where, by_experiment)
     okeys = [per.c.client_id] + ([per.c.experiment] if by_experiment else [])
     out_q = select(
         *okeys,
@@ -147,8 +148,6 @@ def _totals(engine: Engine, start: float, end: float, arms: Sequence[str] | None
         func.sum(per.c.settled),
         func.sum(per.c.kept_sum),
     ).group_by(*okeys)
-    if by_experiment:
-        out_q = out_q.where(per.c.experiment.in_(list(arms)))
     out_rows = _run(engine, out_q)
     totals: dict[tuple, dict[str, float]] = {}
     first_seen: dict[tuple, float] = {}
