@@ -80,24 +80,34 @@ class Telemetry:
 
 
 @pytest.fixture
-def heuristic_server(tmp_path: Path) -> Iterator[tuple[str, Telemetry]]:
-    """``nextedit serve``'s app with the heuristic provider on a loopback port: (url, telemetry)."""
+def serve(tmp_path: Path) -> Iterator[Callable[..., tuple[str, Telemetry]]]:
+    """``serve(**server_options)`` → (url, telemetry): ``nextedit serve``'s app, heuristic provider,
+    SQLite store, on a loopback port (stopped at teardown)."""
     from nextedit.server.app import create_app
     from nextedit.server.config import parse_config
     from nextedit.server.launch import ServerThread
 
-    db = tmp_path / "telemetry.db"
-    cfg = parse_config(
-        {
-            "server": {"store": f"sqlite:///{db}"},
-            "models": {"h": {"provider": "heuristic", "version": "heuristic-test"}},
-        }
-    )
-    srv = ServerThread(create_app(cfg)).start()
-    try:
-        yield srv.url, Telemetry(db)
-    finally:
+    servers: list[ServerThread] = []
+
+    def _serve(**server_options: Any) -> tuple[str, Telemetry]:
+        db = tmp_path / f"telemetry{len(servers)}.db"
+        cfg = parse_config(
+            {
+                "server": {"store": f"sqlite:///{db}", **server_options},
+                "models": {"h": {"provider": "heuristic", "version": "heuristic-test"}},
+            }
+        )
+        servers.append(ServerThread(create_app(cfg)).start())
+        return servers[-1].url, Telemetry(db)
+
+    yield _serve
+    for srv in servers:
         srv.stop()
+
+
+@pytest.fixture
+def heuristic_server(serve: Callable[..., tuple[str, Telemetry]]) -> tuple[str, Telemetry]:
+    return serve()
 
 
 class Editor:

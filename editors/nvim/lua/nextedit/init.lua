@@ -159,6 +159,7 @@ function M.status()
     not_tracked_because = tracker.states[buf] == nil and why or nil,
     counts = vim.deepcopy(predictor.counts),
     in_flight = b and #b.inflight or 0,
+    request_scheduled = b ~= nil and b.timer_pending == true,
     prediction = p and {
       request_id = p.request_id, edits = p.edits, shown = p.shown, jump_row = p.jump_row,
     } or nil,

@@ -1,0 +1,141 @@
+"""The plugin's pure Lua modules (edits, history, request, http parsing), run inside headless Neovim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.editors.conftest import Editor
+
+
+def lua(ed: Editor, code: str, *args: Any) -> Any:
+    return ed.nvim.exec_lua(code, *args)
+
+
+def test_compute_trims_edits_to_tokens(editor: Editor) -> None:
+    compute = "return require('nextedit.edits').compute(...)"
+    old, new = "a = qty * 2\nb = qty\n", "a = quantity * 2\nb = quantity\n"
+    assert lua(editor, compute, old, new, 100) == [
+        {"s": 105, "e": 105, "text": "uanti"},
+        {"s": 117, "e": 117, "text": "uanti"},
+    ]
+    # lines added and removed (a hunk too big for the token re-diff): the edits still rebuild it
+    old = "".join(f"keep{i}\n" for i in range(12))
+    new = old.replace("keep3\n", "".join(f"new{i}\n" for i in range(9))).replace("keep9\n", "")
+    edits = lua(editor, compute, old, new, 0)
+    assert lua(editor, "return require('nextedit.edits').apply_to_text(...)", old, edits, 0) == new
+
+
+INTERPOLATE = (
+    "local e = require('nextedit.edits'); local out, c = e.interpolate(...); return {out or vim.NIL, c}"
+)
+
+
+@pytest.mark.parametrize(
+    ("edits", "user", "expected", "consumed"),
+    [
+        # typing along: the same (insertion) range, typed text a prefix → the rest remains
+        ([{"s": 5, "e": 5, "text": "abc"}], (5, 5, "a"), [{"s": 6, "e": 6, "text": "bc"}], True),
+        ([{"s": 5, "e": 5, "text": "abc"}], (5, 5, "abc"), None, True),
+        # an edit before the prediction shifts it; one after leaves it
+        ([{"s": 5, "e": 8, "text": "x"}], (0, 1, ""), [{"s": 4, "e": 7, "text": "x"}], False),
+        ([{"s": 5, "e": 8, "text": "x"}], (9, 9, "yy"), [{"s": 5, "e": 8, "text": "x"}], False),
+        # anything else overlapping drops it
+        ([{"s": 5, "e": 5, "text": "abc"}], (5, 5, "z"), None, False),
+        ([{"s": 5, "e": 8, "text": "x"}], (6, 7, "q"), None, False),
+    ],
+)
+def test_interpolate_follows_zed(
+    editor: Editor, edits: list, user: tuple, expected: Any, consumed: bool
+) -> None:
+    out, c = lua(editor, INTERPOLATE, edits, *user)
+    assert out == expected and c == consumed
+
+
+def test_replacement_rule(editor: Editor) -> None:
+    rule = "return require('nextedit.edits').should_replace(...)"
+    one = [{"s": 1, "e": 2, "text": "ab"}]
+    assert lua(editor, rule, one, [{"s": 1, "e": 2, "text": "abc"}])  # an extension replaces
+    assert not lua(editor, rule, one, [{"s": 1, "e": 2, "text": "xy"}])  # CurrentPreferred
+    assert not lua(editor, rule, one, [{"s": 0, "e": 2, "text": "abc"}])
+    assert lua(editor, rule, one + [{"s": 5, "e": 5, "text": "z"}], one)  # multi-edit: replace
+
+
+HISTORY = """
+local h = require('nextedit.history')
+h.finalized = {}
+local st = {shadow = vim.split(..., '\\n'), path = 'f.py', in_open_source_repo = false}
+local edits = select(2, ...)
+for _, e in ipairs(edits) do
+  if e.start == nil then -- insert e.text at the start of row e.row of the current text
+    e.start = 0
+    for r = 1, e.row do e.start = e.start + #st.shadow[r] + 1 end
+    e.old_end, e.new_end = e.start, e.start + #e.text
+  end
+  -- apply the edit to the shadow the way the tracker does: record first, then change the text
+  h.record(st, {start = e.start, old_end = e.old_end, new_end = e.new_end, row = e.row, last_row = e.row,
+                predicted = e.predicted or false, now_ms = e.now_ms})
+  local text = table.concat(st.shadow, '\\n')
+  text = text:sub(1, e.start) .. e.text .. text:sub(e.old_end + 1)
+  st.shadow = vim.split(text, '\\n')
+end
+return h.events({st})
+"""
+
+
+def _lines(n: int) -> str:
+    return "\n".join(f"line{i:02d}" for i in range(n)) + "\n"
+
+
+def _edit_at_row(row: int, now_ms: float, predicted: bool = False) -> dict:
+    return {"text": "x", "row": row, "now_ms": now_ms, "predicted": predicted}  # "x" at the row start
+
+
+def test_history_groups_nearby_edits_into_one_event(editor: Editor) -> None:
+    events = lua(editor, HISTORY, _lines(30), [_edit_at_row(3, 0), _edit_at_row(5, 100)])
+    assert len(events) == 1
+    (e,) = events
+    assert e["diff"] == (
+        "@@ -1,9 +1,9 @@\n line00\n line01\n line02\n-line03\n+xline03\n line04\n-line05\n+xline05\n"
+        " line06\n line07\n line08\n"
+    )
+    assert e["old_range"] == {"start": 21, "end": 35} and e["new_range"] == {"start": 21, "end": 37}
+    assert e["path"] == e["old_path"] == "f.py" and e["event"] == "BufferChange"
+
+
+def test_history_splits_on_distance_pause_and_predicted_flag(editor: Editor) -> None:
+    far = lua(editor, HISTORY, _lines(30), [_edit_at_row(2, 0), _edit_at_row(20, 10)])
+    assert len(far) == 2 and far[1]["diff"].startswith(
+        "@@ -18,7 +18,7 @@\n line17"
+    )  # real 1-based line numbers
+    pause = lua(editor, HISTORY, _lines(30), [_edit_at_row(2, 0), _edit_at_row(3, 1000)])
+    assert len(pause) == 2
+    predicted = lua(editor, HISTORY, _lines(30), [_edit_at_row(2, 0), _edit_at_row(3, 10, predicted=True)])
+    assert [e["predicted"] for e in predicted] == [False, True]
+
+
+def test_history_drops_events_over_6_kib(editor: Editor) -> None:
+    big = "y" * 7000
+    events = lua(
+        editor,
+        HISTORY,
+        _lines(5),
+        [{"start": 0, "old_end": 0, "new_end": 7000, "text": big, "row": 0, "now_ms": 0}],
+    )
+    assert events == []
+
+
+def test_excerpt_grows_down_then_up_within_the_budget(editor: Editor) -> None:
+    lines = ["x" * 5] * 10  # 2 tokens per line
+    first, last = lua(editor, "return {require('nextedit.request').excerpt_rows(...)}", lines, 5, 7)
+    assert (first, last) == (4, 6)  # rows 5, 6 (down first), 4 (up)
+
+
+def test_http_response_parsing(editor: Editor) -> None:
+    parse = "return {require('nextedit.http').parse_response(...)}"
+    assert lua(editor, parse, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}junk") == [200, "{}"]
+    chunked = "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    assert lua(editor, parse, chunked) == [404, "abcde"]
+    url = lua(editor, "return require('nextedit.http').parse_url(...)", "http://[::1]:8000/x")
+    assert url == {"scheme": "http", "host": "::1", "port": 8000, "path": "/x"}
