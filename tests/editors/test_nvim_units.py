@@ -139,3 +139,46 @@ def test_http_response_parsing(editor: Editor) -> None:
     assert lua(editor, parse, chunked) == [404, "abcde"]
     url = lua(editor, "return require('nextedit.http').parse_url(...)", "http://[::1]:8000/x")
     assert url == {"scheme": "http", "host": "::1", "port": 8000, "path": "/x"}
+
+
+def test_syntax_error_counts_use_the_filetype_parser(editor: Editor) -> None:
+    count = "return require('nextedit.syntax').error_count(...)"
+    assert lua(editor, count, "local x = 1\n", "lua") == 0
+    assert lua(editor, count, "local x = (\nlocal y = }\n", "lua") > 0
+    assert lua(editor, count, "anything", "no-such-language") is None
+
+
+def test_multi_line_insertion_is_inline_text_then_virtual_lines(editor: Editor) -> None:
+    editor.open("m.py", "a\nb\n")
+    marks = lua(
+        editor,
+        """local d = require('nextedit.display')
+        d.show(0, {{s = 1, e = 1, text = " = 1\\nc = 2\\nd = 3"}}, 0, nil)
+        return vim.api.nvim_buf_get_extmarks(0, d.ns, 0, -1, {details = true})""",
+    )
+    inline = [m for m in marks if m[3].get("virt_text_pos") == "inline"]
+    below = [m for m in marks if m[3].get("virt_lines")]
+    assert [(m[1], m[2], m[3]["virt_text"][0][0]) for m in inline] == [(0, 1, " = 1")]
+    assert [[chunk[0][0] for chunk in m[3]["virt_lines"]] for m in below] == [["c = 2", "d = 3"]]
+
+
+def test_commands_status_disable_enable_log(editor: Editor) -> None:
+    editor.setup(url="http://127.0.0.1:9")
+    editor.open("c.py", "x = 1\n")
+    assert "nextedit enabled" in editor.nvim.command_output("NextEdit status")
+    editor.nvim.command("NextEdit disable")
+    assert not editor.status()["tracked"] and not editor.status()["enabled"]
+    editor.nvim.command("NextEdit enable")
+    assert editor.status()["tracked"]
+    editor.nvim.command("NextEdit log")
+    assert editor.nvim.current.buffer.name.endswith("nextedit://log")
+    assert any("tracking buffer" in line for line in editor.lines())
+
+
+def test_bad_option_is_one_error_naming_it(editor: Editor) -> None:
+    import pynvim
+
+    with pytest.raises(pynvim.NvimError, match='option "throttle_ms" must be a number'):
+        editor.setup(throttle_ms="fast")
+    with pytest.raises(pynvim.NvimError, match='unknown option "urll"'):
+        editor.setup(urll="x")

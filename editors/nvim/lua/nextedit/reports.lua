@@ -9,11 +9,13 @@
 ---   with the §5.3 kept-rate fields, the region itself only when `can_collect_data`. Dropped after
 ---   `settled_ttl_ms`, when the buffer goes away or the region grows beyond `settled_max_region_bytes`.
 ---
+--- At most 64 captures are pending (the oldest is dropped), which bounds the per-keystroke check.
 --- `p` is a prediction: `request_id`, `model_version`, `e2e_latency_ms`, and for captures `buf`,
 --- `region_before`, `region_predicted`, `region_start`, `region_end` (buffer bytes, now).
 local http = require("nextedit.http")
 local kept_rate = require("nextedit.kept_rate")
 local log = require("nextedit.log")
+local syntax = require("nextedit.syntax")
 
 local api, uv = vim.api, vim.uv or vim.loop
 
@@ -25,6 +27,7 @@ local M = {
 }
 
 local REJECT_BATCH_MAX = 100
+local CAPTURES_MAX = 64 -- pending settled captures kept (the oldest is dropped beyond it)
 local SETTLED_BATCH_MAX = 32
 local cfg, headers
 local reject_timer, settled_timer
@@ -147,6 +150,8 @@ local function settled_body(c, text)
   body.e2e_latency = c.e2e_latency_ms
   body.can_collect_data = c.can_collect_data
   body.is_in_open_source_repo = c.in_open_source_repo
+  body.ts_error_count_before_prediction = c.ts_errors_before
+  body.ts_error_count_after_prediction = c.ts_errors_after
   if c.can_collect_data then
     body.settled_editable_region = text
   end
@@ -200,9 +205,16 @@ function M.capture(p)
     start_mark = api.nvim_buf_set_extmark(p.buf, capture_ns, sr, sc, { right_gravity = false }),
     end_mark = api.nvim_buf_set_extmark(p.buf, capture_ns, er, ec, { right_gravity = true }),
     enqueued_at = now_ms(),
+    ts_errors_before = syntax.error_count(p.region_before, vim.bo[p.buf].filetype),
+    ts_errors_after = syntax.error_count(p.region_predicted, vim.bo[p.buf].filetype),
   }
   c.last_edit_at = c.enqueued_at
   M.captures[#M.captures + 1] = c
+  if #M.captures > CAPTURES_MAX then
+    local oldest = table.remove(M.captures, 1)
+    log.add("settled capture %s dropped (more than %d pending)", oldest.request_id, CAPTURES_MAX)
+    drop(oldest)
+  end
   schedule_worker()
 end
 
