@@ -95,3 +95,23 @@ def test_large_runs_are_split_into_batches(keys, server, tmp_path):
     )
     assert all(r.ok for r in client.chat_many(requests(7)))
     assert server.counts["messages.batches.create"] == 3 and client.stats.batches_submitted == 3
+
+
+def test_a_poll_that_keeps_failing_stops_the_run(keys, server, tmp_path):
+    from nextedit.llm import ErrorBudgetExceeded
+
+    make_client("anthropic", server, tmp_path, batched=True).chat_many(requests(2))
+    server.faults += [Fault.error(500, routes=(RETRIEVE["anthropic"],)) for _ in range(100)]
+    client = make_client(
+        "anthropic",
+        server,
+        tmp_path,
+        batched=True,
+        wait=True,
+        poll_interval=0,
+        retry=RecordingRetry(max_attempts=2),
+        error_budget=3,
+    )
+    with pytest.raises(ErrorBudgetExceeded, match="batch msgbatch_"):
+        client.chat_many(requests(2))
+    assert server.counts[RETRIEVE["anthropic"]] == 3 * 2

@@ -225,3 +225,18 @@ def test_retry_after_forms():
     assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # in the past
     assert parse_retry_after({"retry-after": "soon"}) is None and parse_retry_after({}) is None
     assert RetryPolicy(max_retry_after=10).delay(0, 3600) == 10  # capped
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"max_parallelism": 0}, "max_parallelism must be at least 1"),
+        ({"timeout": 0}, "timeout must be"),
+        ({"batched": True}, "batched mode needs a response cache"),
+    ],
+)
+def test_bad_client_settings_are_one_line(kw, message):
+    from nextedit.llm import LLMClient
+
+    with pytest.raises(NexteditError, match=message):
+        LLMClient("openai:gpt-5", **kw)

@@ -29,6 +29,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TypeVar
 
+from nextedit.errors import NexteditError
 from nextedit.llm.backends import Backend, open_backend
 from nextedit.llm.cache import ResponseCache, request_key
 from nextedit.llm.errors import ErrorBudgetExceeded, LLMFatalError, RequestError, TransientError
@@ -77,8 +78,14 @@ class LLMClient:
         batch_size: int = 10_000,
         max_resubmits: int = 3,
     ) -> None:
-        if max_parallelism < 1 or error_budget < 1 or timeout <= 0:
-            raise ValueError("max_parallelism and error_budget must be ≥ 1 and timeout > 0")
+        for name, value, least in (
+            ("max_parallelism", max_parallelism, 1),
+            ("error_budget", error_budget, 1),
+        ):
+            if value < least:
+                raise NexteditError(f"LLM client: {name} must be at least {least} (got {value})")
+        if timeout <= 0:
+            raise NexteditError(f"LLM client: timeout must be more than 0 seconds (got {timeout})")
         if isinstance(backend, str):
             backend = parse_backend(backend)
         self.spec: BackendSpec = backend if isinstance(backend, BackendSpec) else backend.spec
@@ -88,7 +95,9 @@ class LLMClient:
         self.cache = ResponseCache(cache) if isinstance(cache, str | Path) else cache
         self._owns_cache = isinstance(cache, str | Path)
         if batched and self.cache is None:
-            raise ValueError("batched mode keeps its batch ids in the response cache: pass cache=")
+            raise NexteditError(
+                "LLM client: batched mode needs a response cache (its batch ids are kept there)"
+            )
         self.cache_only = cache_only
         self.batched = batched
         self.wait = wait
@@ -305,7 +314,8 @@ class LLMClient:
                     results = self._attempts(lambda b=batch_id: self.backend.batch_results(b, self.timeout))
             except _GaveUp as e:
                 log.warning("%s: batch %s: %s", self.spec, batch_id, e)
-                running.update(keys)  # unknown: try again next time
+                self.budget.failure(f"batch {batch_id}: {e}")  # a poll that keeps failing stops the run
+                running.update(keys)  # its state is unknown: ask again next time
                 continue
             if state == "running":
                 running.update(keys)
