@@ -89,10 +89,26 @@ def test_serve_store_in_a_read_only_directory(tmp_path: Path) -> None:
     ro.chmod(0o555)
     try:
         one_line_error(
-            ["serve", "--provider", "heuristic", "--store", f"sqlite:///{ro}/t.db"], 2, "not writable"
+            ["serve", "--provider", "heuristic", "--store", f"sqlite:///{ro}/t.db"], 2, "cannot be written"
         )
     finally:
         ro.chmod(0o755)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux procfs")
+def test_outputs_are_probed_not_judged_by_permission_bits() -> None:
+    """Nothing can be created under /proc, though permission bits there say yes to root: the output
+    check makes a file for real, before the work."""
+    res = runner.invoke(app, ["eval", str(EXAMPLES), "-p", "none", "--summary-json", "/proc/nextedit/s.json"])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()] and "/proc/nextedit/s.json" in res.stderr
+    assert "TOTAL" not in res.stdout  # refused before scoring anything
+
+
+def test_serve_store_that_is_not_a_url() -> None:
+    one_line_error(
+        ["serve", "--provider", "heuristic", "--store", "telemetry.db"], 2, "--store", "not a database URL"
+    )
 
 
 def test_serve_port_in_use_fails_before_the_model_loads() -> None:

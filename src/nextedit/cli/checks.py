@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,26 +52,25 @@ def existing_inputs(paths: Sequence[str | Path], param: str = "INPUTS") -> None:
 
 
 def writable_output(path: str | Path | None, param: str) -> None:
-    """``path`` (a file to write; None = not asked for) can be written: it is not a directory, and it
-    is writable if it exists, else its nearest existing ancestor is a writable directory."""
+    """``path`` (a file to write; None = not asked for) can be written: it is not a directory, and a
+    file can really be created beside it. Probed, not inferred from permission bits (which say yes
+    to root on a read-only mount or in ``/proc``): missing parent directories are created (the
+    output goes there anyway) and a temporary file is made and removed in the parent."""
     if path is None or str(path) == "-":
         return
     p = Path(path).expanduser()
     if p.is_dir():
         raise typer.BadParameter(f"{path}: is a directory", param_hint=param)
-    if p.exists():
-        if not os.access(p, os.W_OK):
-            raise typer.BadParameter(f"{path}: not writable", param_hint=param)
-        return
-    ancestor = p.absolute().parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise typer.BadParameter(
-            f"{path}: cannot be created ({ancestor} is not a directory)", param_hint=param
-        )
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise typer.BadParameter(f"{path}: cannot be created ({ancestor} is not writable)", param_hint=param)
+    if p.exists() and not os.access(p, os.W_OK):
+        raise typer.BadParameter(f"{path}: not writable", param_hint=param)
+    parent = p.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise typer.BadParameter(f"{path}: cannot be written ({reason})", param_hint=param) from None
 
 
 def writable_directory(path: str | Path | None, param: str) -> None:
@@ -136,8 +136,21 @@ def provider_spec(spec: str, param: str = "--provider") -> str:
 
 
 def telemetry_store(url: str | None, param: str = "--store") -> None:
-    """A SQLite store's database file can be created or written (other URLs are checked on connect)."""
-    if not url or not url.startswith("sqlite"):
+    """``url`` is a database URL, and a SQLite store's database file can be created or written
+    (other databases are checked on connect); ``none``/``off``/``null`` keep nothing."""
+    if not url or url.lower() in ("none", "off", "null"):
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise typer.BadParameter(
+            f"{url!r} is not a database URL (e.g. sqlite:///telemetry.db, postgresql+psycopg://host/db)",
+            param_hint=param,
+        ) from None
+    if not url.startswith("sqlite"):
         return
     path = url.split("///", 1)[1] if "///" in url else ""
     if path and path != ":memory:":
