@@ -317,6 +317,7 @@ class LLMClient:
                 self.budget.failure(f"batch {batch_id}: {e}")  # a poll that keeps failing stops the run
                 running.update(keys)  # its state is unknown: ask again next time
                 continue
+            self.budget.success()  # the provider answered
             if state == "running":
                 running.update(keys)
                 continue
