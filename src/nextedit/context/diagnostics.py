@@ -20,6 +20,7 @@ from typing import Any
 
 from nextedit.context.excerpt_ranges import estimate_tokens
 from nextedit.schema.request import ByteRange, Diagnostic
+from nextedit.text.lines import line_starts
 
 ROW_WINDOW = 20
 MAX_DIAGNOSTICS = 20
@@ -63,15 +64,6 @@ def clamp_to_tokens(text: str, max_tokens: int) -> str:
 # ----------------------------------------------------------------------------- pyflakes
 
 
-def _line_starts(data: bytes) -> list[int]:
-    starts = [0]
-    i = data.find(b"\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = data.find(b"\n", i + 1)
-    return starts
-
-
 def _word_end(data: bytes, pos: int) -> int:
     """End of the identifier-ish run at ``pos`` (at least one byte, never past the line end)."""
     end = pos
@@ -88,7 +80,7 @@ def python_diagnostics(text: str, filename: str = "<buffer>") -> list[BufferDiag
     import pyflakes.checker
 
     data = text.encode("utf-8")
-    starts = _line_starts(data)
+    starts = line_starts(data)
 
     def offset(lineno: int, col_bytes: int) -> int:
         row = max(0, min(lineno - 1, len(starts) - 1))
@@ -173,7 +165,7 @@ def render_diagnostics(
 ) -> list[Diagnostic]:
     """Select and render buffer diagnostics around the cursor (§1.10 limits)."""
     data = text.encode("utf-8")
-    starts = _line_starts(data)
+    starts = line_starts(data)
     cursor_row = _row_of(starts, max(0, min(cursor_offset, len(data))))
     near = []
     for d in diagnostics:

@@ -12,6 +12,7 @@ answer.
 
 from __future__ import annotations
 
+from nextedit.pipeline.stage import StageStats
 from nextedit.schema.example import Example
 from nextedit.schema.request import Zeta2PromptInput
 
@@ -40,6 +41,16 @@ def example_request(example: Example) -> Zeta2PromptInput:
         )
     request.validate_offsets()
     return request
+
+
+def request_or_drop(example: Example, stats: StageStats) -> Zeta2PromptInput | None:
+    """For a stage that cannot use an example without its request: the request, or None after
+    counting the example in ``stats`` as dropped (``invalid request``) when building it raises."""
+    try:
+        return example_request(example)
+    except ValueError:
+        stats.drop("invalid request")
+        return None
 
 
 def infer_excerpt_start_row(excerpt: str, diffs: list[str]) -> int | None:

@@ -20,6 +20,7 @@ from nextedit.schema.request import (
     Zeta2PromptInput,
     slice_bytes,
 )
+from nextedit.text.lines import line_starts
 
 # ---------------------------------------------------------------------- token helpers (§2.1)
 
@@ -59,13 +60,8 @@ class _Lines:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
-        starts = [0]
-        i = data.find(b"\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = data.find(b"\n", i + 1)
-        self.starts = starts
-        self.max_row = len(starts) - 1
+        self.starts = line_starts(data)
+        self.max_row = len(self.starts) - 1
 
     def row_end(self, row: int) -> int:
         """Byte offset of the end of ``row``, excluding its newline."""

@@ -31,6 +31,7 @@ from nextedit.context.languages import Language, language_for_path
 from nextedit.context.symbols import Symbol, SymbolIndex, enclosing, extract_symbols
 from nextedit.context.syntax import parse
 from nextedit.schema.request import ByteRange, RelatedExcerpt, RelatedFile
+from nextedit.text.lines import line_starts
 
 MAX_IDENTIFIERS = 32
 IDENTIFIER_ROW_WINDOW = 3
@@ -70,15 +71,6 @@ def _distance(start: int, end: int, cursor: int) -> int:
     return start - cursor if start > cursor else cursor - end
 
 
-def _line_starts(data: bytes) -> list[int]:
-    starts = [0]
-    i = data.find(b"\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = data.find(b"\n", i + 1)
-    return starts
-
-
 def _identifier_nodes(node: Any, lo: int, hi: int, out: list[tuple[int, int, bytes]]) -> None:
     """Leaf identifier-like nodes overlapping ``lo..hi``."""
     stack = [node]
@@ -114,7 +106,7 @@ def identifiers_near_cursor(
     ``tree``: the buffer's tree-sitter tree (regex fallback without it); ``outline``: the
     buffer's symbols (for the enclosing items' signatures).
     """
-    starts = _line_starts(data)
+    starts = line_starts(data)
     import bisect
 
     row = bisect.bisect_right(starts, cursor) - 1
@@ -446,13 +438,21 @@ def related_definitions(
             dest = shown.setdefault(sym.path, {})
             for r in rows:
                 dest[r] = min(dest.get(r, ident.rank), ident.rank)
+    return _related_files(shown, files, root_name, SOURCE_LSP, in_open_source_repo)
+
+
+def _related_files(
+    shown: dict[str, dict[int, int]], files: _FileCache, root_name: str, source: str, in_open_source_repo: bool
+) -> list[RelatedFile]:
+    """The related files for ``shown`` (path → shown row → rank, lower first), named ``root_name/path``,
+    best first; a file that cannot be read is left out."""
     out = []
     for rel, rows in shown.items():
         t = files.text(rel)
         if t is None:
             continue
         display = f"{root_name}/{rel}" if root_name else rel
-        out.append(build_related_file(display, t, rows, source=SOURCE_LSP, in_open_source_repo=in_open_source_repo))
+        out.append(build_related_file(display, t, rows, source=source, in_open_source_repo=in_open_source_repo))
     return sort_related_files(out)
 
 
@@ -473,7 +473,7 @@ def bm25_related(
     root = Path(root)
     root_name = root.name if root_name is None else root_name
     data = text.encode("utf-8")
-    starts = _line_starts(data)
+    starts = line_starts(data)
     import bisect
 
     row = bisect.bisect_right(starts, min(cursor_offset, len(data))) - 1
@@ -489,11 +489,4 @@ def bm25_related(
         dest = shown.setdefault(h.path, {})
         for r in range(h.start_row, h.end_row + 1):
             dest[r] = min(dest.get(r, order), order)
-    out = []
-    for rel, rows in shown.items():
-        t = files.text(rel)
-        if t is None:
-            continue
-        display = f"{root_name}/{rel}" if root_name else rel
-        out.append(build_related_file(display, t, rows, source=SOURCE_BM25, in_open_source_repo=in_open_source_repo))
-    return sort_related_files(out)
+    return _related_files(shown, files, root_name, SOURCE_BM25, in_open_source_repo)

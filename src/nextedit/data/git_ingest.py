@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nextedit.data.commit import FileChange, OrderedCommit, order_commit
 from nextedit.data.filters import has_marker, keep_file
-from nextedit.data.ingest import IngestItem, SourceStage
+from nextedit.data.ingest import IngestItem, SourceStage, decode_source
 from nextedit.data.split_commit import SplitConfig, split_commit
 from nextedit.pipeline.record import describe
 from nextedit.schema.example import Example
@@ -139,16 +139,6 @@ def diff_tree(repo: GitRepo, parent: str, sha: str) -> list[RawChange]:
     return changes
 
 
-def decode_blob(data: bytes, label: str) -> str:
-    """UTF-8 text of a blob; ``ValueError`` naming ``label`` for binary or undecodable data."""
-    if b"\0" in data[:8192]:
-        raise ValueError(f"{label}: binary file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{label}: not UTF-8 ({e.reason} at byte {e.start})") from e
-
-
 @dataclass
 class CommitFilter:
     """Commit-size limits in edited lines (added + removed, after dropping files)."""
@@ -173,8 +163,8 @@ def load_commit(
         if c.status not in "MAC" or not flt.keep(path):
             continue
         try:
-            old = "" if c.status in "AC" else decode_blob(repo.blob(c.old_sha), f"{sha[:8]}:{c.path}")
-            new = decode_blob(repo.blob(c.new_sha), f"{sha[:8]}:{path}")
+            old = "" if c.status in "AC" else decode_source(repo.blob(c.old_sha), f"{sha[:8]}:{c.path}")
+            new = decode_source(repo.blob(c.new_sha), f"{sha[:8]}:{path}")
         except (ValueError, GitError) as e:
             on_error(str(e))
             continue

@@ -18,6 +18,17 @@ from nextedit.schema.example import Example
 IngestItem = Item  # the name sources have used for their work items
 
 
+def decode_source(data: bytes, label: str) -> str:
+    """UTF-8 text of a source file's bytes (a git blob, a file of a release); ``ValueError`` naming
+    ``label`` for binary (a NUL in the first 8 KiB) or undecodable data."""
+    if b"\0" in data[:8192]:
+        raise ValueError(f"{label}: binary file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{label}: not UTF-8 ({e.reason} at byte {e.start})") from e
+
+
 class SourceStage(Reader):
     """A reader whose items are commits or release pairs; skipped inputs go to ``stats.messages``."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from nextedit.data.commit import FileChange, OrderedCommit, order_commit
 from nextedit.data.filters import has_marker, keep_file
-from nextedit.data.ingest import IngestItem, SourceStage
+from nextedit.data.ingest import IngestItem, SourceStage, decode_source
 from nextedit.data.manifest import Manifest, Release, load_manifest
 from nextedit.data.pypi import DownloadError, PypiCache, pypi_url
 from nextedit.data.split_commit import SplitConfig, split_commit
@@ -45,12 +45,7 @@ def read_text(path: Path, label: str) -> str:
         data = path.read_bytes()
     except OSError as e:
         raise ValueError(f"{label}: unreadable: {e}") from e
-    if b"\0" in data[:8192]:
-        raise ValueError(f"{label}: binary file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{label}: not UTF-8 ({e.reason} at byte {e.start})") from e
+    return decode_source(data, label)
 
 
 def release_pair_commit(

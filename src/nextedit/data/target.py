@@ -103,16 +103,14 @@ class FocusTargetStage(Stage):
             return False
 
     def process(self, example: Example) -> Example | None:
-        from nextedit.context.example_request import example_request
+        from nextedit.context.example_request import request_or_drop
 
         full = example.expected_patches[0] if example.expected_patches else ""
         if not full.strip():
             self.stats.count("empty target")
             return example
-        try:
-            request = example_request(example)
-        except ValueError:
-            self.stats.drop("invalid request")
+        request = request_or_drop(example, self.stats)
+        if request is None:
             return None
         hunks = [h for h in _file_hunk_patches(full, example.cursor_path) if self._fits(request, h)]
         if hunks and len(hunks) > 1:

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from nextedit.metrics.lcs import lcs_length
-from nextedit.text.diff import MAX_WORD_DIFF_BYTES, MAX_WORD_DIFF_LINES, split_lines
+from nextedit.text.diff import rediffs_tokens, split_lines
 from nextedit.text.histogram import diff_sequences
 from nextedit.text.patch import paths_match
 from nextedit.text.tokenize import tokenize
@@ -211,15 +211,7 @@ def granular_edits_untrimmed(old: str, new: str) -> list[_Edit]:
     edits: list[_Edit] = []
     for a0, a1, b0, b1 in diff_sequences(a, b):
         old_text, new_text = old[a_off[a0] : a_off[a1]], new[b_off[b0] : b_off[b1]]
-        small = (
-            old_text
-            and new_text
-            and a1 - a0 <= MAX_WORD_DIFF_LINES
-            and b1 - b0 <= MAX_WORD_DIFF_LINES
-            and len(old_text.encode()) <= MAX_WORD_DIFF_BYTES
-            and len(new_text.encode()) <= MAX_WORD_DIFF_BYTES
-        )
-        if not small:
+        if not rediffs_tokens(old_text, new_text, a1 - a0, b1 - b0):
             edits.append(_Edit(a_off[a0], a_off[a1], new_text))
             continue
         ta, tb = tokenize(old_text), tokenize(new_text)

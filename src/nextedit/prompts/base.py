@@ -11,7 +11,7 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from nextedit.context.excerpt_ranges import CursorRegion, estimate_tokens, resolve_cursor_region
 from nextedit.schema.prediction import is_no_edit
@@ -140,6 +140,39 @@ def split_cursor(text: str, marker: str = CURSOR_MARKER) -> tuple[str, int | Non
         return text, None
     offset = len(text[:i].encode())
     return text.replace(marker, ""), offset
+
+
+def region_prompt_parts(
+    body: str,
+    start: str,
+    end: str,
+    *,
+    format: str,
+    cursor_path: str,
+    cursor_marker: str = CURSOR_MARKER,
+    **fields: Any,
+) -> PromptParts:
+    """The :class:`PromptParts` of a cursor file written as ``body`` = prefix + ``start\\n`` + editable
+    text (with ``cursor_marker``) + ``\\nend`` + suffix: the visible context without markers, the
+    editable range and the cursor offset (bytes in the context; None without a marker), plus
+    ``fields`` (history, related files). Raises ValueError naming ``format`` when a region marker
+    is missing."""
+    a = body.find(start + "\n")
+    b = body.rfind("\n" + end)
+    if a < 0 or b < a:
+        raise ValueError(f"not a {format} prompt: editable region markers missing")
+    prefix = body[:a]
+    editable, cursor = split_cursor(body[a + len(start) + 1 : b], cursor_marker)
+    suffix = body[b + 1 + len(end) :]
+    s = len(prefix.encode())
+    return PromptParts(
+        format=format,
+        cursor_path=cursor_path,
+        context=prefix + editable + suffix,
+        editable_range=(s, s + len(editable.encode())),
+        cursor_offset=None if cursor is None else s + cursor,
+        **fields,
+    )
 
 
 def insert_at_byte(text: str, offset: int | None, insert: str) -> str:

@@ -12,7 +12,7 @@ examples without it the request a stock Zed would send for their cursor position
 from __future__ import annotations
 
 from nextedit.context.example_prediction import prediction_from_edit
-from nextedit.context.example_request import example_request
+from nextedit.context.example_request import example_request, request_or_drop
 from nextedit.pipeline.stage import Stage
 from nextedit.prompts.base import PromptFormat
 from nextedit.prompts.registry import DEFAULT_FORMAT, format_for_provider, get_format
@@ -105,10 +105,8 @@ class ParseOutputStage(Stage):
         if not pending:
             self.stats.count("no outputs")
             return example
-        try:
-            request = example_request(example)
-        except ValueError:
-            self.stats.drop("invalid request")
+        request = request_or_drop(example, self.stats)
+        if request is None:
             return None
         for pred in pending:
             fmt = self._format_for(example, pred.provider)

@@ -21,6 +21,7 @@ from nextedit.prompts.base import (
     PromptParts,
     ensure_newline,
     insert_at_byte,
+    region_prompt_parts,
     split_cursor,
 )
 from nextedit.prompts.history import parse_history_text, write_events
@@ -252,22 +253,14 @@ class TeacherFormat(PromptFormat):
         if not current.startswith(FENCE) or not current.endswith("\n" + FENCE):
             raise ValueError("not a teacher prompt: current file block malformed")
         path, _, body = current[len(FENCE) : -len(FENCE) - 1].partition("\n")
-        a = body.find(REGION_START + "\n")
-        b = body.rfind("\n" + REGION_END)
-        if a < 0 or b < a:
-            raise ValueError("not a teacher prompt: editable region markers missing")
-        prefix = body[:a]
-        editable, cursor = split_cursor(body[a + len(REGION_START) + 1 : b])
-        suffix = body[b + 1 + len(REGION_END) :]
-        s = len(prefix.encode())
         history_text = "" if history == NO_HISTORY else history
         related_text = "" if related == NO_CONTEXT else related
-        return PromptParts(
+        return region_prompt_parts(
+            body,
+            REGION_START,
+            REGION_END,
             format=self.name,
             cursor_path=path,
-            context=prefix + editable + suffix,
-            editable_range=(s, s + len(editable.encode())),
-            cursor_offset=None if cursor is None else s + cursor,
             history_text=history_text,
             related_text=related_text,
             events=parse_history_text(history_text),

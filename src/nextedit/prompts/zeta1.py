@@ -16,6 +16,7 @@ from nextedit.prompts.base import (
     PromptFormat,
     PromptParts,
     insert_at_byte,
+    region_prompt_parts,
     split_cursor,
 )
 from nextedit.prompts.history import format_zeta1_events, parse_zeta1_events
@@ -103,20 +104,13 @@ class Zeta1Format(PromptFormat):
         path, _, body = excerpt.partition("\n")
         if body.startswith(START_OF_FILE + "\n"):
             body = body[len(START_OF_FILE) + 1 :]
-        a = body.find(REGION_START + "\n")
-        b = body.rfind("\n" + REGION_END)
-        if a < 0 or b < a:
-            raise ValueError("not a zeta1 prompt: editable region markers missing")
-        prefix = body[:a]
-        editable, cursor = split_cursor(body[a + len(REGION_START) + 1 : b], ZETA1_CURSOR)
-        suffix = body[b + 1 + len(REGION_END) :]
-        s = len(prefix.encode())
-        return PromptParts(
+        return region_prompt_parts(
+            body,
+            REGION_START,
+            REGION_END,
             format=self.name,
             cursor_path=path,
-            context=prefix + editable + suffix,
-            editable_range=(s, s + len(editable.encode())),
-            cursor_offset=None if cursor is None else s + cursor,
+            cursor_marker=ZETA1_CURSOR,
             history_text=history,
             events=parse_zeta1_events(history),
         )

@@ -11,10 +11,15 @@ from typing import Any
 
 
 class ServerError(Exception):
-    """Base class: ``status`` is the HTTP status, ``kind`` a stable machine-readable name."""
+    """Base class: ``status`` is the HTTP status, ``kind`` a stable machine-readable name. Each
+    subclass names both in its class line: ``class NotFound(ServerError, status=404, kind="not_found")``."""
 
     status: int = 500
     kind: str = "internal_error"
+
+    def __init_subclass__(cls, *, status: int, kind: str, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        cls.status, cls.kind = status, kind
 
     def __init__(
         self, message: str, *, retry_after: float | None = None, headers: dict[str, str] | None = None
@@ -34,63 +39,51 @@ class ServerError(Exception):
         return {"error": {"type": self.kind, "message": self.message}}
 
 
-class BadRequest(ServerError):
+class BadRequest(ServerError, status=400, kind="invalid_request"):
     """Malformed body: bad JSON, invalid UTF-8, bad zstd, wrong types, offsets outside the excerpt."""
 
-    status, kind = 400, "invalid_request"
 
-
-class Unauthorized(ServerError):
-    status, kind = 401, "unauthorized"
+class Unauthorized(ServerError, status=401, kind="unauthorized"):
+    """No bearer token, or one the server does not know (``WWW-Authenticate: Bearer``)."""
 
     def __init__(self, message: str = "missing or invalid bearer token"):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
-class NotFound(ServerError):
-    status, kind = 404, "not_found"
+class NotFound(ServerError, status=404, kind="not_found"):
+    """The request names a model the server does not serve."""
 
 
-class PayloadTooLarge(ServerError):
-    status, kind = 413, "payload_too_large"
+class PayloadTooLarge(ServerError, status=413, kind="payload_too_large"):
+    """The body, compressed or decompressed, is over the configured limit."""
 
 
-class UnsupportedMediaType(ServerError):
-    status, kind = 415, "unsupported_media_type"
+class UnsupportedMediaType(ServerError, status=415, kind="unsupported_media_type"):
+    """A ``Content-Encoding`` the endpoint does not accept."""
 
 
-class UnprocessableEntity(ServerError):
+class UnprocessableEntity(ServerError, status=422, kind="invalid_request"):
     """Well-formed JSON that does not describe a valid request (schema or offsets)."""
 
-    status, kind = 422, "invalid_request"
 
-
-class Canceled(ServerError):
+class Canceled(ServerError, status=409, kind="canceled"):
     """A newer request from the same client superseded this one (Zed's ``Canceled``)."""
 
-    status, kind = 409, "canceled"
 
-
-class DeadlineExceeded(ServerError):
+class DeadlineExceeded(ServerError, status=408, kind="deadline_exceeded"):
     """The request's deadline passed while queued or running (Zed backs off on 408)."""
 
-    status, kind = 408, "deadline_exceeded"
 
-
-class Overloaded(ServerError):
+class Overloaded(ServerError, status=429, kind="overloaded"):
     """The model's queue is full."""
 
-    status, kind = 429, "overloaded"
 
-
-class ModelError(ServerError):
+class ModelError(ServerError, status=502, kind="model_error"):
     """The model backend failed (crashed, unreachable remote)."""
 
-    status, kind = 502, "model_error"
 
-
-class Unavailable(ServerError):
-    status, kind = 503, "unavailable"
+class Unavailable(ServerError, status=503, kind="unavailable"):
+    """The server cannot answer now (shutting down, a model being unloaded); retry later."""
 
 
 def error_response(err: ServerError, *, model_version: str | None = None):  # noqa: ANN201

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from nextedit.schema.prediction import EditPrediction
 from nextedit.schema.request import Zeta2PromptInput
+from nextedit.text.diff import common_affixes
 
 if TYPE_CHECKING:
     from nextedit.prompts.base import PromptFormat, PromptParts
@@ -28,21 +29,6 @@ def request_from_prompt(fmt: PromptFormat, prompt: str) -> RecoveredPrompt:
     return RecoveredPrompt(parts=parts, request=parts.to_request())
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    i = 0
-    while i < limit and a[len(a) - 1 - i] == b[len(b) - 1 - i]:
-        i += 1
-    return i
-
-
 def region_edit(rec: RecoveredPrompt, pred: EditPrediction) -> tuple[str, str, int | None]:
     """(old region, new region, cursor in new) for the prompt's editable region. Changes outside
     that region cannot be expressed in the format and count as "no edit"."""
@@ -55,8 +41,7 @@ def region_edit(rec: RecoveredPrompt, pred: EditPrediction) -> tuple[str, str, i
     if not (0 <= ps <= pe <= len(old_ctx)):
         return old_region, old_region, None
     new_ctx = old_ctx[:ps] + pred.output.encode("utf-8") + old_ctx[pe:]
-    p = _common_prefix(old_ctx, new_ctx)
-    suf = _common_suffix(old_ctx, new_ctx, min(len(old_ctx), len(new_ctx)) - p)
+    p, suf = common_affixes(old_ctx, new_ctx)
     if p < s or len(old_ctx) - suf > e:
         return old_region, old_region, None
     tail = len(old_ctx) - e

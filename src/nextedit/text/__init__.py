@@ -5,6 +5,7 @@ Public API (see each module for contracts and units):
   diff.line_diff, diff.unified_diff, diff.region_patch, diff.granular_edits, diff.apply_edits,
   diff.DiffHunk, diff.TextEdit, diff.split_lines
   histogram.diff_sequences
+  lines.line_starts
   patch.parse_patch, patch.apply_patch, patch.apply_patch_with_cursor, patch.strip_cursor,
   patch.is_empty_patch, patch.patch_files, patch.paths_match, patch.PatchError, patch.Patch
 Speed check: ``nextedit bench text``.

@@ -173,18 +173,39 @@ def region_patch(
     )
 
 
+def common_affixes(a: str | bytes, b: str | bytes) -> tuple[int, int]:
+    """Lengths (in items of ``a`` and ``b``: characters or bytes) of their common prefix and of their
+    common suffix, the suffix never overlapping the prefix (prefix + suffix ≤ the shorter length)."""
+    p, limit = 0, min(len(a), len(b))
+    while p < limit and a[p] == b[p]:
+        p += 1
+    s, limit = 0, limit - p
+    while s < limit and a[-1 - s] == b[-1 - s]:
+        s += 1
+    return p, s
+
+
 def _trimmed_edit(old: str, o0: int, o1: int, new_text: str) -> TextEdit | None:
     """Trim the common prefix/suffix of ``old[o0:o1]`` vs ``new_text``; None if nothing is left."""
     old_text = old[o0:o1]
-    p, limit = 0, min(len(old_text), len(new_text))
-    while p < limit and old_text[p] == new_text[p]:
-        p += 1
-    s, limit = 0, limit - p
-    while s < limit and old_text[-1 - s] == new_text[-1 - s]:
-        s += 1
+    p, s = common_affixes(old_text, new_text)
     if p == len(old_text) and p == len(new_text):
         return None
     return TextEdit(o0 + p, o1 - s, new_text[p : len(new_text) - s])
+
+
+def rediffs_tokens(old_text: str, new_text: str, old_lines: int, new_lines: int) -> bool:
+    """Whether a line hunk ``old_text`` → ``new_text`` (``old_lines`` → ``new_lines`` lines) is
+    re-diffed over tokens: both sides non-empty, each at most ``MAX_WORD_DIFF_LINES`` lines and
+    ``MAX_WORD_DIFF_BYTES`` UTF-8 bytes."""
+    return bool(
+        old_text
+        and new_text
+        and old_lines <= MAX_WORD_DIFF_LINES
+        and new_lines <= MAX_WORD_DIFF_LINES
+        and len(old_text.encode()) <= MAX_WORD_DIFF_BYTES
+        and len(new_text.encode()) <= MAX_WORD_DIFF_BYTES
+    )
 
 
 def granular_edits(old: str, new: str) -> list[TextEdit]:
@@ -203,15 +224,7 @@ def granular_edits(old: str, new: str) -> list[TextEdit]:
         old_text = "".join(a[a0:a1])
         new_text = "".join(b[b0:b1])
         base = a_off[a0]
-        small = (
-            old_text
-            and new_text
-            and a1 - a0 <= MAX_WORD_DIFF_LINES
-            and b1 - b0 <= MAX_WORD_DIFF_LINES
-            and len(old_text.encode()) <= MAX_WORD_DIFF_BYTES
-            and len(new_text.encode()) <= MAX_WORD_DIFF_BYTES
-        )
-        if not small:
+        if not rediffs_tokens(old_text, new_text, a1 - a0, b1 - b0):
             e = _trimmed_edit(old, base, base + len(old_text), new_text)
             if e is not None:
                 edits.append(e)

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nextedit.text.diff import common_affixes
+
 KINDS = ("copy", "scramble", "complete", "rename", "insert_arg", "noedit")
 DEFAULT_KINDS = ("copy", "complete", "rename", "insert_arg", "noedit")
 DEFAULT_WEIGHTS = {
@@ -264,8 +266,7 @@ def render_edit_full(edit: SyntheticEdit, fmt):
     cur = edit.current.encode()
     tgt = edit.target.encode()
     s, e = region.editable.start, region.editable.end
-    pre = _common_prefix(cur, tgt)
-    suf = _common_suffix(cur[pre:], tgt[pre:])
+    pre, suf = common_affixes(cur, tgt)
     if pre < s or len(cur) - suf > e:
         tgt = _project_target(cur, tgt, s, e)
     new_region = tgt[s : len(tgt) - (len(cur) - e)].decode("utf-8", errors="strict")
@@ -274,22 +275,6 @@ def render_edit_full(edit: SyntheticEdit, fmt):
         return None
     new_excerpt = (cur[:s] + new_region.encode() + cur[e:]).decode()
     return formatted.prompt, fmt.encode_output(old_region, new_region, None), request, new_excerpt
-
-
-def _common_prefix(a: bytes, b: bytes) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
-def _common_suffix(a: bytes, b: bytes) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[-1 - i] == b[-1 - i]:
-        i += 1
-    return i
 
 
 def _project_target(cur: bytes, tgt: bytes, s: int, e: int) -> bytes:

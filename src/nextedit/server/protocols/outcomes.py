@@ -77,6 +77,27 @@ class SettledBody(BaseModel):
     predictions: list[SettledPrediction] = Field(max_length=32)
 
 
+def _event(
+    kind: str,
+    request_id: str,
+    model_version: str | None,
+    e2e_latency_ms: float | None,
+    *,
+    created_at: float | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """An ``outcome_events`` row: the columns every report has (``created_at`` defaults to now, in
+    seconds since the epoch), then the report's own ``fields``."""
+    return {
+        "request_id": request_id,
+        "created_at": time.time() if created_at is None else created_at,
+        "kind": kind,
+        "model_version": model_version,
+        "e2e_latency_ms": e2e_latency_ms,
+        **fields,
+    }
+
+
 @router.post("/predict_edits/accept")
 async def accept(request: Request) -> JSONResponse:
     svc = service_of(request)
@@ -84,14 +105,7 @@ async def accept(request: Request) -> JSONResponse:
     mv = body.model_version or "unknown"
     svc.metrics.accepted.labels(mv).inc()
     svc.store.record_event(
-        {
-            "request_id": body.request_id,
-            "created_at": time.time(),
-            "kind": "accept",
-            "was_shown": True,
-            "model_version": body.model_version,
-            "e2e_latency_ms": body.e2e_latency_ms,
-        },
+        _event("accept", body.request_id, body.model_version, body.e2e_latency_ms, was_shown=True),
         outcome="accepted",
     )
     return JSONResponse({})
@@ -105,15 +119,15 @@ async def reject(request: Request) -> JSONResponse:
     for r in body.rejections:
         svc.metrics.rejected.labels(r.model_version or "unknown", r.reason, str(r.was_shown).lower()).inc()
         svc.store.record_event(
-            {
-                "request_id": r.request_id,
-                "created_at": now,
-                "kind": "reject",
-                "reason": r.reason,
-                "was_shown": r.was_shown,
-                "model_version": r.model_version,
-                "e2e_latency_ms": r.e2e_latency_ms,
-            },
+            _event(
+                "reject",
+                r.request_id,
+                r.model_version,
+                r.e2e_latency_ms,
+                created_at=now,
+                reason=r.reason,
+                was_shown=r.was_shown,
+            ),
             outcome=f"rejected:{r.reason}",
         )
     return JSONResponse({})
@@ -149,19 +163,19 @@ async def settled(request: Request) -> JSONResponse:
         if p.can_collect_data and p.example is not None:
             extra["example"] = p.example
         svc.store.record_event(
-            {
-                "request_id": p.request_id,
-                "created_at": now,
-                "kind": "settled",
-                "model_version": p.model_version,
-                "e2e_latency_ms": p.e2e_latency,
-                "can_collect_data": p.can_collect_data,
-                "is_in_open_source_repo": p.is_in_open_source_repo,
-                "settled_region": p.settled_editable_region if p.can_collect_data else None,
-                "ts_error_count_before": p.ts_error_count_before_prediction,
-                "ts_error_count_after": p.ts_error_count_after_prediction,
+            _event(
+                "settled",
+                p.request_id,
+                p.model_version,
+                p.e2e_latency,
+                created_at=now,
+                can_collect_data=p.can_collect_data,
+                is_in_open_source_repo=p.is_in_open_source_repo,
+                settled_region=p.settled_editable_region if p.can_collect_data else None,
+                ts_error_count_before=p.ts_error_count_before_prediction,
+                ts_error_count_after=p.ts_error_count_after_prediction,
                 **{c: getattr(p, c) for c in _SETTLED_COLUMNS},
-                "extra": extra or None,
-            }
+                extra=extra or None,
+            )
         )
     return JSONResponse({})
