@@ -182,3 +182,30 @@ def test_bad_option_is_one_error_naming_it(editor: Editor) -> None:
         editor.setup(throttle_ms="fast")
     with pytest.raises(pynvim.NvimError, match='unknown option "urll"'):
         editor.setup(urll="x")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "%s/qty/quantity/g",
+        "normal! 2Gdd",
+        "normal! ggyyGp",
+        "normal! ggJ",
+        "normal! gg>>",
+        "normal! Goend",
+        "normal! gg0\x16jjIpre_",  # visual-block insert on three lines
+        "normal! ggdG",
+        "2,3delete",
+        "normal! ggu",
+    ],
+)
+def test_tracker_shadow_follows_every_kind_of_change(editor: Editor, command: str) -> None:
+    """The shadow copy (the text before each edit, for history diffs) equals the buffer after any change."""
+    editor.setup(url="http://127.0.0.1:9")
+    editor.open("t.py", "def f(qty):\n    a = qty\n    b = qty * 2\n    return a + b\n")
+    editor.nvim.command("normal! ggAx")  # something to undo
+    editor.nvim.command(command)
+    shadow = lua(editor, "return require('nextedit.tracker').states[vim.api.nvim_get_current_buf()].shadow")
+    assert shadow == editor.lines()
+    log = lua(editor, "return require('nextedit.log').lines")
+    assert not any("resynchronised" in line for line in log)

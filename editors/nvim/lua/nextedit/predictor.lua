@@ -241,7 +241,7 @@ function M.send(buf)
   M.build_ns[(M.counts.requests - 1) % 1000 + 1] = uv.hrtime() - t0
 end
 
---- Request a prediction for `buf` within the throttle (§1.8); cheap, safe inside on_bytes.
+--- Request a prediction for `buf` within the throttle (§1.8); cheap, safe inside on_lines.
 function M.schedule(buf)
   local b = state(buf)
   if b.timer_pending then

@@ -1,7 +1,8 @@
---- Buffer tracking: which buffers take part, and every edit made to them (`nvim_buf_attach` on_bytes).
+--- Buffer tracking: which buffers take part, and every edit made to them (`nvim_buf_attach` on_lines).
 ---
---- A tracked buffer keeps a shadow copy of its lines (the text before each edit, which on_bytes
---- does not give) so that edit-history events can be diffed. Each edit is handed, synchronously and
+--- A tracked buffer keeps a shadow copy of its lines (the text before each edit, which on_lines
+--- does not give) so that edit-history events can be diffed, and each change is reduced to one byte
+--- edit (the changed rows with their common prefix and suffix trimmed). Each edit is handed, synchronously and
 --- in buffer order, to the listeners as `{start, old_end, new_end, typed, row, last_row, predicted,
 --- now_ms}` (bytes are 0-based buffer offsets; `typed` is the inserted text). Listeners must be cheap
 --- and must not change buffers or extmarks (defer with `vim.schedule`). A buffer whose path matches a
@@ -14,7 +15,7 @@ local api, uv = vim.api, vim.uv or vim.loop
 local M = {
   states = {}, -- buf → state
   listeners = {}, -- function(state, edit)
-  handler_ns = {}, -- durations (ns) of the on_bytes handler, a ring of the last 10000
+  handler_ns = {}, -- durations (ns) of the on_lines handler, a ring of the last 10000
 }
 
 local HANDLER_SAMPLES = 10000
@@ -54,18 +55,6 @@ function M.eligible(buf, cfg)
   return rel
 end
 
-local function extract(rows, sc, ner, nec)
-  if ner == 0 then
-    return (rows[1] or ""):sub(sc + 1, sc + nec)
-  end
-  local parts = { (rows[1] or ""):sub(sc + 1) }
-  for r = 2, ner do
-    parts[#parts + 1] = rows[r] or ""
-  end
-  parts[#parts + 1] = (rows[ner + 1] or ""):sub(1, nec)
-  return table.concat(parts, "\n")
-end
-
 local function splice(shadow, first, last, rows)
   -- replace shadow[first..last] (inclusive, last < first = none) with rows
   local removed = math.max(0, last - first + 1)
@@ -98,26 +87,52 @@ local function resync(st, why)
   log.add("buffer %d resynchronised (%s)", st.buf, why)
 end
 
-local function on_bytes(st, buf, sr, sc, off, oer, oeb, ner, nec, neb)
+local function joined(rows)
+  return #rows > 0 and table.concat(rows, "\n") .. "\n" or ""
+end
+
+-- The changed rows [first, old_last) became [first, new_last): read the new rows (the buffer is
+-- complete when on_lines runs, unlike during on_bytes), take the old ones from the shadow, and
+-- reduce the change to one byte edit (common prefix and suffix trimmed).
+local function on_lines(st, buf, first, old_last, new_last)
   local t0 = uv.hrtime()
   if M.states[buf] ~= st then
     return true -- detached (or re-attached with a new state): stop this callback
   end
-  local nlines = api.nvim_buf_line_count(buf)
-  local rows = api.nvim_buf_get_lines(buf, sr, math.min(sr + ner, nlines - 1) + 1, false)
+  local rows = api.nvim_buf_get_lines(buf, first, new_last, false)
+  local old_rows = {}
+  for r = first + 1, math.min(old_last, #st.shadow) do
+    old_rows[#old_rows + 1] = st.shadow[r]
+  end
+  local old, new = joined(old_rows), joined(rows)
+  local p, n_old, n_new = 0, #old, #new
+  while p < n_old and p < n_new and old:byte(p + 1) == new:byte(p + 1) do
+    p = p + 1
+  end
+  local q = 0
+  while q < n_old - p and q < n_new - p and old:byte(n_old - q) == new:byte(n_new - q) do
+    q = q + 1
+  end
+  local base = api.nvim_buf_get_offset(buf, first) -- rows before `first` did not change
   local edit = {
-    start = off,
-    old_end = off + oeb,
-    new_end = off + neb,
-    typed = extract(rows, sc, ner, nec),
-    row = sr,
-    last_row = sr + ner,
+    start = base + p,
+    old_end = base + n_old - q,
+    new_end = base + n_new - q,
+    typed = new:sub(p + 1, n_new - q),
+    row = first,
+    last_row = math.max(first, new_last - 1),
     predicted = st.predicting,
     now_ms = t0 / 1e6,
   }
+  if p == n_old - q and p == n_new - q then
+    return -- no byte changed (e.g. a line rewritten with the same text)
+  end
   history.record(st, edit)
-  splice(st.shadow, sr + 1, math.min(sr + oer, #st.shadow - 1) + 1, rows)
-  if #st.shadow ~= nlines then
+  splice(st.shadow, first + 1, old_last, rows)
+  if #st.shadow == 0 then
+    st.shadow[1] = "" -- an emptied buffer reports 0 rows but keeps one empty line
+  end
+  if #st.shadow ~= api.nvim_buf_line_count(buf) then
     resync(st, "line count")
   end
   for _, listener in ipairs(M.listeners) do
@@ -145,8 +160,8 @@ function M.attach(buf, cfg)
   }
   M.states[buf] = st
   api.nvim_buf_attach(buf, false, {
-    on_bytes = function(_, b, _, sr, sc, off, oer, _, oeb, ner, nec, neb)
-      return on_bytes(st, b, sr, sc, off, oer, oeb, ner, nec, neb)
+    on_lines = function(_, b, _, first, old_last, new_last)
+      return on_lines(st, b, first, old_last, new_last)
     end,
     on_reload = function()
       if M.states[buf] then
