@@ -68,7 +68,7 @@ def test_inputs_and_outputs_are_checked_before_the_work(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     res = nextedit("format-prompt", EXAMPLES, "-o", blocker / "out.jsonl", code=2)
-    assert "cannot be created" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert "cannot be written" in res.stderr and len(res.stderr.strip().splitlines()) == 1
     src = tmp_path / "in.jsonl"
     nextedit("read", EXAMPLES, "-o", src)
     res = nextedit("format-prompt", src, "-o", src, code=2)
