@@ -3,15 +3,20 @@
 Latency histograms are in **seconds**, labelled by ``model_version`` and ``stage`` (queue, context,
 prompt, model, parse, total). Token counters count model tokens (or bytes//3 estimates for
 non-neural providers).
+
+``model_version`` labels come only from the server's own models (:meth:`ServerMetrics.publish_models`):
+a version a client reports that the server never served is counted as ``other``, so clients cannot
+grow the label set (each label value is a time series kept for the life of the process).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+OTHER_VERSION = "other"
 STAGES = ("queue", "context", "prompt", "model", "parse", "total")
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
 
@@ -85,6 +90,23 @@ class ServerMetrics:
         )
         if queue_depths is not None:
             r.register(_QueueDepthCollector(queue_depths))
+        self._served_versions: frozenset[str] = frozenset()
+
+    def publish_models(self, models: Iterable[tuple[str, str, str]]) -> None:
+        """The served models as ``(name, model_version, provider)``: the ``nextedit_model_info``
+        gauge, and the versions :meth:`version_label` lets through (kept across reloads, so reports
+        for a retired version still count under its name; bounded by the configs loaded)."""
+        self.info.clear()
+        versions = set(self._served_versions)
+        for name, version, provider in models:
+            self.info.labels(name, version, provider).set(1)
+            versions.add(version)
+        self._served_versions = frozenset(versions)
+
+    def version_label(self, model_version: str | None) -> str:
+        """The ``model_version`` label for a version a client reported: itself if this server served
+        it, else ``other`` (missing included)."""
+        return model_version if model_version in self._served_versions else OTHER_VERSION
 
     def observe_latency(self, model_version: str, timings_ms: dict[str, float]) -> None:
         for stage in STAGES:

@@ -166,9 +166,9 @@ class PredictionService:
         return models
 
     def _publish_info(self) -> None:
-        self.metrics.info.clear()
-        for name, m in self.models.items():
-            self.metrics.info.labels(name, m.predictor.model_version, m.predictor.spec.provider).set(1)
+        self.metrics.publish_models(
+            (name, m.predictor.model_version, m.predictor.spec.provider) for name, m in self.models.items()
+        )
 
     def queue_depths(self) -> dict[str, tuple[int, int]]:
         snap = getattr(self, "snapshot", None)
