@@ -41,7 +41,8 @@ def type_rename(ed: Editor) -> None:
 
 def test_rename_is_predicted_shown_accepted_and_settles(editor: Editor, heuristic_server) -> None:  # noqa: ANN001
     url, telemetry = heuristic_server
-    editor.setup(url=url, can_collect_data=True, settled_quiescence_ms=1500, reject_debounce_ms=100)
+    opts = {"url": url, "can_collect_data": True, "reject_debounce_ms": 100}
+    editor.setup(**opts, settled_quiescence_ms=600_000)  # nothing settles before the accept ...
     editor.open("calc.py", SOURCE)
     type_rename(editor)
     wait_for(lambda: predicted_text(editor) == RENAMED, "the rename prediction to be shown")
@@ -64,6 +65,7 @@ def test_rename_is_predicted_shown_accepted_and_settles(editor: Editor, heuristi
     # telemetry: the request, its acceptance, then (after the quiescence) the settled kept rate
     accepted = wait_for(lambda: telemetry.events("accept", shown_id), "the accept report")
     assert accepted[0]["e2e_latency_ms"] > 0
+    editor.setup(**opts, settled_quiescence_ms=300)  # ... then the quiescence is shortened by config
     settled = wait_for(lambda: telemetry.events("settled", shown_id), "the settled report")[0]
     row = wait_for(lambda: [r for r in telemetry.requests() if r["id"] == shown_id], "the request row")[0]
     assert row["api"] == "v3" and row["outcome"] == "accepted" and row["can_collect_data"]

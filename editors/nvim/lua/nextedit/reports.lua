@@ -50,10 +50,14 @@ local function post(path, body, on_ok, on_fail)
     end)
 end
 
+local schedule_worker
+
+--- (Re)configure; pending captures are kept and judged with the new quiescence.
 function M.setup(config, request_headers)
   cfg, headers = config, request_headers
   reject_timer = reject_timer or uv.new_timer()
   settled_timer = settled_timer or uv.new_timer()
+  schedule_worker()
 end
 
 function M.accept(p)
@@ -129,7 +133,7 @@ end
 
 local capture_ns = api.nvim_create_namespace("nextedit_settled")
 
-local function schedule_worker()
+function schedule_worker()
   settled_timer:stop()
   local wake
   for _, c in ipairs(M.captures) do
