@@ -5,19 +5,27 @@
 * ``POST /predict_edits/settled`` ``{predictions: [SettledEditPrediction]}`` (≤32, zstd accepted)
 
 The settled region and sample data are stored only when the report says ``can_collect_data``.
+
+A 2xx means the report's rows are committed (:meth:`TelemetryStore.write_events`); a 503 means they
+are not (retry). Field limits are the store's columns (:mod:`nextedit.server.telemetry.schema`): ids
+up to 64 characters, versions up to 200, no NUL characters, counts in 0..2³¹−1, latencies finite and
+≥ 0, rates in [0, 1], stored JSON finite, valid UTF-8 and at most 64 levels deep; anything else is a
+422 naming the field, never a row dropped after the answer.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from nextedit.server.protocols.common import read_model, service_of
+from nextedit.server.telemetry.schema import ID_CHARS, INT_MAX, JSON_DEPTH, VERSION_CHARS
 
 router = APIRouter()
 
@@ -26,22 +34,53 @@ RejectReason = Literal[
 ]
 
 
+def _no_nul(s: str) -> str:
+    if "\x00" in s:
+        raise ValueError("must not contain NUL characters")
+    return s
+
+
+def storable_json(value: Any) -> Any:
+    """``value`` if the ``extra`` JSON column can hold it on both backends: nested at most
+    ``JSON_DEPTH`` levels, no NaN/Infinity, no unpaired surrogates; else ``ValueError`` saying why."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict | list):
+            if depth > JSON_DEPTH:
+                raise ValueError(f"nested deeper than {JSON_DEPTH} levels")
+            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except ValueError as e:  # NaN/Infinity, or UnicodeEncodeError (a subclass) for a lone surrogate
+        raise ValueError("must not contain NaN, Infinity or unpaired surrogates") from e
+    return value
+
+
+RequestId = Annotated[str, Field(min_length=1, max_length=ID_CHARS), AfterValidator(_no_nul)]
+ModelVersion = Annotated[str, Field(max_length=VERSION_CHARS), AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_no_nul)]
+Count = Annotated[int, Field(ge=0, le=INT_MAX)]
+Millis = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
 class AcceptBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    request_id: str = Field(min_length=1, max_length=200)
-    model_version: str | None = None
-    e2e_latency_ms: float | None = Field(default=None, ge=0)
+    request_id: RequestId
+    model_version: ModelVersion | None = None
+    e2e_latency_ms: Millis | None = None
 
 
 class Rejection(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    request_id: str = Field(min_length=1, max_length=200)
+    request_id: RequestId
     reason: RejectReason = "Discarded"
     was_shown: bool = False
-    model_version: str | None = None
-    e2e_latency_ms: float | None = Field(default=None, ge=0)
+    model_version: ModelVersion | None = None
+    e2e_latency_ms: Millis | None = None
 
 
 class RejectBody(BaseModel):
@@ -51,26 +90,53 @@ class RejectBody(BaseModel):
 class SettledPrediction(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    request_id: str = Field(min_length=1, max_length=200)
-    settled_editable_region: str | None = None
-    ts_error_count_before_prediction: int | None = None
-    ts_error_count_after_prediction: int | None = None
+    request_id: RequestId
+    settled_editable_region: Text | None = None
+    ts_error_count_before_prediction: Count | None = None
+    ts_error_count_after_prediction: Count | None = None
     can_collect_data: bool = False
     is_in_open_source_repo: bool = False
     sample_data: dict[str, Any] | None = None
-    edit_bytes_candidate_new: int | None = None
-    edit_bytes_reference_new: int | None = None
-    edit_bytes_candidate_deleted: int | None = None
-    edit_bytes_reference_deleted: int | None = None
-    edit_bytes_kept: int | None = None
-    edit_bytes_correctly_deleted: int | None = None
-    edit_bytes_discarded: int | None = None
-    edit_bytes_context: int | None = None
-    edit_bytes_kept_rate: float | None = None
-    edit_bytes_recall_rate: float | None = None
+    edit_bytes_candidate_new: Count | None = None
+    edit_bytes_reference_new: Count | None = None
+    edit_bytes_candidate_deleted: Count | None = None
+    edit_bytes_reference_deleted: Count | None = None
+    edit_bytes_kept: Count | None = None
+    edit_bytes_correctly_deleted: Count | None = None
+    edit_bytes_discarded: Count | None = None
+    edit_bytes_context: Count | None = None
+    edit_bytes_kept_rate: Rate | None = None
+    edit_bytes_recall_rate: Rate | None = None
     example: Any = None
-    model_version: str | None = None
-    e2e_latency: float | None = None
+    model_version: ModelVersion | None = None
+    e2e_latency: Millis | None = None
+
+    @field_validator("sample_data", "example")
+    @classmethod
+    def _check_json(cls, v: Any) -> Any:
+        return storable_json(v)
+
+    @model_validator(mode="after")
+    def _check_extra(self) -> SettledPrediction:
+        """Unknown keys are stored (in ``extra``) when the client allows data collection."""
+        if self.can_collect_data:
+            for key, value in (self.model_extra or {}).items():
+                try:
+                    storable_json(value)
+                except ValueError as e:
+                    raise ValueError(f"field {key[:80]!r}: {e}") from None
+        return self
+
+    def extra_json(self) -> dict[str, Any] | None:
+        """What goes into the ``extra`` column: nothing unless ``can_collect_data`` (it may hold code)."""
+        if not self.can_collect_data:
+            return None
+        extra = dict(self.model_extra or {})
+        if self.sample_data is not None:
+            extra["sample_data"] = self.sample_data
+        if self.example is not None:
+            extra["example"] = self.example
+        return extra or None
 
 
 class SettledBody(BaseModel):
@@ -102,12 +168,15 @@ def _event(
 async def accept(request: Request) -> JSONResponse:
     svc = service_of(request)
     body = await read_model(request, AcceptBody, "accept body")
-    mv = body.model_version or "unknown"
-    svc.metrics.accepted.labels(mv).inc()
-    svc.store.record_event(
-        _event("accept", body.request_id, body.model_version, body.e2e_latency_ms, was_shown=True),
-        outcome="accepted",
+    await svc.store.write_events(
+        [
+            (
+                _event("accept", body.request_id, body.model_version, body.e2e_latency_ms, was_shown=True),
+                "accepted",
+            )
+        ]
     )
+    svc.metrics.accepted.labels(svc.metrics.version_label(body.model_version)).inc()
     return JSONResponse({})
 
 
@@ -116,9 +185,8 @@ async def reject(request: Request) -> JSONResponse:
     svc = service_of(request)
     body = await read_model(request, RejectBody, "reject body")
     now = time.time()
-    for r in body.rejections:
-        svc.metrics.rejected.labels(r.model_version or "unknown", r.reason, str(r.was_shown).lower()).inc()
-        svc.store.record_event(
+    events = [
+        (
             _event(
                 "reject",
                 r.request_id,
@@ -128,8 +196,15 @@ async def reject(request: Request) -> JSONResponse:
                 reason=r.reason,
                 was_shown=r.was_shown,
             ),
-            outcome=f"rejected:{r.reason}",
+            f"rejected:{r.reason}",
         )
+        for r in body.rejections
+    ]
+    await svc.store.write_events(events)
+    for r in body.rejections:
+        svc.metrics.rejected.labels(
+            svc.metrics.version_label(r.model_version), r.reason, str(r.was_shown).lower()
+        ).inc()
     return JSONResponse({})
 
 
@@ -152,17 +227,8 @@ async def settled(request: Request) -> JSONResponse:
     svc = service_of(request)
     body = await read_model(request, SettledBody, "settled body")
     now = time.time()
-    for p in body.predictions:
-        mv = p.model_version or "unknown"
-        svc.metrics.settled.labels(mv).inc()
-        if p.edit_bytes_kept_rate is not None:
-            svc.metrics.kept_rate.labels(mv).observe(p.edit_bytes_kept_rate)
-        extra = dict(p.model_extra or {}) if p.can_collect_data else {}  # unknown keys may hold code
-        if p.can_collect_data and p.sample_data is not None:
-            extra["sample_data"] = p.sample_data
-        if p.can_collect_data and p.example is not None:
-            extra["example"] = p.example
-        svc.store.record_event(
+    events = [
+        (
             _event(
                 "settled",
                 p.request_id,
@@ -175,7 +241,16 @@ async def settled(request: Request) -> JSONResponse:
                 ts_error_count_before=p.ts_error_count_before_prediction,
                 ts_error_count_after=p.ts_error_count_after_prediction,
                 **{c: getattr(p, c) for c in _SETTLED_COLUMNS},
-                extra=extra or None,
-            )
+                extra=p.extra_json(),
+            ),
+            None,
         )
+        for p in body.predictions
+    ]
+    await svc.store.write_events(events)
+    for p in body.predictions:
+        mv = svc.metrics.version_label(p.model_version)
+        svc.metrics.settled.labels(mv).inc()
+        if p.edit_bytes_kept_rate is not None:
+            svc.metrics.kept_rate.labels(mv).observe(p.edit_bytes_kept_rate)
     return JSONResponse({})

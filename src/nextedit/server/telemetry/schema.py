@@ -7,6 +7,10 @@ filled when the client set ``can_collect_data``. ``outcome`` is the latest outco
 
 ``outcome_events``: accept / reject / settled reports from the editor, keyed by ``request_id``.
 ``settled_region`` is only stored when the client allowed data collection.
+
+The limits below are the one source of truth for what the columns hold on both backends; the
+report models (:mod:`nextedit.server.protocols.outcomes`) validate against them, so what the API
+accepts the store stores (PostgreSQL enforces ``String(n)`` and 32-bit ``Integer``; SQLite does not).
 """
 
 from __future__ import annotations
@@ -24,15 +28,20 @@ from sqlalchemy import (
     Text,
 )
 
+ID_CHARS = 64  # requests.id / outcome_events.request_id
+VERSION_CHARS = 200  # model_version
+INT_MAX = 2**31 - 1  # Integer columns (PostgreSQL ``integer``)
+JSON_DEPTH = 64  # nesting allowed in the ``extra`` JSON column
+
 metadata = MetaData()
 
 requests = Table(
     "requests",
     metadata,
-    Column("id", String(64), primary_key=True),
+    Column("id", String(ID_CHARS), primary_key=True),
     Column("created_at", Float, nullable=False),  # unix seconds
     Column("client_id", String(64)),  # sha256 prefix of the client key (never the raw token/IP)
-    Column("model_version", String(200)),
+    Column("model_version", String(VERSION_CHARS)),
     Column("experiment", String(200)),
     Column("api", String(32)),  # openai | ollama | v3
     Column("prompt_format", String(64)),
@@ -63,12 +72,12 @@ outcome_events = Table(
     "outcome_events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("request_id", String(64), nullable=False),
+    Column("request_id", String(ID_CHARS), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("kind", String(16), nullable=False),  # accept | reject | settled
     Column("reason", String(32)),  # reject reason (§1.5)
     Column("was_shown", Boolean),
-    Column("model_version", String(200)),
+    Column("model_version", String(VERSION_CHARS)),
     Column("e2e_latency_ms", Float),
     Column("can_collect_data", Boolean),
     Column("is_in_open_source_repo", Boolean),
