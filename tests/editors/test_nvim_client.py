@@ -167,12 +167,15 @@ def test_disabled_glob_sends_nothing(editor: Editor, heuristic_server) -> None: 
 
 class SlowServer:
     """A loopback HTTP server answering every POST after ``delay_s`` with "no edit"; the first
-    ``/predict_edits/v3`` is held until ``release`` is set (so typing provably goes on meanwhile)."""
+    ``/predict_edits/v3`` is held until ``release`` is set (so typing provably goes on meanwhile),
+    and the first ``reject_failures`` reject posts fail with 503."""
 
-    def __init__(self, delay_s: float = 0.2) -> None:
+    def __init__(self, delay_s: float = 0.2, reject_failures: int = 0) -> None:
         self.delay_s = delay_s
         self.release = threading.Event()
         self.received: list[dict[str, Any]] = []
+        self.rejects: list[dict[str, Any]] = []  # every /predict_edits/reject body, failed ones included
+        self.reject_failures = reject_failures  # the first N reject posts are answered 503
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -183,6 +186,13 @@ class SlowServer:
                     outer.received.append(body)
                     if first:
                         outer.release.wait(60)
+                if self.path == "/predict_edits/reject":
+                    outer.rejects.append(body)
+                    if len(outer.rejects) <= outer.reject_failures:
+                        self.send_response(503)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                 time.sleep(outer.delay_s)
                 n = len(outer.received)
                 data = json.dumps(
@@ -231,6 +241,22 @@ def test_typing_is_never_blocked_by_a_slow_server(editor: Editor) -> None:
         wait_for(
             lambda: any(r["cursor_excerpt"].startswith(keys) for r in server.received), "the final request"
         )
+    finally:
+        server.close()
+
+
+def test_failed_reject_batch_is_sent_again(editor: Editor) -> None:
+    server = SlowServer(delay_s=0.0, reject_failures=1)
+    server.release.set()
+    try:
+        editor.setup(url=server.url, reject_debounce_ms=100)
+        editor.open("notes.py", "\n")
+        editor.nvim.input("ix")  # the answer is "no edit": an Empty rejection
+        wait_for(lambda: len(server.rejects) >= 2, "the retried reject batch")
+        first, second = server.rejects[0]["rejections"], server.rejects[1]["rejections"]
+        assert first[0]["reason"] == "Empty" and not first[0]["was_shown"]
+        assert first[0]["request_id"] in [r["request_id"] for r in second]
+        wait_for(lambda: editor.status()["queued_rejections"] == 0, "an empty queue")
     finally:
         server.close()
 

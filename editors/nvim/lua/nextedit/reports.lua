@@ -2,8 +2,8 @@
 ---
 --- * `accept(p)`            → `POST /predict_edits/accept` at once.
 --- * `reject(p, reason, was_shown)` → queued; `POST /predict_edits/reject` in batches of ≤ 100 when
----   `reject_flush_count` are queued or `reject_debounce_ms` passed without a new one; a failed batch
----   stays queued.
+---   `reject_flush_count` are queued or `reject_debounce_ms` passed without a new one; a batch that
+---   failed in transport or with a 5xx stays queued (a 4xx drops it).
 --- * `capture(p)`           → a settled capture for every prediction with edits; once its editable
 ---   region saw no edit for `settled_quiescence_ms`, `POST /predict_edits/settled` (≤ 32 per body)
 ---   with the §5.3 kept-rate fields, the region itself only when `can_collect_data`. Dropped after
@@ -38,10 +38,10 @@ end
 
 local function post(path, body, on_ok, on_fail)
   http.post(cfg.url .. path, body, { timeout_ms = cfg.request_timeout_ms, headers = headers },
-    function(err)
+    function(err, status)
       if err then
         log.add("POST %s failed: %s", path, err)
-        if on_fail then
+        if on_fail and not (status and status < 500) then -- a refused body would be refused again
           on_fail()
         end
       elseif on_ok then
@@ -85,8 +85,10 @@ function M.flush_rejections()
       M.sent.reject = M.sent.reject + #batch
     end, function()
       for k = #batch, 1, -1 do
-        table.insert(M.rejections, 1, batch[k]) -- failed: stays queued for the next flush
+        table.insert(M.rejections, 1, batch[k]) -- failed: stays queued, retried after the debounce
       end
+      reject_timer:stop()
+      reject_timer:start(cfg.reject_debounce_ms, 0, vim.schedule_wrap(M.flush_rejections))
     end)
   end
 end
