@@ -105,3 +105,24 @@ def test_api_key_comes_from_the_named_environment_variable(editor: Editor, serve
     editor.nvim.input("<Esc>ggA  # x<Esc>")
     wait_for(lambda: editor.status()["counts"]["errors"] > 0, "the refused request")
     assert "HTTP 401" in editor.status()["last_error"]
+
+
+def test_replacement_is_a_highlighted_deletion_with_inline_insertion(
+    editor: Editor, heuristic_server
+) -> None:  # noqa: ANN001
+    url, _ = heuristic_server
+    editor.setup(url=url)
+    editor.open("calc.py", SOURCE)
+    editor.nvim.current.window.cursor = (1, 10)
+    editor.nvim.input("ciwamount")
+    expected = SOURCE.replace("qty", "amount")
+    wait_for(lambda: predicted_text(editor) == expected, "the rename prediction")
+    marks = sorted((row, col, d) for _, row, col, d in editor.extmarks())
+    deletions = [
+        (r, c, d["end_row"], d["end_col"]) for r, c, d in marks if d.get("hl_group") == "NextEditDelete"
+    ]
+    insertions = [(r, c, d["virt_text"][0][0]) for r, c, d in marks if d.get("virt_text_pos") == "inline"]
+    assert deletions == [(1, 11, 1, 14), (2, 11, 2, 14)]  # "qty" on lines 2 and 3
+    assert insertions == [(1, 14, "amount"), (2, 14, "amount")]  # after the deleted text
+    editor.nvim.input("<Tab>")
+    wait_for(lambda: editor.text() == expected, "the accept")
