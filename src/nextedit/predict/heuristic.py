@@ -18,6 +18,18 @@ Two rules, tried in order, inside the zeta2 editable region
 
 If neither applies the answer is "no edit" (``editable_range`` 0..0, ``output`` "").
 Offsets in the answer are UTF-8 bytes of ``cursor_excerpt``.
+
+**Bounded work.** Every size the client controls is capped, so one request costs at most a few
+tens of milliseconds whatever it holds: ``SequenceMatcher`` (roughly cubic on repetitive input)
+runs with a work budget (:data:`MAX_DIFF_WORK`, counted before each of its longest-match searches
+by an upper bound of that search), and a diff that would cost more, or holds more than
+:data:`MAX_DIFF_TOKENS` tokens in its change groups or :data:`MAX_DIFF_CHARS` characters, is not a
+rename: the rule declines. Rename
+propagation declines on a region over :data:`MAX_REGION_CHARS` characters or more than
+:data:`MAX_SUBSTITUTIONS` substitutions; completion reads at most :data:`MAX_CORPUS_CHARS`
+characters of excerpt and related files and declines on a fragment over
+:data:`MAX_FRAGMENT_CHARS`. ``cancel`` is checked between phases (and every few hundred lines
+or texts inside them).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from nextedit.schema.prediction import EditPrediction
@@ -38,6 +51,27 @@ _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 _IDENT = re.compile(r"[^\W\d]\w*")
 _FRAGMENT_AT_END = re.compile(r"[^\W\d]\w*\Z")
 MIN_COMPLETION_PREFIX = 2
+
+#: work units of ``SequenceMatcher`` (see :class:`_CountedMatcher`) for all of a diff's change
+#: groups together; one unit is ~50 ns here, so ~50 ms at most (a 16-line table ``0, 0, 0, 0,`` →
+#: ``1, 1, 1, 1,`` costs 0.23 M, 32 lines 1.8 M: declined)
+MAX_DIFF_WORK = 1 << 20
+MAX_DIFF_TOKENS = 1 << 14  # tokens of all change groups together, both sides
+MAX_DIFF_CHARS = 256 * 1024  # the newest event's diff text
+MAX_REGION_CHARS = 64 * 1024  # editable region that rename propagation rewrites
+MAX_SUBSTITUTIONS = 64
+MAX_CORPUS_CHARS = 1 << 20  # excerpt + related files read by identifier completion
+MAX_FRAGMENT_CHARS = 256  # an identifier fragment longer than this is not completed
+_CHECK_EVERY = 256  # lines or texts between two cancellation checks
+
+
+class Declined(Exception):
+    """An input over one of the caps: the rule does not apply (never leaves this module)."""
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.check()
 
 
 Substitution = tuple[str, str, bool]  # (old text, new text, old text was preceded by ".")
@@ -63,8 +97,47 @@ def _span_substitution(old_line: str, new_line: str) -> Substitution | None:
     return "".join(old_span), "".join(new_span), p > 0 and a[p - 1] == "."
 
 
+class _CountedMatcher(difflib.SequenceMatcher):
+    """``SequenceMatcher`` (no autojunk) that spends ``budget[0]`` before each longest-match search
+    by an upper bound of that search's work: its range of ``a`` plus, for each of those tokens,
+    its occurrences in ``b`` (what the search's inner loop can visit), plus its range of ``b``.
+    Raises :class:`Declined` instead of starting a search the budget cannot pay for, so the whole
+    diff costs at most the budget (repetitive input makes the matcher roughly cubic)."""
+
+    def __init__(self, a: list[str], b: list[str], budget: list[int]) -> None:
+        super().__init__(None, a, b, autojunk=False)
+        in_b = Counter(b)
+        self._cost = list(accumulate((1 + in_b.get(t, 0) for t in a), initial=0))
+        self._budget = budget
+
+    def find_longest_match(self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None):  # noqa: ANN201
+        ahi = len(self.a) if ahi is None else ahi
+        bhi = len(self.b) if bhi is None else bhi
+        self._budget[0] -= self._cost[ahi] - self._cost[alo] + (bhi - blo)
+        if self._budget[0] < 0:
+            raise Declined
+        return super().find_longest_match(alo, ahi, blo, bhi)
+
+
+def _token_replacements(a: list[str], b: list[str], budget: list[int]) -> list[tuple[int, str, str]]:
+    """``(index in a, old token, new token)`` of the one-token-for-one-token replacements of
+    ``difflib.SequenceMatcher`` over ``a`` and ``b``; ``budget``: ``[work, tokens]`` left for this
+    diff (see :data:`MAX_DIFF_WORK`, :data:`MAX_DIFF_TOKENS`), spent here; raises
+    :class:`Declined` when either runs out."""
+    budget[1] -= len(a) + len(b)
+    if budget[1] < 0:
+        raise Declined
+    sm = _CountedMatcher(a, b, budget)
+    return [
+        (i1, a[i1], b[j1])
+        for tag, i1, i2, j1, j2 in sm.get_opcodes()
+        if tag == "replace" and i2 - i1 == 1 and j2 - j1 == 1
+    ]
+
+
 def _substitutions(diff: str) -> tuple[list[Substitution], set[str]]:
     """Substitutions of a hunk diff, longest spans first, and the set of added lines (stripped).
+    Raises :class:`Declined` for a diff over the caps (see the module docstring).
 
     Per change group: one-identifier-for-one-identifier token replacements (``qty → quantity``)
     and, for paired lines, the whole differing span (``utcnow( → now(timezone.utc``); a token
@@ -76,16 +149,16 @@ def _substitutions(diff: str) -> tuple[list[Substitution], set[str]]:
     added_lines: set[str] = set()
     removed: list[str] = []
     added: list[str] = []
+    if len(diff) > MAX_DIFF_CHARS:
+        raise Declined
+
+    budget = [MAX_DIFF_WORK, MAX_DIFF_TOKENS]
 
     def flush() -> None:
         if removed and added:
             a = _TOKEN.findall("\n".join(removed))
             b = _TOKEN.findall("\n".join(added))
-            sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-            for tag, i1, i2, j1, j2 in sm.get_opcodes():
-                if tag != "replace" or i2 - i1 != 1 or j2 - j1 != 1:
-                    continue
-                old, new = a[i1], b[j1]
+            for i1, old, new in _token_replacements(a, b, budget):
                 if not (_IDENT.fullmatch(old) and _IDENT.fullmatch(new)):
                     continue
                 key = (old, i1 > 0 and a[i1 - 1] == ".")
@@ -111,6 +184,8 @@ def _substitutions(diff: str) -> tuple[list[Substitution], set[str]]:
         else:
             flush()
     flush()
+    if len(spans) + len(subs) > MAX_SUBSTITUTIONS:
+        raise Declined
     covered = {t for old, _, _ in spans for t in _TOKEN.findall(old)}
     singles = [
         (old, new, attr)
@@ -120,9 +195,16 @@ def _substitutions(diff: str) -> tuple[list[Substitution], set[str]]:
     return sorted(spans, key=lambda s: -len(s[0])) + singles, added_lines
 
 
-def propagate_rename(region: str, diff: str) -> str | None:
-    """``region`` with the newest edit's substitutions propagated, or None if nothing changed."""
-    subs, added_lines = _substitutions(diff)
+def propagate_rename(region: str, diff: str, cancel: CancelToken | None = None) -> str | None:
+    """``region`` with the newest edit's substitutions propagated, or None if nothing changed
+    (or an input is over the caps)."""
+    if len(region) > MAX_REGION_CHARS:
+        return None
+    try:
+        subs, added_lines = _substitutions(diff)
+    except Declined:
+        return None
+    _check(cancel)
     if not subs:
         return None
     compiled = []
@@ -133,6 +215,8 @@ def propagate_rename(region: str, diff: str) -> str | None:
     lines = region.splitlines(keepends=True)
     changed = False
     for i, line in enumerate(lines):
+        if i % _CHECK_EVERY == 0:
+            _check(cancel)
         if line.strip() in added_lines:
             continue
         new_line = line
@@ -153,20 +237,44 @@ def propagate_rename(region: str, diff: str) -> str | None:
     return "".join(lines) if changed else None
 
 
-def complete_identifier(text_before: str, text_after: str, corpus: list[str], cursor_pos: int) -> str | None:
+def _fragment_at_end(text: str) -> str | None:
+    """The identifier fragment ending ``text`` (``[^\\W\\d]\\w*`` up to the end), or None; a
+    fragment over :data:`MAX_FRAGMENT_CHARS` is None too. Reads at most that many characters
+    (a plain ``re.search`` anchored at the end is quadratic on a long word run)."""
+    tail = text[-(MAX_FRAGMENT_CHARS + 1) :]
+    m = _FRAGMENT_AT_END.search(tail)
+    if m is None or m.end() - m.start() > MAX_FRAGMENT_CHARS:
+        return None
+    if m.start() == 0 and len(tail) < len(text) and re.match(r"\w", text[-len(tail) - 1]):
+        return None  # the word run goes on before the window: longer than the cap
+    return m.group(0)
+
+
+def complete_identifier(
+    text_before: str, text_after: str, corpus: list[str], cursor_pos: int, cancel: CancelToken | None = None
+) -> str | None:
     """The suffix completing the identifier fragment that ends ``text_before``, or None.
 
     Candidates come from ``corpus[0]`` (the excerpt, where distance to ``cursor_pos`` ranks ties)
-    and the other corpus texts (related files; counted, never nearest).
+    and the other corpus texts (related files; counted, never nearest); at most
+    :data:`MAX_CORPUS_CHARS` characters of them are read, in order.
     """
-    m = _FRAGMENT_AT_END.search(text_before)
-    if m is None or len(m.group(0)) < MIN_COMPLETION_PREFIX or (text_after[:1] and re.match(r"\w", text_after[:1])):
+    if text_after[:1] and re.match(r"\w", text_after[:1]):
         return None
-    prefix = m.group(0)
+    prefix = _fragment_at_end(text_before)
+    if prefix is None or len(prefix) < MIN_COMPLETION_PREFIX:
+        return None
     counts: Counter[str] = Counter()
     nearest: dict[str, int] = {}
     as_is = 0  # the fragment used elsewhere as a complete identifier
+    left = MAX_CORPUS_CHARS
     for k, text in enumerate(corpus):
+        if left <= 0:
+            break
+        if k % _CHECK_EVERY == 0:
+            _check(cancel)
+        text = text[:left]
+        left -= len(text)
         for ident in _IDENT.finditer(text):
             word = ident.group(0)
             if word == prefix and not (k == 0 and ident.end() == cursor_pos):
@@ -200,9 +308,10 @@ class HeuristicProvider(Provider):
         data = request.excerpt_bytes()
         old_region = data[start:end].decode("utf-8")
 
+        _check(cancel)
         events = [e for e in request.events if paths_match(e.path, request.cursor_path)]
         if events and not events[-1].predicted:
-            renamed = propagate_rename(old_region, events[-1].diff)
+            renamed = propagate_rename(old_region, events[-1].diff, cancel)
             if renamed is not None:
                 return EditPrediction(output=renamed, editable_range=(start, end), model_version=self.name)
 
@@ -213,7 +322,8 @@ class HeuristicProvider(Provider):
             corpus = [request.cursor_excerpt]
             for f in request.related_files or []:
                 corpus.extend(ex.text for ex in f.excerpts)
-            suffix = complete_identifier(before, after, corpus, len(before))
+            _check(cancel)
+            suffix = complete_identifier(before, after, corpus, len(before), cancel)
             if suffix:
                 in_region = cursor - start
                 raw = old_region.encode()
