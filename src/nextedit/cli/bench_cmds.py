@@ -256,3 +256,46 @@ def bench_llm_cmd(
         "nextedit bench llm (loopback replay server, openai-compatible backend)", [figures], tuple(figures)
     )
     write_json(json_out, figures)
+
+
+@bench_app.command("durability")
+def bench_durability_cmd(
+    kills: Annotated[int, typer.Option(help="kill -9 rounds per store (plus one SIGTERM round).")] = 3,
+    threads: Annotated[int, typer.Option(help="Client threads of the load.")] = 8,
+    load_s: Annotated[float, typer.Option("--load-s", help="Seconds of load before each kill.")] = 3.0,
+    postgres: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL server URL to also run against (a fresh database per round; "
+            "default $NEXTEDIT_TEST_POSTGRES_URL, else SQLite only)."
+        ),
+    ] = None,
+    server_pythonpath: Annotated[
+        str | None, typer.Option(help="Run the server from this source tree (PYTHONPATH), to compare.")
+    ] = None,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """Acknowledged telemetry lost when the server is killed under load: outcome rows (target 0),
+    prediction rows and how far back their loss reaches, and the reporting endpoints' p50/p95."""
+    import os
+
+    from nextedit.bench.durability import DurabilityBenchError, bench_durability
+
+    if kills < 0 or threads < 1 or load_s <= 0:
+        raise typer.BadParameter("--kills ≥ 0, --threads ≥ 1 and --load-s > 0 are required")
+    checks.writable_output(json_out, "--json")
+    try:
+        rows = bench_durability(
+            postgres_url=postgres or os.environ.get("NEXTEDIT_TEST_POSTGRES_URL"),
+            kills=kills,
+            threads=threads,
+            load_s=load_s,
+            pythonpath=server_pythonpath,
+            log=lambda m: typer.echo(m, err=True),
+        )
+    except DurabilityBenchError as e:
+        raise typer.BadParameter(str(e)) from None
+    print_figures("nextedit bench durability", rows, tuple(rows[0]) if rows else ())
+    write_json(json_out, rows)
