@@ -30,53 +30,35 @@ local function auth_headers(env_name)
   return { Authorization = "Bearer " .. key }
 end
 
+-- An expr mapping: `<Cmd>` running predictor.<call> when a prediction is shown (between `around`
+-- keys, followed by `after`), else the key's own action `fallback`.
+local function when_shown(call, fallback, around, after)
+  return function()
+    local buf = api.nvim_get_current_buf()
+    if predictor.has_prediction(buf) then
+      local cmd = ("<Cmd>lua require('nextedit.predictor').%s<CR>"):format(call:format(buf))
+      return around .. cmd .. around .. after
+    end
+    return fallback
+  end
+end
+
 local function map_keys(keys)
-  local function expr(fn_name, fallback, undo_break)
-    return function()
-      local buf = api.nvim_get_current_buf()
-      if predictor.has_prediction(buf) then
-        return ("%s<Cmd>lua require('nextedit.predictor').%s(%d)<CR>%s"):format(undo_break, fn_name, buf, undo_break)
-      end
-      return fallback
+  local function map(modes, key, call, around, after, desc)
+    if key then
+      vim.keymap.set(modes, key, when_shown(call, key, around, after),
+        { expr = true, silent = true, replace_keycodes = true, desc = "nextedit: " .. desc })
     end
   end
-  local opts = { expr = true, silent = true, replace_keycodes = true }
-  if keys.accept then
-    -- in insert mode <C-g>u around the edits makes the accept its own undo step
-    vim.keymap.set("i", keys.accept, expr("accept", keys.accept, "<C-g>u"),
-      vim.tbl_extend("force", opts, { desc = "nextedit: accept prediction" }))
-    vim.keymap.set("n", keys.accept, expr("accept", keys.accept, ""),
-      vim.tbl_extend("force", opts, { desc = "nextedit: accept prediction" }))
-  end
-  if keys.accept_word then
-    vim.keymap.set("i", keys.accept_word, function()
-      local buf = api.nvim_get_current_buf()
-      if predictor.has_prediction(buf) then
-        return ("<Cmd>lua require('nextedit.predictor').accept_part(%d, 'word')<CR>"):format(buf)
-      end
-      return keys.accept_word
-    end, vim.tbl_extend("force", opts, { desc = "nextedit: accept next word" }))
-  end
-  if keys.accept_line then
-    vim.keymap.set("i", keys.accept_line, function()
-      local buf = api.nvim_get_current_buf()
-      if predictor.has_prediction(buf) then
-        return ("<Cmd>lua require('nextedit.predictor').accept_part(%d, 'line')<CR>"):format(buf)
-      end
-      return keys.accept_line
-    end, vim.tbl_extend("force", opts, { desc = "nextedit: accept next line" }))
-  end
+  -- in insert mode <C-g>u around the edits makes an accept its own undo step
+  map("i", keys.accept, "accept(%d)", "<C-g>u", "", "accept prediction")
+  map("n", keys.accept, "accept(%d)", "", "", "accept prediction")
+  map("i", keys.accept_word, "accept_part(%d, 'word')", "<C-g>u", "", "accept next word")
+  map("i", keys.accept_line, "accept_part(%d, 'line')", "<C-g>u", "", "accept next line")
   local dismiss = type(keys.dismiss) == "string" and { keys.dismiss } or (keys.dismiss or {})
   for _, key in ipairs(dismiss) do
-    -- <Esc> dismisses and still leaves insert mode; other keys only dismiss when something is shown
-    local passthrough = key:lower() == "<esc>" and key or ""
-    vim.keymap.set({ "i", "n" }, key, function()
-      local buf = api.nvim_get_current_buf()
-      if predictor.has_prediction(buf) then
-        return ("<Cmd>lua require('nextedit.predictor').dismiss(%d)<CR>"):format(buf) .. passthrough
-      end
-      return key
-    end, vim.tbl_extend("force", opts, { desc = "nextedit: dismiss prediction" }))
+    -- <Esc> dismisses and still does what <Esc> does; other keys only dismiss when something is shown
+    map({ "i", "n" }, key, "dismiss(%d)", "", key:lower() == "<esc>" and key or "", "dismiss prediction")
   end
 end
 
