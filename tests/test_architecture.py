@@ -28,6 +28,7 @@ RANK = {
     "data": 7,
     "training": 8,
     "server": 8,
+    "teacher": 8,
     "monitoring": 9,
     "bench": 10,
     "cli": 11,

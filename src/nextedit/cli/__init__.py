@@ -16,6 +16,7 @@ from nextedit.cli import (  # noqa: F401  (imported for their command registrati
     model_cmds,
     prompt_cmds,
     serve_cmds,
+    teacher_cmds,
 )
 from nextedit.cli.app import app
 

@@ -1,0 +1,226 @@
+"""Commands: ``teacher``, ``qa``, ``repair``, ``distill`` (thin wrappers over :mod:`nextedit.teacher`).
+
+The LLM stages share ``--llm BACKEND`` (``anthropic:MODEL``, ``openai:MODEL``,
+``openai-compatible:URL#MODEL``), ``--cache`` (the SQLite response cache), ``--cache-only``,
+``--batch``/``--wait`` (provider batches), ``--timeout`` and ``--max-parallelism``: worker processes
+(or Ray actors), each with up to that many requests in flight (an example's repetitions).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nextedit.cli.app import app
+from nextedit.cli.options import (
+    ExecutorKind,
+    ExecutorOpt,
+    Failed,
+    FailedHandling,
+    Failfast,
+    InPlace,
+    Inputs,
+    Limit,
+    MaxParallelism,
+    NameFilter,
+    NoResume,
+    Offset,
+    Output,
+    RunOptions,
+    run_stage_command,
+)
+
+Backend = Annotated[
+    str,
+    typer.Option(
+        "--llm",
+        help="anthropic:MODEL, openai:MODEL or openai-compatible:URL#MODEL (keys from the environment).",
+    ),
+]
+CachePath = Annotated[
+    Path | None,
+    typer.Option("--cache", help="SQLite response cache (default: $NEXTEDIT_DATA_DIR/llm_cache.sqlite)."),
+]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Keep no response cache (every run asks again).")]
+CacheOnly = Annotated[
+    bool, typer.Option("--cache-only", help="Never call out: answers only from the cache (misses: error).")
+]
+Batch = Annotated[
+    bool, typer.Option("--batch", help="Send misses as provider batches (half price); rerun to collect.")
+]
+Wait = Annotated[bool, typer.Option("--wait", help="With --batch: poll until every batch has finished.")]
+Timeout = Annotated[float, typer.Option("--timeout", min=0.001, help="Seconds per HTTP request.")]
+
+
+def _config(
+    llm: str,
+    cache: Path | None,
+    no_cache: bool,
+    cache_only: bool,
+    batch: bool,
+    wait: bool,
+    timeout: float,
+    max_parallelism: int,
+):  # noqa: ANN202 - LLMConfig (imported lazily)
+    from nextedit.errors import NexteditError
+    from nextedit.llm import LLMConfig
+    from nextedit.paths import data_dir
+
+    if no_cache and (cache_only or batch):
+        raise typer.BadParameter("--cache-only and --batch need the response cache", param_hint="--no-cache")
+    path = None if no_cache else str(cache or data_dir() / "llm_cache.sqlite")
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return LLMConfig(
+            llm,
+            cache=path,
+            cache_only=cache_only,
+            batched=batch,
+            wait=wait,
+            timeout=timeout,
+            max_parallelism=max_parallelism,
+        )
+    except NexteditError as e:
+        raise typer.BadParameter(str(e), param_hint="--llm") from None
+
+
+def _run(stage, inputs: list[str], opts: RunOptions) -> None:  # noqa: ANN001 - an LLMStage
+    from rich.console import Console
+
+    from nextedit.teacher.llm_stage import llm_summary
+
+    try:
+        run_stage_command(stage, inputs, opts)
+    finally:
+        if stage.stats.seen or stage.stats.skipped_resume:
+            Console(stderr=True).print(
+                f"{stage.name} {stage.llm}: {llm_summary(stage.stats)}", soft_wrap=True
+            )
+
+
+@app.command("teacher")
+def teacher_cmd(
+    inputs: Inputs,
+    llm: Backend,
+    repetitions: Annotated[
+        int, typer.Option("--repetitions", min=1, help="Teacher answers per example.")
+    ] = 1,
+    cache: CachePath = None,
+    no_cache: NoCache = False,
+    cache_only: CacheOnly = False,
+    batch: Batch = False,
+    wait: Wait = False,
+    timeout: Timeout = 600.0,
+    output: Output = None,
+    in_place: InPlace = False,
+    limit: Limit = None,
+    offset: Offset = 0,
+    name: NameFilter = None,
+    no_resume: NoResume = False,
+    failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
+) -> None:
+    """A teacher LLM writes `predictions[]` (provider teacher:MODEL) from the §3.4 teacher prompt."""
+    from nextedit.teacher import TeacherStage
+
+    config = _config(llm, cache, no_cache, cache_only, batch, wait, timeout, max_parallelism)
+    opts = RunOptions(
+        output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
+    )
+    _run(TeacherStage(config, repetitions), inputs, opts)
+
+
+@app.command("qa")
+def qa_cmd(
+    inputs: Inputs,
+    llm: Backend,
+    cache: CachePath = None,
+    no_cache: NoCache = False,
+    cache_only: CacheOnly = False,
+    batch: Batch = False,
+    wait: Wait = False,
+    timeout: Timeout = 600.0,
+    output: Output = None,
+    in_place: InPlace = False,
+    limit: Limit = None,
+    offset: Offset = 0,
+    name: NameFilter = None,
+    no_resume: NoResume = False,
+    failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
+) -> None:
+    """An LLM judge fills `qa[i]` (reasoning, reverts_edits, confidence 1-5) for each prediction."""
+    from nextedit.teacher import QaStage
+
+    config = _config(llm, cache, no_cache, cache_only, batch, wait, timeout, max_parallelism)
+    opts = RunOptions(
+        output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
+    )
+    _run(QaStage(config), inputs, opts)
+
+
+@app.command("repair")
+def repair_cmd(
+    inputs: Inputs,
+    llm: Backend,
+    confidence_threshold: Annotated[
+        int, typer.Option("--confidence-threshold", min=1, max=5, help="Repair when QA confidence ≤ this.")
+    ] = 2,
+    cache: CachePath = None,
+    no_cache: NoCache = False,
+    cache_only: CacheOnly = False,
+    batch: Batch = False,
+    wait: Wait = False,
+    timeout: Timeout = 600.0,
+    output: Output = None,
+    in_place: InPlace = False,
+    limit: Limit = None,
+    offset: Offset = 0,
+    name: NameFilter = None,
+    no_resume: NoResume = False,
+    failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
+) -> None:
+    """The teacher repairs predictions that QA or the scores flag (§3.7); appends provider `repair`."""
+    from nextedit.teacher import RepairStage
+
+    config = _config(llm, cache, no_cache, cache_only, batch, wait, timeout, max_parallelism)
+    opts = RunOptions(
+        output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
+    )
+    _run(RepairStage(config, confidence_threshold), inputs, opts)
+
+
+@app.command("distill")
+def distill_cmd(
+    inputs: Inputs,
+    output: Output = None,
+    in_place: InPlace = False,
+    limit: Limit = None,
+    offset: Offset = 0,
+    name: NameFilter = None,
+    no_resume: NoResume = False,
+    failfast: Failfast = False,
+    failed: Failed = FailedHandling.keep,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
+) -> None:
+    """Predictions → `expected_patches` (repair patch, else teacher patches); LLM fields removed."""
+    from nextedit.teacher import DistillStage
+
+    run_stage_command(
+        DistillStage(),
+        inputs,
+        RunOptions(
+            output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
+        ),
+    )

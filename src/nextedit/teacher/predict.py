@@ -1,0 +1,66 @@
+"""``nextedit teacher``: the teacher model writes ``predictions[]`` for every example (§3.4).
+
+Each example gets ``repetitions`` answers to its teacher prompt (:mod:`~nextedit.teacher.prompt`),
+asked concurrently; the i-th repetition carries ``seed=i`` when there are several, so each has its own
+cache entry. Every answer becomes a prediction with ``provider = "teacher:MODEL"``
+(:mod:`~nextedit.teacher.parse`); a failed request or an unparseable answer is a prediction with
+``error``. The stage replaces ``predictions`` and clears the now stale ``score`` and ``qa``.
+"""
+
+from __future__ import annotations
+
+from nextedit.llm import LLMConfig
+from nextedit.schema.example import Example
+from nextedit.teacher.llm_stage import LLMStage
+from nextedit.teacher.parse import failed_prediction, parse_teacher_answer
+from nextedit.teacher.prompt import teacher_prompt
+
+PENDING = ("pending:", "missing:", "error:")  # a rerun may still answer these (batch, cache miss, failure)
+
+
+def teacher_provider(model: str) -> str:
+    return f"teacher:{model}"
+
+
+def count_prediction(stats, pred) -> None:  # noqa: ANN001 - StageStats, Prediction
+    if pred.error:
+        stats.count("predictions with error")
+    elif pred.actual_patch:
+        stats.count("predictions with an edit")
+    else:
+        stats.count("predictions without edit")
+
+
+class TeacherStage(LLMStage):
+    """``predictions = [teacher answer i for i in range(repetitions)]``."""
+
+    name = "teacher"
+
+    def __init__(self, llm: LLMConfig | str, repetitions: int = 1) -> None:
+        super().__init__(llm)
+        if repetitions < 1:
+            raise ValueError(f"repetitions must be at least 1, got {repetitions}")
+        self.repetitions = repetitions
+        self.provider = teacher_provider(self.model)
+
+    def work(self, example: Example) -> Example:
+        try:
+            prompt = teacher_prompt(example)
+        except ValueError as e:
+            self.stats.count("invalid request")
+            example.predictions = [failed_prediction(self.provider, f"invalid request: {e}")]
+        else:
+            seeds = [None] if self.repetitions == 1 else list(range(self.repetitions))
+            results = self.ask([prompt.chat_request(seed) for seed in seeds])
+            example.predictions = [parse_teacher_answer(prompt.request, r, self.provider) for r in results]
+        for pred in example.predictions:
+            count_prediction(self.stats, pred)
+        example.score = []
+        example.qa = []
+        return example
+
+    def is_complete(self, example: Example) -> bool:
+        preds = example.predictions
+        return len(preds) >= self.repetitions and all(
+            p.provider == self.provider and not (p.error or "").startswith(PENDING) for p in preds
+        )
