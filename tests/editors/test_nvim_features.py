@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.editors.conftest import Editor, wait_for
 from tests.editors.test_nvim_client import RENAMED, SOURCE, predicted_text, type_rename
 
@@ -126,3 +128,33 @@ def test_replacement_is_a_highlighted_deletion_with_inline_insertion(
     assert insertions == [(1, 14, "amount"), (2, 14, "amount")]  # after the deleted text
     editor.nvim.input("<Tab>")
     wait_for(lambda: editor.text() == expected, "the accept")
+
+
+@pytest.mark.parametrize("limit", [{"settled_ttl_ms": 1}, {"settled_max_region_bytes": 10}])
+def test_settled_captures_past_their_ttl_or_size_are_dropped(editor: Editor, heuristic_server, limit) -> None:  # noqa: ANN001
+    url, telemetry = heuristic_server
+    editor.setup(url=url, settled_quiescence_ms=200, **limit)  # judged 200 ms after the last edit
+    editor.open("calc.py", SOURCE)
+    type_rename(editor)
+    wait_for(lambda: predicted_text(editor) == RENAMED, "the rename prediction")
+    editor.nvim.input("<Tab>")
+    wait_for(lambda: editor.text() == RENAMED, "the accept")
+    wait_for(lambda: telemetry.events("accept"), "the accept report")
+    wait_for(lambda: editor.status()["pending_settled"] == 0, "the captures judged")
+    assert editor.status()["sent"]["settled"] == 0 and telemetry.events("settled") == []
+    log = editor.nvim.exec_lua("return require('nextedit.log').lines")
+    assert any("settled capture" in line and "dropped" in line for line in log)
+
+
+def test_unreachable_server_is_an_error_in_status_not_a_stall(editor: Editor) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    editor.setup(url=f"http://127.0.0.1:{port}")
+    editor.open("calc.py", SOURCE)
+    editor.nvim.input("ix")
+    wait_for(lambda: editor.status()["counts"]["errors"] > 0, "the failed request")
+    assert "cannot connect" in editor.status()["last_error"]
+    assert editor.lines()[0].startswith("x")
