@@ -408,6 +408,52 @@ def dataset_build(
     build_dataset(cfg, progress=RichProgress(), executor=make_executor(executor.value, max_parallelism))
 
 
+@dataset_app.command("real-commits")
+def dataset_real_commits(
+    repos_dir: Annotated[
+        Path, typer.Option("--repos-dir", help="Directory of OWNER--NAME.bundle git bundles.")
+    ] = Path("../shared/repos"),
+    out_dir: Annotated[
+        str | None, typer.Option("--out", help="Output directory (default: data/real-commits).")
+    ] = None,
+    max_commits: Annotated[int, typer.Option(help="Newest N commits walked per repository.", min=1)] = 80,
+    next_hunk_samples: Annotated[int, typer.Option(help="Next-hunk cases per commit.", min=0)] = 2,
+    split_samples: Annotated[int, typer.Option(help="Split-commit cases per commit.", min=0)] = 1,
+    valid: Annotated[
+        list[str] | None,
+        typer.Option("--valid", help="Held-out OWNER/NAME (repeat; default starlette, fd, ky)."),
+    ] = None,
+    repo: Annotated[list[str] | None, typer.Option("--repo", help="Only these OWNER/NAME (repeat).")] = None,
+    context: Annotated[str, typer.Option(help="Context type: lsp, bm25, all, none.")] = "lsp",
+    seed: SeedOpt = 0,
+    executor: ExecutorOpt = ExecutorKind.local,
+    max_parallelism: MaxParallelism = 1,
+) -> None:
+    """Next-hunk and split-commit examples from real commits, whole repositories held out as validation
+    (train-*.jsonl / valid-*.jsonl, tagged kind:/lang:). Rerun to resume; changed inputs are redone."""
+    from nextedit.cli.progress import RichProgress
+    from nextedit.data.git_ingest import GitError
+    from nextedit.data.real_commits import DEFAULT_VALID, RealCommitsConfig, build_real_commits
+    from nextedit.pipeline import make_executor
+
+    cfg = RealCommitsConfig(
+        bundles_dir=str(repos_dir),
+        out_dir=out_dir,
+        max_commits=max_commits,
+        next_hunk_samples=next_hunk_samples,
+        split_samples=split_samples,
+        seed=seed,
+        valid=valid or list(DEFAULT_VALID),
+        context=context,
+        repos=repo,
+    )
+    try:
+        build_real_commits(cfg, progress=RichProgress(), executor=make_executor(executor.value, max_parallelism))
+    except GitError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2) from e
+
+
 @dataset_app.command("check")
 def dataset_check(
     inputs: Annotated[list[str], typer.Argument(help="Example files to check.")],

@@ -51,6 +51,7 @@ class SplitConfig:
     context: int = 3
     excerpt_radius: int = 12  # lines kept on each side of the cursor in cursor_position
     near_lines: int = NEAR_LINES
+    half_typed: bool = True  # False: never put a half-typed next line in the history (no "fim")
 
 
 # ---------------------------------------------------------------------------- human-edit imitation
@@ -281,7 +282,7 @@ def make_sample(
 
     # ---- half-typed line (fim)
     partial = None
-    if 0 < s < n:
+    if 0 < s < n and cfg.half_typed:
         nh, nu = units[s]
         kind, j = commit.hunks[nh].units[nu]
         if kind == "+":
