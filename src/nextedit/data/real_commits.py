@@ -115,7 +115,9 @@ def clone_bundle(bundle: Path, dest: Path, slug: str) -> Path:
     ):
         r = subprocess.run(args, capture_output=True)
         if r.returncode != 0:
-            raise GitError(f"{bundle}: {' '.join(args[:2])} failed: {r.stderr.decode(errors='replace').strip()}")
+            raise GitError(
+                f"{bundle}: {' '.join(args[:2])} failed: {r.stderr.decode(errors='replace').strip()}"
+            )
     tmp.rename(dest)
     return dest
 
@@ -292,7 +294,11 @@ def build_real_commits(
             seed=cfg.seed,
         )
         run("ingest", slug, [source, ExampleWriter(ingest)])
-        run("context", slug, [ExampleReader([ingest]), ContextStage(repos_dir, cfg.context), ExampleWriter(context)])
+        run(
+            "context",
+            slug,
+            [ExampleReader([ingest]), ContextStage(repos_dir, cfg.context), ExampleWriter(context)],
+        )
         context_files[slug] = context
 
     final: dict[str, list[Example]] = {}
