@@ -5,6 +5,11 @@
     deadline_ms = 1500          # per-request deadline (queue + model)
     max_body_bytes = 2097152    # compressed request body limit
     auth_tokens = []            # bearer tokens; empty = no auth (or env NEXTEDIT_API_KEYS, comma-separated)
+    max_inflight = 64           # prediction requests in the server at once; more: 429 + Retry-After at once
+    first_workers = 2           # threads for the cheap first providers (one request per client at a time)
+    max_header_bytes = 32768    # request line + headers; more: 400 and the connection closed
+    read_timeout_s = 10.0       # to receive a whole request (headers + body); then the connection is closed
+    keep_alive_s = 5            # idle keep-alive connections are closed after this
 
     [models.tiny]               # a local checkpoint through the provider registry
     provider = "local:models/nextedit-tiny"
@@ -97,6 +102,12 @@ class ServerConfig:
     max_decompressed_bytes: int = 16 << 20
     auth_tokens: tuple[str, ...] = ()
     assignment_salt: str = "nextedit"
+    # admission control and connection limits (see server/admission.py, server/launch.py)
+    max_inflight: int = 64  # prediction requests (native and raw-prompt) in the server at once
+    first_workers: int = 2  # threads of the first-provider pool (server/scheduler.py FirstPool)
+    max_header_bytes: int = 32 << 10
+    read_timeout_s: float = 10.0  # seconds to receive one whole request, headers and body
+    keep_alive_s: int = 5  # seconds an idle keep-alive connection stays open
     path: Path | None = None  # the file it came from (for reload)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -108,6 +119,12 @@ def _int(value: Any, where: str, *, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where}: expected an integer >= {minimum}, got {value!r}")
     return value
+
+
+def _seconds(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
+        raise ConfigError(f"{where}: expected a number of seconds > 0, got {value!r}")
+    return float(value)
 
 
 def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerConfig:
@@ -173,6 +190,13 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
         ),
         auth_tokens=tuple(str(t) for t in [*tokens, *env_tokens]),
         assignment_salt=str(server.get("assignment_salt", "nextedit")),
+        max_inflight=_int(server.get("max_inflight", 64), f"{where}: server.max_inflight", minimum=1),
+        first_workers=_int(server.get("first_workers", 2), f"{where}: server.first_workers", minimum=1),
+        max_header_bytes=_int(
+            server.get("max_header_bytes", 32 << 10), f"{where}: server.max_header_bytes", minimum=1024
+        ),
+        read_timeout_s=_seconds(server.get("read_timeout_s", 10.0), f"{where}: server.read_timeout_s"),
+        keep_alive_s=_int(server.get("keep_alive_s", 5), f"{where}: server.keep_alive_s", minimum=1),
         path=path,
     )
 

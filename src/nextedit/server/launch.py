@@ -2,6 +2,13 @@
 
 The CLI binds its socket with :func:`listen` before it loads any model, so that a port already in
 use is reported at once (:class:`ListenError`), then hands the socket to :func:`serve_forever`.
+
+Both serve a nextedit app behind :class:`~nextedit.server.admission.AdmissionLimit` and with the
+connection limits of its config (:func:`uvicorn_config`): h11 (not httptools, which has no header
+limit) with ``max_header_bytes`` for the request line and headers (over it: 400, connection
+closed), ``keep_alive_s`` for idle connections, and :class:`GuardedH11Protocol`, which closes a
+connection that has not delivered a whole request (headers and body) ``read_timeout_s`` after it
+opened or after its previous response (uvicorn has no read timeout: a partial header stays open).
 """
 
 from __future__ import annotations
@@ -44,6 +51,78 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
+def _guarded_h11_class() -> type:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class GuardedH11Protocol(H11Protocol):
+        """uvicorn's h11 protocol plus a read timeout: a request must arrive whole (headers and
+        body) within ``read_timeout_s`` of the connection opening or of the previous response."""
+
+        read_timeout_s = 10.0
+
+        def connection_made(self, transport: Any) -> None:  # noqa: ANN401
+            super().connection_made(transport)
+            self._read_timer = self.loop.call_later(self.read_timeout_s, self._read_timed_out)
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            cycle = self.cycle
+            if cycle is not None and not cycle.more_body and not cycle.response_complete:
+                self._disarm()  # the whole request is in: the app has it now
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._disarm()
+            if not self.transport.is_closing():
+                self._read_timer = self.loop.call_later(self.read_timeout_s, self._read_timed_out)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _disarm(self) -> None:
+            timer = getattr(self, "_read_timer", None)
+            if timer is not None:
+                timer.cancel()
+                self._read_timer = None
+
+        def _read_timed_out(self) -> None:
+            self._read_timer = None
+            cycle = self.cycle
+            if cycle is not None and not cycle.more_body and not cycle.response_complete:
+                return  # being answered
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedH11Protocol
+
+
+def guarded_h11(read_timeout_s: float) -> type:
+    """The h11 protocol class for uvicorn's ``http=`` with this read timeout (seconds)."""
+    base = _guarded_h11_class()
+    return type(base.__name__, (base,), {"read_timeout_s": float(read_timeout_s)})
+
+
+def uvicorn_config(app: Any, **kw: Any) -> Any:
+    """``uvicorn.Config`` for ``app``: behind admission control, with the connection limits of the
+    app's server config (defaults for an app without one); ``kw`` passes through."""
+    import uvicorn
+
+    from nextedit.server.admission import with_admission
+    from nextedit.server.config import ServerConfig
+
+    service = getattr(getattr(app, "state", None), "service", None)
+    cfg = service.config if service is not None else ServerConfig(models={}, experiments=())
+    return uvicorn.Config(
+        with_admission(app),
+        http=guarded_h11(cfg.read_timeout_s),
+        h11_max_incomplete_event_size=cfg.max_header_bytes,
+        timeout_keep_alive=cfg.keep_alive_s,
+        access_log=False,
+        **kw,
+    )
+
+
 class ServerThread:
     """uvicorn serving ``app`` on a loopback port in a daemon thread.
 
@@ -59,9 +138,7 @@ class ServerThread:
         self.url = f"http://{host}:{self.port}"
         self.app = app
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=5
-            )
+            uvicorn_config(app, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5)
         )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -113,9 +190,7 @@ def serve_forever(app: Any, sock: socket.socket, log_level: str = "info") -> Non
     """Serve ``app`` on the bound ``sock`` until SIGINT/SIGTERM (graceful: 10 s for open requests)."""
     import uvicorn
 
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=10)
-    )
+    server = uvicorn.Server(uvicorn_config(app, log_level=log_level, timeout_graceful_shutdown=10))
     try:
         server.run(sockets=[sock])
     finally:

@@ -165,13 +165,13 @@ class Predictor:
         out.count_model_work(pred.completion, request.cursor_excerpt, pred.output)
         return out
 
-    def predict_first(self, request: Zeta2PromptInput) -> EditOutcome | None:
+    def predict_first(self, request: Zeta2PromptInput, *, cancel: CancelToken | None = None) -> EditOutcome | None:
         """The first provider's edit for a ``Zeta2PromptInput``, or None (no first provider, or
         no edit: then the request queues for the provider)."""
         if self.first is None:
             return None
         t0 = time.perf_counter()
-        pred = self.first.predict(request, cancel=CancelToken())
+        pred = self.first.predict(request, cancel=cancel or CancelToken())
         if pred.is_no_edit(request.cursor_excerpt):
             return None
         out = EditOutcome(
@@ -219,7 +219,9 @@ class Predictor:
         out.answered_by = self._answered_by(self.provider)
         return out
 
-    def complete_first(self, prompt: str, *, max_tokens: int, stop: list[str]) -> TextOutcome | None:
+    def complete_first(
+        self, prompt: str, *, max_tokens: int, stop: list[str], cancel: CancelToken | None = None
+    ) -> TextOutcome | None:
         """The first provider's edit for a raw prompt (the request read back out of it, the edit
         encoded in its format), or None: no first provider, a prompt or answer that does not
         translate, or no edit."""
@@ -228,7 +230,13 @@ class Predictor:
             return None
         try:
             out = self._complete_with(
-                self.first, prompt, fmt_name, max_tokens=max_tokens, stop=stop, cancel=CancelToken(), first=True
+                self.first,
+                prompt,
+                fmt_name,
+                max_tokens=max_tokens,
+                stop=stop,
+                cancel=cancel or CancelToken(),
+                first=True,
             )
         except (BadRequest, ModelError):
             return None

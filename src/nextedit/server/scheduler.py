@@ -314,3 +314,78 @@ async def run_job(
         job.abort("disconnected")
         worker.discard(job)
         raise
+
+
+class FirstPool:
+    """The bounded thread pool where cheap first providers (the heuristic) run before a request
+    queues for its model; never asyncio's default pool, so they cannot starve other work.
+
+    * At most ``workers`` calls run at once; at most one per client: a newer call of the same
+      client cancels the older one (its :class:`CancelToken` is set, and its waiter gets
+      :class:`Canceled` at once, without waiting for the thread).
+    * A call that cannot start now (every thread busy) is not queued: :meth:`run` returns None and
+      the request goes to its model's queue, which has its own limits.
+    * A call still running at ``deadline`` is canceled and raises :class:`DeadlineExceeded`.
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.workers = workers
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nextedit-first")
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._latest: dict[str, CancelToken] = {}
+
+    @property
+    def busy(self) -> int:
+        return self._busy
+
+    async def run(self, client_key: str, fn: Callable[[CancelToken], Any], *, deadline: float) -> Any:
+        """``fn(cancel)`` in a pool thread → its result, or None when every thread is busy;
+        ``deadline``: ``time.monotonic()`` seconds."""
+        cancel = CancelToken()
+        with self._lock:
+            if self._busy >= self.workers:
+                return None
+            self._busy += 1
+            older = self._latest.get(client_key)
+            self._latest[client_key] = cancel
+        if older is not None:
+            older.cancel()
+
+        def call() -> Any:
+            try:
+                cancel.check()
+                return fn(cancel)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    if self._latest.get(client_key) is cancel:
+                        del self._latest[client_key]
+
+        future = asyncio.wrap_future(self._executor.submit(call))
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    cancel.cancel()
+                    raise DeadlineExceeded("request deadline exceeded", retry_after=1)
+                done, _ = await asyncio.wait({future}, timeout=min(remaining, 0.05))
+                if done:
+                    try:
+                        return future.result()
+                    except ModelCanceled:
+                        raise Canceled("superseded by a newer request from the same client") from None
+                if cancel.canceled:
+                    raise Canceled("superseded by a newer request from the same client")
+        except asyncio.CancelledError:
+            cancel.cancel()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            for token in self._latest.values():
+                token.cancel()
+        self._executor.shutdown(wait=False, cancel_futures=True)

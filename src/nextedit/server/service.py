@@ -19,19 +19,36 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
 from nextedit.predict.registry import Backend
+from nextedit.schema.cancel import CancelToken
 from nextedit.server.config import ServedModel, ServerConfig
 from nextedit.server.errors import NotFound, ServerError, Unavailable
 from nextedit.server.experiments import Assignment, ExperimentRouter
 from nextedit.server.metrics import ServerMetrics
 from nextedit.server.predictor import Outcome, Predictor
-from nextedit.server.scheduler import Job, ModelWorker, run_job
+from nextedit.server.scheduler import FirstPool, Job, ModelWorker, run_job
 from nextedit.server.telemetry import TelemetryStore, open_store
 
 log = logging.getLogger("nextedit.server")
 request_log = logging.getLogger("nextedit.server.requests")
+
+#: ``time.monotonic()`` when the request reached the server (set by
+#: :class:`nextedit.server.admission.AdmissionLimit` before the body is read): the deadline and
+#: the ``total`` timing count from there, so time spent before the handler is not invisible.
+ARRIVED: ContextVar[float | None] = ContextVar("nextedit_arrived", default=None)
+
+
+def _arrived() -> float:
+    arrived = ARRIVED.get()
+    return time.monotonic() if arrived is None else arrived
+
+
+def _started() -> float:
+    """``time.perf_counter()`` at arrival."""
+    return time.perf_counter() - max(0.0, time.monotonic() - _arrived())
 
 
 @dataclass
@@ -58,7 +75,8 @@ class RequestContext:
     client_key: str
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created: float = field(default_factory=time.time)
-    started: float = field(default_factory=time.perf_counter)
+    arrived: float = field(default_factory=_arrived)  # time.monotonic() s, see ARRIVED
+    started: float = field(default_factory=_started)  # time.perf_counter() s at arrival
     timings: dict[str, float] = field(default_factory=dict)
     assignment: Assignment | None = None
     model_version: str | None = None
@@ -105,6 +123,7 @@ class PredictionService:
         self.metrics = ServerMetrics(self.queue_depths)
         self.store = store if store is not None else open_store(config.store, on_drop=self._on_drop)
         self._reload_lock = threading.Lock()
+        self.first_pool = FirstPool(config.first_workers)
         self.started_at = time.time()
         self.snapshot = Snapshot(config, self._load_models(config, {}), ExperimentRouter(config))
         self._publish_info()
@@ -204,6 +223,7 @@ class PredictionService:
         m.predictor.close()
 
     def close(self) -> None:
+        self.first_pool.close()
         for m in self.models.values():
             m.worker.close(drain=False, timeout=5)
             m.predictor.close()
@@ -254,19 +274,25 @@ class PredictionService:
         model_hint: str | None = None,
         is_disconnected: Callable[[], Awaitable[bool]] | None = None,
         deadline_ms: float | None = None,
-        first: Callable[[Predictor], Outcome | None] | None = None,
+        first: Callable[[Predictor, CancelToken], Outcome | None] | None = None,
     ) -> Outcome:
         """Run ``work`` on the assigned model's worker and return its outcome (timings kept in
         ``ctx``); errors are re-raised for :meth:`recorded` to finish the request with.
-        ``first``: for a model with a first provider, try it before the queue (in a thread,
-        ~1 ms); its answer supersedes the client's queued or running job."""
+        ``first(predictor, cancel)``: for a model with a first provider, try it before the queue
+        (on :attr:`first_pool`, ~1 ms; skipped when the pool is busy); its answer supersedes the
+        client's queued or running job. The deadline counts from the request's arrival."""
         budget = self.config.deadline_ms if deadline_ms is None else min(deadline_ms, self.config.deadline_ms)
-        deadline = time.monotonic() + budget / 1000.0
+        deadline = ctx.arrived + budget / 1000.0
         for attempt in range(2):
             model = self.assign(ctx, pin=pin, model_hint=model_hint)
             if first is not None and model.predictor.first is not None:
                 try:
-                    answered = await asyncio.to_thread(first, model.predictor)
+                    answered = await self.first_pool.run(
+                        ctx.client_key, lambda cancel, p=model.predictor: first(p, cancel), deadline=deadline
+                    )
+                except ServerError:  # superseded or past the deadline
+                    ctx.timings["queue"] = 0.0
+                    raise
                 except Exception:  # noqa: BLE001 - the model can still answer
                     log.exception("model %s: first provider failed; queueing for the model", model.spec.name)
                     answered = None

@@ -70,5 +70,7 @@ async def run_completion(
         model_hint=model_hint,
         is_disconnected=request.is_disconnected,
         deadline_ms=deadline_from(request),
-        first=lambda predictor: predictor.complete_first(prompt, max_tokens=max_tokens, stop=stop),
+        first=lambda predictor, cancel: predictor.complete_first(
+            prompt, max_tokens=max_tokens, stop=stop, cancel=cancel
+        ),
     )

@@ -68,7 +68,7 @@ async def predict_edits_v3(request: Request) -> JSONResponse:
             pin=request.headers.get("x-zed-preferred-experiment"),
             is_disconnected=request.is_disconnected,
             deadline_ms=deadline,
-            first=lambda predictor: predictor.predict_first(body),
+            first=lambda predictor, cancel: predictor.predict_first(body, cancel=cancel),
         )
         output, s, e, cursor, no_edit = _checked_edit(body, out)
         error = out.prediction.error if out.prediction is not None else None
