@@ -137,6 +137,10 @@ def eval_cmd(
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Also write the scored examples (JSONL).")
     ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals (0 = none).")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
     limit: Limit = None,
     offset: Offset = 0,
     name: NameFilter = None,
@@ -187,7 +191,7 @@ def eval_cmd(
     if not rows:
         err.print("[yellow]nothing to report[/]: no example has predictions (pass --provider)")
     out = Console(width=None if sys.stdout.isatty() else 160)
-    report = build_report(rows, verbose=verbose)
+    report = build_report(rows, verbose=verbose, resamples=bootstrap, seed=seed)
     print_eval_report(report, out)
     summary = report.summary
     if provider is not None:

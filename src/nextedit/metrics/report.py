@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nextedit.metrics.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, eval_intervals, is_shown
 from nextedit.metrics.exact_lines import ClassificationMetrics
 
 PERCENTILES = (25, 50, 75, 90, 99)
@@ -96,6 +97,11 @@ def summarize(scores: Sequence[dict]) -> dict[str, Any]:
         "total_kept_chars": sum(_values(scores, "kept_chars")),
         "total_correctly_deleted_chars": sum(_values(scores, "correctly_deleted_chars")),
         "total_discarded_chars": sum(_values(scores, "discarded_chars")),
+        "shown_examples": sum(1 for s in scores if is_shown(s)),
+        "shown_rate": sum(1 for s in scores if is_shown(s)) / n if n else None,
+        "avg_kept_rate_of_shown": _mean(
+            [s["kept_rate"] for s in scores if is_shown(s) and s.get("kept_rate") is not None]
+        ),
     }
     for group in _UNSCORED_GROUPS:
         for key in ("precision", "recall", "f1", "true_positives", "false_positives", "false_negatives"):
@@ -182,11 +188,23 @@ def excluded_warning(labels: Sequence[str], total: int) -> str:
     )
 
 
-def build_report(rows: Sequence[tuple[str, dict]], verbose: bool = False) -> EvalReport:
+def build_report(
+    rows: Sequence[tuple[str, dict]],
+    verbose: bool = False,
+    *,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> EvalReport:
     """``rows`` = (label, score) per prediction → the report (first 20 rows unless ``verbose``).
 
-    ``summary`` gains ``excluded_example_names`` (the labels of the excluded predictions)."""
+    ``summary`` gains ``excluded_example_names`` (the labels of the excluded predictions) and
+    ``intervals``: delta chrF, kept rate, shown share and kept rate of shown, each
+    ``{mean, lo, hi, n, confidence}`` from a seeded bootstrap over examples
+    (:func:`nextedit.metrics.bootstrap.eval_intervals`; ``resamples`` 0 = no resampling)."""
     summary = summarize([s for _, s in rows])
+    intervals = eval_intervals(rows, resamples=resamples, seed=seed)
+    summary["intervals"] = {k: v.to_dict() for k, v in intervals.items()}
+    summary["bootstrap"] = {"resamples": resamples, "seed": seed, "unit": "example"}
     excluded = [label for label, s in rows if s.get("excluded")]
     summary["excluded_example_names"] = excluded
     shown = rows if verbose else rows[:DEFAULT_ROWS]
@@ -235,6 +253,7 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         f"{s['total_discarded_chars']} discarded chars)"
     )
     out.append(f"Recall rate: {_pct(s['avg_recall_rate'])}% avg ({s['recall_rate_examples']} evaluated)")
+    out.extend(interval_lines(s))
     out.append(f"Reversal ratio: {_pct(s['avg_reversal_ratio'])}% avg")
     if s["avg_retrieved_context_bytes"] is not None:
         out.append(
@@ -248,3 +267,26 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
     if s["patch_apply_failures"] or s["prediction_errors"]:
         out.append(f"Prediction errors: {s['prediction_errors']}, patches that did not apply: {s['patch_apply_failures']}")
     return out
+
+
+def _interval(iv: dict | None, scale: float, unit: str = "") -> str:
+    if not iv or iv.get("mean") is None:
+        return "-"
+    return f"{iv['mean'] * scale:.2f}{unit} [{iv['lo'] * scale:.2f}, {iv['hi'] * scale:.2f}]"
+
+
+def interval_lines(summary: dict[str, Any]) -> list[str]:
+    """The bootstrap lines of the summary: delta chrF and kept rate with 95 % intervals, then the
+    user's view (how often an edit was shown, and how much of what was shown is kept)."""
+    iv = summary.get("intervals")
+    if not iv:
+        return []
+    boot = summary.get("bootstrap", {})
+    n = (iv.get("delta_chr_f") or {}).get("n", 0)
+    return [
+        f"95% intervals (bootstrap over {n} examples, {boot.get('resamples')} resamples, seed {boot.get('seed')}): "
+        f"delta chrF {_interval(iv.get('delta_chr_f'), 1)}, kept rate {_interval(iv.get('kept_rate'), 100, '%')}",
+        f"Shown: {summary.get('shown_examples', 0)}/{summary['total_examples']} "
+        f"({_interval(iv.get('shown'), 100, '%')}); kept rate of shown: "
+        f"{_interval(iv.get('kept_rate_of_shown'), 100, '%')} ({(iv.get('kept_rate_of_shown') or {}).get('n', 0)} examples)",
+    ]
