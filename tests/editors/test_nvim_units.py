@@ -209,3 +209,24 @@ def test_tracker_shadow_follows_every_kind_of_change(editor: Editor, command: st
     assert shadow == editor.lines()
     log = lua(editor, "return require('nextedit.log').lines")
     assert not any("resynchronised" in line for line in log)
+
+
+def test_keystroke_benchmark_script_runs(heuristic_server, tmp_path) -> None:  # noqa: ANN001
+    """The benchmark script (figures are not checked: it is not a timed test)."""
+    import subprocess
+
+    from tests.editors.conftest import PLUGIN, nvim_binary
+
+    url, _ = heuristic_server
+    script = PLUGIN / "bench" / "keystroke.lua"
+    out = subprocess.run(
+        [nvim_binary(), "--clean", "--headless", "-l", str(script), url, "5", "50"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    for name in ("handler", "request", "change", "baseline"):
+        assert any(line.startswith(name) for line in text.splitlines()), text
