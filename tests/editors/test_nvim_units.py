@@ -182,6 +182,10 @@ def test_bad_option_is_one_error_naming_it(editor: Editor) -> None:
         editor.setup(throttle_ms="fast")
     with pytest.raises(pynvim.NvimError, match='unknown option "urll"'):
         editor.setup(urll="x")
+    with pytest.raises(pynvim.NvimError, match=r"disabled_globs\[2\] is not a valid glob"):
+        editor.setup(disabled_globs=["*.env", "secrets/{a"])
+    with pytest.raises(pynvim.NvimError, match="must start with http:// or https://"):
+        editor.setup(url="127.0.0.1:8000")
 
 
 @pytest.mark.parametrize(

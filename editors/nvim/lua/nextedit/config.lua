@@ -56,6 +56,16 @@ function M.resolve(opts)
   if opts.filetypes then
     cfg.filetypes = opts.filetypes
   end
+  for i, glob in ipairs(cfg.disabled_globs) do
+    -- a glob that does not compile would silently let the files it meant to protect through
+    local ok = type(glob) == "string" and pcall(vim.glob.to_lpeg, glob)
+    if not ok then
+      error(("nextedit.setup: disabled_globs[%d] is not a valid glob: %s"):format(i, vim.inspect(glob)), 0)
+    end
+  end
+  if not cfg.url:match("^https?://") then
+    error(("nextedit.setup: option \"url\" must start with http:// or https://, got %q"):format(cfg.url), 0)
+  end
   cfg.url = cfg.url:gsub("/+$", "")
   return cfg
 end

@@ -22,10 +22,7 @@ local HANDLER_SAMPLES = 10000
 local handler_next = 1
 
 local function glob_matches(glob, rel, abs)
-  local ok, pattern = pcall(vim.glob.to_lpeg, glob)
-  if not ok then
-    return false
-  end
+  local pattern = vim.glob.to_lpeg(glob) -- checked by config.resolve
   if pattern:match(rel) or pattern:match(abs) then
     return true
   end
