@@ -21,16 +21,19 @@ from nextedit.schema.prediction import EditPrediction
 from nextedit.schema.request import Zeta2PromptInput
 from nextedit.teacher.prompt import TEACHER_FORMAT
 
-MIN_LINES_TO_MATCH = 3  # regions shorter than this (in non-blank lines) are not checked for a match
+MIN_LINES_TO_MATCH = 3  # regions with fewer significant lines are not checked for a match
+
+
+def _significant(text: str) -> set[str]:
+    """Lines (stripped) with at least 4 characters and a letter or digit: not ``}`` or blank."""
+    return {s for line in text.splitlines() if len(s := line.strip()) >= 4 and any(c.isalnum() for c in s)}
 
 
 def region_matches(old: str, new: str) -> bool:
-    """False when ``old`` has at least :data:`MIN_LINES_TO_MATCH` non-blank lines and ``new`` keeps
-    none of them (compared without surrounding whitespace): an answer about some other code."""
-    old_lines = {line.strip() for line in old.splitlines() if line.strip()}
-    if len(old_lines) < MIN_LINES_TO_MATCH:
-        return True
-    return any(line.strip() in old_lines for line in new.splitlines())
+    """False when ``old`` has at least :data:`MIN_LINES_TO_MATCH` significant lines (4+ characters,
+    a letter or digit) and ``new`` keeps none of them: an answer about some other code."""
+    old_lines = _significant(old)
+    return len(old_lines) < MIN_LINES_TO_MATCH or bool(old_lines & _significant(new))
 
 
 def says_no_edits(text: str) -> bool:

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from nextedit.llm import ChatParams, ChatRequest, LLMConfig
+from nextedit.prompts.base import CURSOR_MARKER
 from nextedit.prompts.teacher import FENCE, NO_HISTORY
 from nextedit.schema.example import Example, Prediction, QaResult
 from nextedit.teacher.llm_stage import LLMStage
@@ -51,11 +52,12 @@ Answer with a JSON object only, in a code block:
 
 def qa_prompt(history: str, excerpt: str, patch: str) -> str:
     """The judge's prompt: ``history`` (unified diffs), ``excerpt`` (the current file with region
-    markers), ``patch`` (the prediction)."""
+    markers), ``patch`` (the prediction; its cursor marker is not shown)."""
     history_text = word_diff(history) if history.strip() else NO_HISTORY + "\n"
+    shown = word_diff(patch.replace(CURSOR_MARKER, ""))
     return (
         f"{QA_INSTRUCTIONS}\n# Edit history\n\n{FENCE}\n{history_text}{FENCE}\n\n"
-        f"# Current file\n\n{excerpt}\n\n# Predicted edit\n\n{FENCE}\n{word_diff(patch)}{FENCE}\n\n{QA_OUTPUT}"
+        f"# Current file\n\n{excerpt}\n\n# Predicted edit\n\n{FENCE}\n{shown}{FENCE}\n\n{QA_OUTPUT}"
     )
 
 

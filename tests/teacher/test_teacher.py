@@ -1,0 +1,149 @@
+"""``TeacherStage`` through the real openai SDK against the replay server: every answer shape the
+§3.4 parser must handle, repetitions, the cache (a rerun makes no request), the CLI."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from nextedit.cli.app import app
+from nextedit.llm.replay import Reply
+from nextedit.pipeline import run_stage
+from nextedit.prompts.teacher import FENCE
+from nextedit.teacher import TeacherStage
+from tests.teacher.frontier import (
+    NEW_LINE,
+    block,
+    good_answer,
+    good_region,
+    kv_example,
+    read_jsonl,
+    region_of,
+    write_jsonl,
+)
+
+
+def run_teacher(llm, tmp_path, examples, **kw):  # noqa: ANN001, ANN201
+    src = write_jsonl(tmp_path / "in.jsonl", examples)
+    out = tmp_path / "out.jsonl"
+    stage = run_stage(TeacherStage(llm, **kw), [str(src)], str(out), resume=False)
+    return stage, read_jsonl(out)
+
+
+CASES = {
+    "good region": (good_answer, "edit"),
+    "prose around the block": (
+        lambda p: "Thinking aloud first.\n\n" + block(good_region(p)) + "\n\nThat completes the constructor.",
+        "edit",
+    ),
+    "NO_EDITS in a fence": (lambda p: f"Nothing follows.\n\n{FENCE}\nNO_EDITS\n{FENCE}\n", "no edit"),
+    "NO_EDITS bare": (lambda p: "The change is complete. NO_EDITS", "no edit"),
+    "NO_EDITS in a three-backtick fence": (lambda p: "Done.\n```\nNO_EDITS\n```", "no edit"),
+    "unclosed fence": (
+        lambda p: f"Here it is:\n\n{FENCE}\n<|editable_region_start|>\n{good_region(p)}",
+        "error:unparseable",
+    ),
+    "no block at all": (lambda p: "I think the user should add a field.", "error:unparseable"),
+    "region that does not match the prompt": (
+        lambda p: block('fn main() {\n    println!("hello");\n}\n'),
+        "error:does not match",
+    ),
+    "truncated output": (
+        lambda p: Reply(text=good_answer(p)[:80], finish_reason="length"),
+        "error:truncated",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_answer_shape_becomes_a_prediction(case, frontier, llm, tmp_path) -> None:  # noqa: ANN001
+    script, expect = CASES[case]
+    frontier.scripts["teacher"] = script
+    stage, [ex] = run_teacher(llm, tmp_path, [kv_example()])
+    [pred] = ex.predictions
+    assert pred.provider == "teacher:frontier"
+    assert pred.actual_output  # the raw answer is always kept
+    if expect == "edit":
+        assert pred.error is None
+        assert f"+{NEW_LINE}<|user_cursor|>" in pred.actual_patch  # the cursor inline in the patch
+        assert pred.actual_cursor is not None and pred.actual_cursor.row == 14
+        assert stage.stats.counters["predictions with an edit"] == 1
+    elif expect == "no edit":
+        assert pred.error is None and pred.actual_patch == ""
+    else:
+        assert pred.error and expect.split(":", 1)[1] in pred.error
+        assert pred.actual_patch == ""
+        assert stage.stats.counters["predictions with error"] == 1
+    assert stage.stats.counters["llm.http_attempts"] == 1
+    assert stage.stats.counters["llm.prompt_tokens"] == 100
+
+
+def test_the_teacher_prompt_has_the_section_structure(frontier, llm, tmp_path) -> None:  # noqa: ANN001
+    run_teacher(llm, tmp_path, [kv_example()])
+    [prompt] = frontier.answered
+    for header in (
+        "# Instructions",
+        "## Rules",
+        "## Examples",
+        "# 1. Edit History",
+        "# 2. Related Code",
+        "# 3. Current File",
+    ):
+        assert f"\n{header}\n" in "\n" + prompt
+    assert "+    pub max_retries: u32," in prompt  # the edit history
+    assert "    pub max_retries: u32,<|user_cursor|>\n" in prompt  # the cursor in the current file
+    assert "pub max_retries: u32," in region_of(prompt)
+    assert prompt.endswith("predict the user's next edit within the editable region.")
+
+
+def test_repetitions_are_separate_requests_and_a_rerun_makes_none(server, frontier, llm, tmp_path) -> None:  # noqa: ANN001
+    examples = [kv_example(i) for i in range(3)]
+    stage, out = run_teacher(llm, tmp_path, examples, repetitions=2)
+    assert [len(ex.predictions) for ex in out] == [2, 2, 2]
+    assert server.model_requests() == 6  # seed 0 and seed 1 of each example
+    assert {body["seed"] for _, body in server.bodies} == {0, 1}
+    assert stage.stats.counters["llm.answers"] == 6
+
+    again, out2 = run_teacher(llm, tmp_path, examples, repetitions=2)
+    assert server.model_requests() == 6  # all from the cache
+    assert again.stats.counters["llm.cache_hits"] == 6
+    assert [ex.to_json() for ex in out2] == [ex.to_json() for ex in out]
+
+
+def test_an_example_already_answered_passes_through(server, llm, tmp_path) -> None:  # noqa: ANN001
+    _, out = run_teacher(llm, tmp_path, [kv_example()])
+    before = server.model_requests()
+    stage, out2 = run_teacher(llm, tmp_path, out)
+    assert server.model_requests() == before
+    assert stage.stats.counters["already done"] == 1
+    assert out2[0].predictions == out[0].predictions
+
+
+def test_a_failed_request_is_a_prediction_with_error(server, llm, tmp_path) -> None:  # noqa: ANN001
+    from nextedit.llm.replay import Fault
+
+    server.faults.extend([Fault.error(500), Fault.error(500)])  # both attempts fail
+    _, [ex] = run_teacher(llm, tmp_path, [kv_example()])
+    [pred] = ex.predictions
+    assert pred.error.startswith("error:") and pred.actual_patch == ""
+
+
+def test_cli_runs_the_stage_and_reports_tokens_and_cost(server, llm, tmp_path) -> None:  # noqa: ANN001
+    src = write_jsonl(tmp_path / "in.jsonl", [kv_example(i) for i in range(2)])
+    out = tmp_path / "out.jsonl"
+    args = ["teacher", str(src), "-o", str(out), "--llm", llm.backend, "--cache", llm.cache]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 answers (0 cached), 2 requests sent, 0 failed, 200+40 tokens" in result.output
+    assert [len(ex.predictions) for ex in read_jsonl(out)] == [1, 1]
+    again = CliRunner().invoke(app, [*args[:3], str(tmp_path / "again.jsonl"), *args[4:], "--cache-only"])
+    assert again.exit_code == 0, again.output
+    assert "(2 cached), 0 requests sent" in again.output
+    assert server.model_requests() == 2
+
+
+def test_cli_bad_backend_is_one_line(tmp_path) -> None:  # noqa: ANN001
+    src = write_jsonl(tmp_path / "in.jsonl", [kv_example()])
+    result = CliRunner().invoke(app, ["teacher", str(src), "--llm", "gpt-5"])
+    assert result.exit_code == 2
+    assert "expected anthropic:MODEL" in result.output
