@@ -15,7 +15,11 @@ from nextedit.schema.request import Zeta2PromptInput
 def table_diff(n: int, old: str = "0, 0, 0, 0,", new: str = "1, 1, 1, 1,") -> str:
     """One change group of ``n`` identical lines replaced by ``n`` others (the wedge of issue 17:
     384 lines took 217 s, 128 lines 5.9 s, 64 lines 0.7 s before the budget)."""
-    return f"@@ -1,{n} +1,{n} @@\n" + "".join(f"-{old}\n" for _ in range(n)) + "".join(f"+{new}\n" for _ in range(n))
+    return (
+        f"@@ -1,{n} +1,{n} @@\n"
+        + "".join(f"-{old}\n" for _ in range(n))
+        + "".join(f"+{new}\n" for _ in range(n))
+    )
 
 
 def table_request(n: int) -> Zeta2PromptInput:

@@ -188,3 +188,77 @@ def test_config_queue_order() -> None:
     assert parse_config({"models": {"m": {}}}).models["m"].queue_order == "adaptive-lifo"
     with pytest.raises(ConfigError, match="models.m.queue_order must be one of"):
         parse_config({"models": {"m": {"queue_order": "lifo"}}})
+
+
+def test_first_pool_skips_when_busy_and_a_newer_call_supersedes() -> None:
+    from nextedit.schema.cancel import CancelToken
+    from nextedit.server.scheduler import FirstPool
+
+    pool = FirstPool(workers=2)
+    started = threading.Semaphore(0)
+    gate = threading.Event()
+
+    def held(cancel: CancelToken) -> str:
+        started.release()
+        while not gate.wait(0.005):
+            cancel.check()  # a superseded call stops at its next check
+        return "done"
+
+    async def scenario():  # noqa: ANN202
+        deadline = time.monotonic() + 30
+        older = asyncio.create_task(pool.run("a", held, deadline=deadline))
+        assert await asyncio.to_thread(started.acquire, True, 10)
+        other = asyncio.create_task(pool.run("b", held, deadline=deadline))
+        assert await asyncio.to_thread(started.acquire, True, 10)
+        skipped = await pool.run("c", held, deadline=deadline)  # both threads busy: not queued
+        newer = await pool.run("a", held, deadline=deadline)  # busy too, but "a"'s older call is stale
+        with pytest.raises(Canceled):
+            await older
+        gate.set()
+        return skipped, newer, await other
+
+    skipped, newer, other = asyncio.run(scenario())
+    assert skipped is None and newer is None and other == "done"
+    pool.close()
+
+
+def test_first_pool_deadline() -> None:
+    from nextedit.server.scheduler import FirstPool
+
+    pool = FirstPool(workers=1)
+    gate = threading.Event()
+
+    async def scenario() -> None:
+        with pytest.raises(DeadlineExceeded):
+            await pool.run("a", lambda cancel: gate.wait(10), deadline=time.monotonic() + 0.05)
+
+    asyncio.run(scenario())
+    gate.set()
+    pool.close()
+
+
+def test_deadline_counts_from_arrival() -> None:
+    """A request that waited before its handler ran has that wait taken off its deadline."""
+    from nextedit.predict.registry import Backend
+    from nextedit.server.config import parse_config
+    from nextedit.server.service import ARRIVED, PredictionService, RequestContext
+    from tests.server.fakes import TodoProvider
+
+    todo = TodoProvider()
+    cfg = parse_config({"models": {"m": {"provider": "test"}}, "server": {"store": "none", "deadline_ms": 1000}})
+    svc = PredictionService(cfg, providers={"m": Backend(todo)})
+
+    async def scenario() -> None:
+        token = ARRIVED.set(time.monotonic() - 5)  # arrived 5 s ago
+        try:
+            ctx = RequestContext(api="v3", client_key="k")
+        finally:
+            ARRIVED.reset(token)
+        with pytest.raises(DeadlineExceeded):
+            await svc.execute(ctx, lambda predictor, job: None)
+
+    try:
+        asyncio.run(scenario())
+        assert todo.calls == 0
+    finally:
+        svc.close()

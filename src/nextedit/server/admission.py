@@ -28,7 +28,9 @@ class AdmissionLimit:
     """ASGI middleware: at most ``limit()`` prediction requests in flight (read per request, so a
     config reload applies); the next is a fast 429 ``overloaded`` with ``Retry-After``."""
 
-    def __init__(self, app: Any, *, limit: Callable[[], int], paths: frozenset[str] = PREDICTION_PATHS) -> None:
+    def __init__(
+        self, app: Any, *, limit: Callable[[], int], paths: frozenset[str] = PREDICTION_PATHS
+    ) -> None:
         self.app = app
         self.limit = limit
         self.paths = paths

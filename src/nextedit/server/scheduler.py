@@ -322,9 +322,10 @@ class FirstPool:
 
     * At most ``workers`` calls run at once; at most one per client: a newer call of the same
       client cancels the older one (its :class:`CancelToken` is set, and its waiter gets
-      :class:`Canceled` at once, without waiting for the thread).
+      :class:`Canceled` within ~50 ms, without waiting for the thread to notice).
     * A call that cannot start now (every thread busy) is not queued: :meth:`run` returns None and
-      the request goes to its model's queue, which has its own limits.
+      the request goes to its model's queue, which has its own limits (it still cancels the
+      client's older call).
     * A call still running at ``deadline`` is canceled and raises :class:`DeadlineExceeded`.
     """
 
@@ -346,13 +347,15 @@ class FirstPool:
         ``deadline``: ``time.monotonic()`` seconds."""
         cancel = CancelToken()
         with self._lock:
-            if self._busy >= self.workers:
-                return None
-            self._busy += 1
-            older = self._latest.get(client_key)
-            self._latest[client_key] = cancel
+            older = self._latest.pop(client_key, None)
+            admitted = self._busy < self.workers
+            if admitted:
+                self._busy += 1
+                self._latest[client_key] = cancel
         if older is not None:
-            older.cancel()
+            older.cancel()  # stale now, whether or not this call runs
+        if not admitted:
+            return None
 
         def call() -> Any:
             try:
