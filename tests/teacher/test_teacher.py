@@ -147,3 +147,25 @@ def test_cli_bad_backend_is_one_line(tmp_path) -> None:  # noqa: ANN001
     result = CliRunner().invoke(app, ["teacher", str(src), "--llm", "gpt-5"])
     assert result.exit_code == 2
     assert "expected anthropic:MODEL" in result.output
+
+
+@pytest.mark.parametrize("executor", ["local", "ray"])
+def test_the_stage_runs_in_worker_processes_and_on_ray(executor, server, llm, tmp_path) -> None:  # noqa: ANN001
+    if executor == "ray":
+        pytest.importorskip("ray")
+    from nextedit.pipeline import ExampleReader, ExampleWriter, make_executor, run_pipeline
+
+    examples = [kv_example(i) for i in range(4)]
+    src = write_jsonl(tmp_path / "in.jsonl", examples)
+    out = tmp_path / "out.jsonl"
+    stage = TeacherStage(llm)
+    run_pipeline(
+        [ExampleReader([str(src)]), stage, ExampleWriter(str(out))],
+        executor=make_executor(executor, 2),
+        shard_size=2,
+    )
+    result = read_jsonl(out)
+    assert [ex.name for ex in result] == [ex.name for ex in examples]
+    assert all(f"+{NEW_LINE}<|user_cursor|>" in ex.predictions[0].actual_patch for ex in result)
+    assert server.model_requests() == 4
+    assert stage.stats.counters["llm.answers"] == 4  # the workers' figures, merged
