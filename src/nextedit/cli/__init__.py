@@ -9,6 +9,7 @@ from __future__ import annotations
 from nextedit.cli import (  # noqa: F401  (imported for their command registrations)
     ab_cmds,
     bench_cmds,
+    compare_cmds,
     context_cmds,
     data_cmds,
     eval_cmds,
