@@ -416,7 +416,7 @@ def dataset_real_commits(
     out_dir: Annotated[
         str | None, typer.Option("--out", help="Output directory (default: data/real-commits).")
     ] = None,
-    max_commits: Annotated[int, typer.Option(help="Newest N commits walked per repository.", min=1)] = 80,
+    max_commits: Annotated[int, typer.Option(help="Newest N commits walked per repository.", min=1)] = 150,
     next_hunk_samples: Annotated[int, typer.Option(help="Next-hunk cases per commit.", min=0)] = 2,
     split_samples: Annotated[int, typer.Option(help="Split-commit cases per commit.", min=0)] = 1,
     valid: Annotated[

@@ -4,6 +4,8 @@
 answers one of :data:`EDIT_KINDS`, tested in this order:
 
 * ``no-edit`` — the patch changes nothing;
+* ``whitespace`` — it changes only whitespace (re-indentation: delta chrF, which collapses
+  whitespace, scores "no edit" as perfect there);
 * ``deletion`` — lines removed, none added;
 * ``insertion`` — lines added, none removed;
 * ``completion`` — the removed text survives in order inside the added text (only insertions
@@ -19,7 +21,7 @@ from difflib import SequenceMatcher
 
 from nextedit.text.tokenize import tokenize
 
-EDIT_KINDS = ("rename", "completion", "insertion", "deletion", "modification", "no-edit")
+EDIT_KINDS = ("rename", "completion", "insertion", "deletion", "modification", "whitespace", "no-edit")
 
 
 def _changed_lines(patch: str) -> tuple[list[str], list[str]]:
@@ -44,6 +46,8 @@ def edit_kind(patch: str) -> str:
     removed, added = _changed_lines(patch)
     if removed == added:
         return "no-edit"
+    if "".join("".join(removed).split()) == "".join("".join(added).split()):
+        return "whitespace"
     if not added:
         return "deletion"
     if not removed:

@@ -25,8 +25,9 @@ Every example is tagged ``source:git``, ``source:real-commit``, ``repo:OWNER/NAM
 ``case:next-hunk|split-commit``, ``kind:<edit kind of the expected patch>``
 (:func:`~nextedit.data.edit_kind.edit_kind`) and ``lang:<language of the cursor file>``.
 The validation files keep only what can be scored honestly: examples whose project loaded
-(no ``context:error:*``/``context:excerpt-only``) and whose expected patch is not empty
-(an empty one scores the ``none`` provider as perfect); train files keep everything.
+(no ``context:error:*``/``context:excerpt-only``) and whose expected patch changes more than
+whitespace (an empty or re-indenting one scores the ``none`` provider as perfect under delta
+chrF's whitespace collapsing); train files keep everything.
 
 Every file is written by :func:`~nextedit.pipeline.run_pipeline`, so a rerun resumes where it
 stopped and redoes a file whose inputs or options changed; clones are kept. Same bundles + seed
@@ -58,8 +59,10 @@ STAGES = ("clone", "ingest", "context", "split")
 CASES = ("next-hunk", "split-commit")
 #: Held out by default: one Python, one Rust and one TypeScript project.
 DEFAULT_VALID = ("encode/starlette", "sharkdp/fd", "sindresorhus/ky")
-DEFAULT_MAX_COMMITS = 80
+DEFAULT_MAX_COMMITS = 150
 NEXT_HUNK_CONFIG = SplitConfig(max_target_hunks=1, half_typed=False)
+#: Edit kinds validation drops: ``none`` would score them as perfect (nothing, or only whitespace, changes).
+UNSCORABLE_KINDS = ("no-edit", "whitespace")
 
 
 @dataclass
@@ -239,8 +242,8 @@ class SelectCase(Stage):
             if any(t.startswith("context:error:") or t == "context:excerpt-only" for t in example.tags):
                 self.stats.drop("project did not load (context:error / excerpt-only)")
                 return None
-            if not any(p.strip() for p in example.expected_patches):
-                self.stats.drop("empty expected patch")
+            if tag_value(example, "kind") in UNSCORABLE_KINDS:
+                self.stats.drop("empty or whitespace-only expected patch")
                 return None
         return example
 
