@@ -9,7 +9,9 @@ Outcomes are reported like Zed: accept (30 % of shown edits), batched rejects (C
 Replaced/Discarded) and settled reports.
 
 Figures (:meth:`BenchResult.summary`): request count, p50/p95/p99 latency of successful requests (client-side round trip, ms),
-throughput, errors by status, cancellations, share of requests with an edit.
+throughput, errors by status, cancellations, share of requests with an edit, and load shed by
+the server (429 with ``Retry-After``: counted apart from errors, with how fast it came back and
+the ``Retry-After`` seconds it asked for).
 """
 
 from __future__ import annotations
@@ -127,6 +129,8 @@ class BenchResult:
     canceled_server: int = 0  # 409 superseded by the server
     canceled_client: int = 0  # replaced while pending (client side)
     errors: Counter = field(default_factory=Counter)
+    shed_ms: list[float] = field(default_factory=list)  # 429 answers: client-side round trip
+    retry_after_s: Counter = field(default_factory=Counter)  # Retry-After of the 429s ("none": absent)
     outcome_posts: Counter = field(default_factory=Counter)
     outcome_errors: int = 0
     keystrokes: int = 0
@@ -154,6 +158,10 @@ class BenchResult:
             "throughput_rps": round(self.ok / self.duration_s, 1) if self.duration_s else 0.0,
             "errors": sum(self.errors.values()),
             "errors_by_status": dict(self.errors),
+            "shed_429": len(self.shed_ms),
+            "shed_p50_ms": pct(50, sorted(self.shed_ms)),
+            "shed_p99_ms": pct(99, sorted(self.shed_ms)),
+            "shed_retry_after_s": dict(self.retry_after_s),
             "cancellations": self.canceled_server + self.canceled_client,
             "canceled_by_server": self.canceled_server,
             "canceled_by_client": self.canceled_client,
@@ -200,6 +208,10 @@ class Typist:
         ms = (time.perf_counter() - t0) * 1000
         if r.status_code == 409:
             self.res.canceled_server += 1
+            return
+        if r.status_code == 429:  # shed by admission control or a full queue: not an error
+            self.res.shed_ms.append(ms)
+            self.res.retry_after_s[r.headers.get("retry-after", "none")] += 1
             return
         if r.status_code != 200:
             self.res.errors[str(r.status_code)] += 1

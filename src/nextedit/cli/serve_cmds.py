@@ -177,6 +177,9 @@ def bench_serve(
     rows = [{"metric": k, "value": str(s[k])} for k in keys]
     if s["errors_by_status"]:
         rows.append({"metric": "errors_by_status", "value": json.dumps(s["errors_by_status"])})
+    if s.get("shed_429"):  # load shed by the server (429 + Retry-After): not errors
+        for k in ("shed_429", "shed_p50_ms", "shed_p99_ms", "shed_retry_after_s"):
+            rows.append({"metric": k, "value": json.dumps(s[k]) if isinstance(s[k], dict) else str(s[k])})
     rows.append({"metric": "outcome_posts", "value": json.dumps(s["outcome_posts"])})
     print_figures(
         f"bench serve: {typists} typists, {duration:.0f} s, api {api.value}", rows, ("metric", "value")
