@@ -73,6 +73,7 @@ function M.setup(opts)
   tracker.listeners = { predictor.on_edit, reports.on_edit }
   display.define_highlights()
   map_keys(cfg.keys)
+  require("nextedit.command").create()
   group = api.nvim_create_augroup("nextedit", { clear = true })
   api.nvim_create_autocmd({ "BufReadPost", "BufNewFile", "BufEnter", "FileType", "BufFilePost" }, {
     group = group,
@@ -191,7 +192,8 @@ function M.command(args)
     api.nvim_buf_set_name(buf, "nextedit://log")
     api.nvim_buf_set_lines(buf, 0, -1, false, log.lines)
   else
-    vim.notify("NextEdit: unknown subcommand " .. sub .. " (status|enable|disable|log)", vim.log.levels.ERROR)
+    local known = table.concat(require("nextedit.command").SUBCOMMANDS, "|")
+    vim.notify(("NextEdit: unknown subcommand %q (%s)"):format(sub, known), vim.log.levels.ERROR)
   end
 end
 
