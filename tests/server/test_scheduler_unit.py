@@ -262,3 +262,25 @@ def test_deadline_counts_from_arrival() -> None:
         assert todo.calls == 0
     finally:
         svc.close()
+
+
+def test_queue_deeper_than_the_deadline_allows_is_shed_at_once() -> None:
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        w = ModelWorker("m", workers=1, max_queue=8, order="fifo")
+        blocker = Blocker()
+        running = asyncio.create_task(run_job(w, _job(blocker, "a", loop, 30)))
+        await blocker.running()
+        queued = asyncio.create_task(run_job(w, _job(lambda j: "b", "b", loop, 30)))
+        await asyncio.sleep(0)
+        assert w.queue_depth == 1
+        with pytest.raises(Overloaded, match="before its deadline"):  # 1 waiting, ~50 ms each, 1 ms left
+            w.submit(_job(lambda j: "c", "c", loop, 0.001))
+        far = asyncio.create_task(run_job(w, _job(lambda j: "d", "d", loop, 30)))  # 30 s: room enough
+        await asyncio.sleep(0)
+        assert w.queue_depth == 2
+        blocker.gate.set()
+        assert [await running, await queued, await far] == ["blocker", "b", "d"]
+        w.close()
+
+    asyncio.run(scenario())

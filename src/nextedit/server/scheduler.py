@@ -4,7 +4,9 @@
 * Per client, a newer job supersedes the older queued or running one: a queued job is replaced in
   place (the client keeps its turn), a running one has its :class:`~nextedit.schema.cancel.CancelToken` set (the engine checks it
   between forward passes); both resolve with :class:`~nextedit.server.errors.Canceled`.
-* The queue is bounded: a full queue raises :class:`Overloaded` (429) with a Retry-After estimate.
+* The queue is bounded: a full queue raises :class:`Overloaded` (429) with a Retry-After estimate,
+  and so does a queue deeper than the workers can drain before the new job's deadline (at the
+  recent run time, :meth:`ModelWorker.capacity`): load is shed at once instead of timing out later.
 * Order (``order="adaptive-lifo"``, the default): first come, first served while the oldest queued
   job has waited less than ``lifo_after_ms``; once the queue backs up, the *newest* job goes first
   (the keystroke the user is waiting on now; an older one of an active typist is about to be
@@ -143,6 +145,11 @@ class ModelWorker:
     def running(self) -> int:
         return self._running
 
+    def capacity(self, seconds: float) -> float:
+        """Jobs the workers can finish in ``seconds`` at the recent run time: a queue at least this
+        deep means some queued job misses a deadline that far away, whatever the order."""
+        return self.n_workers * max(0.0, seconds) / max(self._service_s, 1e-3)
+
     def retry_after(self) -> float:
         """Seconds until the queue has likely drained (at least 1)."""
         backlog = len(self._queue) + self._running
@@ -157,9 +164,16 @@ class ModelWorker:
             old = self._latest.get(job.client_key)
             live = old is not None and old.state in ("queued", "running")
             frees_slot = live and old.state == "queued"
-            if len(self._queue) - frees_slot >= self.max_queue:  # refuse before touching the older one
+            depth = len(self._queue) - frees_slot
+            if depth >= self.max_queue:  # refuse before touching the older one
                 raise Overloaded(
                     f"model {self.name} queue is full ({self.max_queue} waiting)",
+                    retry_after=self.retry_after(),
+                )
+            if depth and depth >= self.capacity(job.deadline - time.monotonic()):
+                raise Overloaded(
+                    f"model {self.name} cannot reach this request before its deadline "
+                    f"({depth} waiting, ~{self._service_s * 1000:.0f} ms each)",
                     retry_after=self.retry_after(),
                 )
             job.state = "queued"
