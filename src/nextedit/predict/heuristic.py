@@ -60,7 +60,7 @@ MAX_DIFF_TOKENS = 1 << 14  # tokens of all change groups together, both sides
 MAX_DIFF_CHARS = 256 * 1024  # the newest event's diff text
 MAX_REGION_CHARS = 64 * 1024  # editable region that rename propagation rewrites
 MAX_SUBSTITUTIONS = 64
-MAX_CORPUS_CHARS = 1 << 20  # excerpt + related files read by identifier completion
+MAX_CORPUS_CHARS = 1 << 19  # excerpt + related files read by identifier completion (largest in the data: 250 K)
 MAX_FRAGMENT_CHARS = 256  # an identifier fragment longer than this is not completed
 _CHECK_EVERY = 256  # lines or texts between two cancellation checks
 
@@ -267,6 +267,10 @@ def complete_identifier(
     counts: Counter[str] = Counter()
     nearest: dict[str, int] = {}
     as_is = 0  # the fragment used elsewhere as a complete identifier
+    # the identifiers (``_IDENT`` matches) that start with the prefix, found by the regex engine
+    # instead of a Python loop over every identifier: an identifier starts where a word run does,
+    # after the run's leading digits
+    starting = re.compile(r"(?<!\w)\d*(" + re.escape(prefix) + r"\w*)")
     left = MAX_CORPUS_CHARS
     for k, text in enumerate(corpus):
         if left <= 0:
@@ -275,14 +279,14 @@ def complete_identifier(
             _check(cancel)
         text = text[:left]
         left -= len(text)
-        for ident in _IDENT.finditer(text):
-            word = ident.group(0)
-            if word == prefix and not (k == 0 and ident.end() == cursor_pos):
-                as_is += 1
-            if len(word) <= len(prefix) or not word.startswith(prefix):
+        for ident in starting.finditer(text):
+            word = ident.group(1)
+            if word == prefix:
+                if not (k == 0 and ident.end(1) == cursor_pos):
+                    as_is += 1
                 continue
             counts[word] += 1
-            d = abs(ident.start() - cursor_pos) if k == 0 else 1 << 30
+            d = abs(ident.start(1) - cursor_pos) if k == 0 else 1 << 30
             nearest[word] = min(nearest.get(word, d), d)
     if not counts:
         return None
