@@ -117,6 +117,7 @@ def test_build_holds_out_repositories_and_makes_both_cases(bundles: Path, tmp_pa
     }  # fmt: skip
     build = json.loads((out / "build.json").read_text())
     assert build["config"]["valid"] == ["acme/held"] and (out / "stats.md").exists()
+    assert build["breakdown"]["valid-next-hunk"]["repo"] == {"acme/held": result["files"]["valid-next-hunk"]}
 
 
 def test_build_is_deterministic_and_resumes(bundles: Path, tmp_path: Path) -> None:

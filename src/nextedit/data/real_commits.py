@@ -9,7 +9,8 @@ black, click, typer, ripgrep, fd, cobra, ky). Everything lands in ``<data dir>/r
     ingest-OWNER--NAME.jsonl               2/4 examples of the newest ``max_commits`` commits
     context-OWNER--NAME.jsonl              3/4 + prompt_inputs (repository at the parent revision)
     {train,valid}-{next-hunk,split-commit}.jsonl   4/4 held-out repositories → valid, the rest → train
-    stats.md, stats.json, stats.png, build.json    counts per split, kind, language; timings
+    stats.md, stats.json, stats.png, build.json    counts per split, language, size; timings;
+                                                   build.json: examples per kind:/lang:/repo: tag
 
 Per commit (loaded and filtered by :func:`~nextedit.data.git_ingest.load_commit`, hunks in typing
 order by :func:`~nextedit.data.commit.order_commit`):
@@ -41,6 +42,7 @@ import random
 import shutil
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -317,11 +319,21 @@ def build_real_commits(
             final[name] = list(read_examples([out / f"{name}.jsonl"]))
     progress.message(f"{label('split')}: " + ", ".join(f"{n} {len(v)}" for n, v in final.items()))
     counts = {n: len(v) for n, v in final.items()}
+    breakdown = {
+        n: {
+            dim: dict(sorted(Counter(tag_value(ex, dim) for ex in v).items()))
+            for dim in ("kind", "lang", "repo")
+        }
+        for n, v in final.items()
+    }
     notes = [f"{k}: {v:.1f} s" for k, v in timings.items()]
     notes += [f"validation (held out): {', '.join(cfg.valid)}", f"config: {json.dumps(asdict(cfg))}"]
     md = write_report(dataset_stats(final), out, title="real-commits", notes=notes)
     (out / "build.json").write_text(
-        json.dumps({"config": asdict(cfg), "timings": timings, "files": counts}, indent=1) + "\n"
+        json.dumps(
+            {"config": asdict(cfg), "timings": timings, "files": counts, "breakdown": breakdown}, indent=1
+        )
+        + "\n"
     )
     progress.message(f"report {md}")
     return {"files": counts, "timings": timings}
