@@ -22,7 +22,7 @@ from nextedit.prompts.registry import DEFAULT_FORMAT
 from nextedit.server.config import ConfigError, ServerConfig, default_config, load_config
 from nextedit.server.errors import BadRequest, ServerError, error_response
 from nextedit.server.http import BearerAuth
-from nextedit.server.protocols import native, ollama, openai, outcomes
+from nextedit.server.protocols import chat, native, ollama, openai, outcomes
 from nextedit.server.service import PredictionService
 from nextedit.server.telemetry import TelemetryStore
 
@@ -34,6 +34,7 @@ ENDPOINT_PURPOSES = {
     "/": "this index",
     "/v1/completions": "OpenAI-compatible completions: Zed's open_ai_compatible_api provider",
     "/v1/models": "OpenAI model list",
+    "/v1/chat/completions": "OpenAI chat completions: teacher, judge and repairer for nextedit teacher/qa/repair",
     "/api/generate": "Ollama generate: Zed's ollama provider",
     "/api/tags": "Ollama model list",
     "/predict_edits/v3": "Zed's native edit-prediction API (JSON, optionally zstd)",
@@ -102,7 +103,7 @@ def create_app(
 
     app = FastAPI(title="nextedit prediction server", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.service = service
-    for module in (openai, ollama, native, outcomes):
+    for module in (openai, ollama, native, outcomes, chat):
         app.include_router(module.router)
 
     @app.exception_handler(ServerError)
