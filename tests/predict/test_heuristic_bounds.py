@@ -80,6 +80,9 @@ def test_size_caps_decline() -> None:
     diff = "@@ -1,1 +1,1 @@\n-qty\n+quantity\n"
     assert propagate_rename("x = qty\n", diff) == "x = quantity\n"
     assert propagate_rename("x = qty\n" * (heuristic.MAX_REGION_CHARS // 8 + 1), diff) is None
+    assert propagate_rename("qty\n" * heuristic.MAX_REGION_LINES, diff) is None
+    long_name = "q" * (heuristic.MAX_SUBSTITUTION_CHARS + 1)
+    assert propagate_rename("x = qty\n", f"@@ -1,1 +1,1 @@\n-qty\n+{long_name}\n") is None
     assert propagate_rename("x = qty\n", diff + " " * heuristic.MAX_DIFF_CHARS) is None
 
 

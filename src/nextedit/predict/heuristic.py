@@ -19,17 +19,22 @@ Two rules, tried in order, inside the zeta2 editable region
 If neither applies the answer is "no edit" (``editable_range`` 0..0, ``output`` "").
 Offsets in the answer are UTF-8 bytes of ``cursor_excerpt``.
 
-**Bounded work.** Every size the client controls is capped, so one request costs at most a few
-tens of milliseconds whatever it holds: ``SequenceMatcher`` (roughly cubic on repetitive input)
-runs with a work budget (:data:`MAX_DIFF_WORK`, counted before each of its longest-match searches
-by an upper bound of that search), and a diff that would cost more, or holds more than
-:data:`MAX_DIFF_TOKENS` tokens in its change groups or :data:`MAX_DIFF_CHARS` characters, is not a
-rename: the rule declines. Rename
-propagation declines on a region over :data:`MAX_REGION_CHARS` characters or more than
-:data:`MAX_SUBSTITUTIONS` substitutions; completion reads at most :data:`MAX_CORPUS_CHARS`
-characters of excerpt and related files and declines on a fragment over
-:data:`MAX_FRAGMENT_CHARS`. ``cancel`` is checked between phases (and every few hundred lines
-or texts inside them).
+**Bounded work.** Every size the client controls is capped, so one request costs at most ~0.1 s
+of CPU whatever it holds (worst cases here: ~50 ms diffing, ~120 ms completing):
+
+* ``SequenceMatcher`` (roughly cubic on repetitive input) runs under a work budget
+  (:data:`MAX_DIFF_WORK`, spent before each of its longest-match searches by an upper bound of
+  that search); a diff that would cost more, or holds more than :data:`MAX_DIFF_TOKENS` tokens
+  in its change groups or :data:`MAX_DIFF_CHARS` characters, is not a rename: the rule declines.
+* Rename propagation declines on a region over :data:`MAX_REGION_CHARS` characters or
+  :data:`MAX_REGION_LINES` lines, more than :data:`MAX_SUBSTITUTIONS` substitutions (or one over
+  :data:`MAX_SUBSTITUTION_CHARS`), and past :data:`MAX_MATCHES` occurrences.
+* Completion reads at most :data:`MAX_CORPUS_CHARS` characters of excerpt and related files and
+  declines on a fragment over :data:`MAX_FRAGMENT_CHARS`.
+* ``cancel`` is checked between phases (and every few hundred lines or texts inside them).
+
+Each cap is well above what the data sets hold (noted next to it); predictions under the caps
+are the same as without them.
 """
 
 from __future__ import annotations
@@ -58,8 +63,11 @@ MIN_COMPLETION_PREFIX = 2
 MAX_DIFF_WORK = 1 << 20
 MAX_DIFF_TOKENS = 1 << 14  # tokens of all change groups together, both sides
 MAX_DIFF_CHARS = 256 * 1024  # the newest event's diff text
-MAX_REGION_CHARS = 64 * 1024  # editable region that rename propagation rewrites
-MAX_SUBSTITUTIONS = 64
+MAX_REGION_CHARS = 16 * 1024  # editable region that rename propagation rewrites (data: <= 1.4 K)
+MAX_REGION_LINES = 1024  # (data: <= 150)
+MAX_SUBSTITUTIONS = 64  # (data: <= 47)
+MAX_SUBSTITUTION_CHARS = 1024  # of one substitution's old or new text
+MAX_MATCHES = 8192  # occurrences rename propagation looks at in a region
 MAX_CORPUS_CHARS = 1 << 19  # excerpt + related files read by identifier completion (largest in the data: 250 K)
 MAX_FRAGMENT_CHARS = 256  # an identifier fragment longer than this is not completed
 _CHECK_EVERY = 256  # lines or texts between two cancellation checks
@@ -186,6 +194,10 @@ def _substitutions(diff: str) -> tuple[list[Substitution], set[str]]:
     flush()
     if len(spans) + len(subs) > MAX_SUBSTITUTIONS:
         raise Declined
+    longest = max((len(t) for old, new, _ in spans for t in (old, new)), default=0)
+    longest = max([longest, *(len(t) for (old, _), new in subs.items() for t in (old, new))])
+    if longest > MAX_SUBSTITUTION_CHARS:
+        raise Declined
     covered = {t for old, _, _ in spans for t in _TOKEN.findall(old)}
     singles = [
         (old, new, attr)
@@ -197,8 +209,9 @@ def _substitutions(diff: str) -> tuple[list[Substitution], set[str]]:
 
 def propagate_rename(region: str, diff: str, cancel: CancelToken | None = None) -> str | None:
     """``region`` with the newest edit's substitutions propagated, or None if nothing changed
-    (or an input is over the caps)."""
-    if len(region) > MAX_REGION_CHARS:
+    (or an input is over the caps: :data:`MAX_REGION_CHARS`, :data:`MAX_REGION_LINES`, the
+    diff's, or more than :data:`MAX_MATCHES` occurrences to look at)."""
+    if len(region) > MAX_REGION_CHARS or region.count("\n") >= MAX_REGION_LINES:
         return None
     try:
         subs, added_lines = _substitutions(diff)
@@ -214,26 +227,37 @@ def propagate_rename(region: str, diff: str, cancel: CancelToken | None = None) 
         compiled.append((re.compile(left + re.escape(old) + right), new, attr, bool(right)))
     lines = region.splitlines(keepends=True)
     changed = False
-    for i, line in enumerate(lines):
-        if i % _CHECK_EVERY == 0:
-            _check(cancel)
-        if line.strip() in added_lines:
-            continue
-        new_line = line
-        for pattern, new, attr, ends_with_word in compiled:
+    matches_left = [MAX_MATCHES]
+    try:
+        for i, line in enumerate(lines):
+            if i % _CHECK_EVERY == 0:
+                _check(cancel)
+            if line.strip() in added_lines:
+                continue
+            new_line = line
+            for pattern, new, attr, ends_with_word in compiled:
 
-            def repl(
-                m: re.Match[str], new: str = new, attr: bool = attr, text: str = new_line, word: bool = ends_with_word
-            ) -> str:
-                s, e = m.span()
-                is_attr = s > 0 and text[s - 1] == "."
-                is_kwarg = word and text[e : e + 1] == "=" and text[e + 1 : e + 2] != "="
-                return new if is_attr == attr and not is_kwarg else m.group(0)
+                def repl(
+                    m: re.Match[str],
+                    new: str = new,
+                    attr: bool = attr,
+                    text: str = new_line,
+                    word: bool = ends_with_word,
+                ) -> str:
+                    matches_left[0] -= 1
+                    if matches_left[0] < 0:
+                        raise Declined
+                    s, e = m.span()
+                    is_attr = s > 0 and text[s - 1] == "."
+                    is_kwarg = word and text[e : e + 1] == "=" and text[e + 1 : e + 2] != "="
+                    return new if is_attr == attr and not is_kwarg else m.group(0)
 
-            new_line = pattern.sub(repl, new_line)
-        if new_line != line:
-            lines[i] = new_line
-            changed = True
+                new_line = pattern.sub(repl, new_line)
+            if new_line != line:
+                lines[i] = new_line
+                changed = True
+    except Declined:
+        return None
     return "".join(lines) if changed else None
 
 
