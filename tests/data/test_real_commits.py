@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nextedit.cli.app import app
-from nextedit.data.edit_kind import edit_kind
+from nextedit.data.edit_kind import edit_kind, file_sections
 from nextedit.data.git_ingest import GitError
 from nextedit.data.real_commits import RealCommitsConfig, build_real_commits, tag_value
 from nextedit.io.inputs import read_examples
@@ -82,6 +82,9 @@ def test_edit_kinds() -> None:
     assert edit_kind(patch(["f(a, a)"], ["f(b, c)"])) == "modification"  # not one consistent mapping
     assert edit_kind(patch(["x = 1"], ["x = 2"])) == "modification"
     assert edit_kind(patch(["x = 1"], ["    x = 1"])) == "whitespace"
+    two = patch(["x"], ["y"]) + patch(["p"], ["p2"]).replace("x.py", "b.py")
+    assert file_sections(two, "b.py") == patch(["p"], ["p2"]).replace("x.py", "b.py")
+    assert file_sections(two, "x.py") == patch(["x"], ["y"]) and file_sections(two, "c.py") == ""
 
 
 def test_build_holds_out_repositories_and_makes_both_cases(bundles: Path, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """What kind of edit an expected patch is: the ``kind:`` tag of real-commit examples.
 
 :func:`edit_kind` reads the ``-``/``+`` lines of a unified diff (every hunk, every file) and
-answers one of :data:`EDIT_KINDS`, tested in this order:
+answers one of :data:`EDIT_KINDS`, tested in this order (real-commit examples classify the part of
+the expected patch in the cursor file, :func:`file_sections`: what a scorer compares):
 
 * ``no-edit`` — the patch changes nothing;
 * ``whitespace`` — it changes only whitespace (re-indentation: delta chrF, which collapses
@@ -35,6 +36,21 @@ def _changed_lines(patch: str) -> tuple[list[str], list[str]]:
         elif line.startswith("+"):
             added.append(line[1:])
     return removed, added
+
+
+def file_sections(patch: str, path: str) -> str:
+    """The per-file sections of a unified diff (``--- a/p`` / ``+++ b/p`` then hunks) whose new
+    path is ``path``, concatenated; ``""`` when the patch does not touch that file."""
+    out: list[str] = []
+    keep = False
+    lines = patch.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            new = lines[i + 1][4:].rstrip("\r\n")
+            keep = new.removeprefix("b/") == path
+        if keep:
+            out.append(line)
+    return "".join(out)
 
 
 def _is_identifier(token: str) -> bool:

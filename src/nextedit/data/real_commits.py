@@ -23,7 +23,7 @@ order by :func:`~nextedit.data.commit.order_commit`):
   them (``split_samples`` per commit), named ``<repo>-<sha8>-split[-n]``.
 
 Every example is tagged ``source:git``, ``source:real-commit``, ``repo:OWNER/NAME``,
-``case:next-hunk|split-commit``, ``kind:<edit kind of the expected patch>``
+``case:next-hunk|split-commit``, ``kind:<edit kind of the expected patch in the cursor file>``
 (:func:`~nextedit.data.edit_kind.edit_kind`) and ``lang:<language of the cursor file>``.
 The validation files keep only what can be scored honestly: examples whose project loaded
 (no ``context:error:*``/``context:excerpt-only``) and whose expected patch changes more than
@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nextedit.data.commit import OrderedCommit
-from nextedit.data.edit_kind import edit_kind
+from nextedit.data.edit_kind import edit_kind, file_sections
 from nextedit.data.git_ingest import CommitFilter, GitError, GitIngest, load_commit
 from nextedit.data.ingest import IngestItem
 from nextedit.data.split_commit import SplitConfig, make_sample, split_commit
@@ -168,9 +168,12 @@ def next_hunk_cases(
 
 
 def kind_and_language_tags(example: Example) -> list[str]:
-    """``kind:<edit kind of the first expected patch>`` and ``lang:<language of the cursor file>``."""
+    """``kind:<edit kind of the first expected patch in the cursor file>`` (``no-edit`` when the
+    next edit is in another file: in the cursor excerpt nothing changes) and ``lang:<language of
+    the cursor file>``."""
     patch = example.expected_patches[0] if example.expected_patches else ""
-    return [f"kind:{edit_kind(patch)}", f"lang:{language(example.cursor_path)}"]
+    kind = edit_kind(file_sections(patch, example.cursor_path))
+    return [f"kind:{kind}", f"lang:{language(example.cursor_path)}"]
 
 
 def tag_value(example: Example, prefix: str) -> str | None:
