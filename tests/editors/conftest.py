@@ -8,12 +8,16 @@ Every wait is on a condition with a generous timeout (``wait_for``), never a bar
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +112,69 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., tuple[str, Telemetry]]]:
 @pytest.fixture
 def heuristic_server(serve: Callable[..., tuple[str, Telemetry]]) -> tuple[str, Telemetry]:
     return serve()
+
+
+class ScriptedServer:
+    """A loopback HTTP server standing in for nextedit where a test needs to script it: every POST
+    body is kept in ``posts[path]``; ``/predict_edits/v3`` is answered after ``delay_s`` with
+    ``answer(body)`` (default: no edit) and a ``request_id``; with ``hold_first`` the first one waits
+    until ``release`` is set; the first ``failures[path]`` posts to a path are answered 503."""
+
+    def __init__(
+        self,
+        delay_s: float = 0.0,
+        hold_first: bool = False,
+        answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        failures: dict[str, int] | None = None,
+    ) -> None:
+        self.release = threading.Event()
+        if not hold_first:
+            self.release.set()
+        self.posts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with lock:
+                    outer.posts[self.path].append(body)
+                    n = len(outer.posts[self.path])
+                if n <= (failures or {}).get(self.path, 0):
+                    self._send(503, b"")
+                    return
+                if self.path != "/predict_edits/v3":
+                    self._send(200, b"{}")
+                    return
+                if n == 1:
+                    outer.release.wait(60)
+                time.sleep(delay_s)
+                reply = {"output": "", "editable_range": {"start": 0, "end": 0}}
+                reply.update(answer(body) if answer else {})
+                self._send(200, json.dumps({"request_id": f"r{n}", **reply}).encode())
+
+            def _send(self, status: int, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def predictions(self) -> list[dict[str, Any]]:
+        return list(self.posts["/predict_edits/v3"])
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 class Editor:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from nextedit.context.excerpt_ranges import resolve_cursor_region
 from nextedit.metrics.kept_rate import compute_kept_rate
 from nextedit.schema.request import Zeta2PromptInput
-from tests.editors.conftest import Editor, wait_for
+from tests.editors.conftest import Editor, ScriptedServer, wait_for
 
 SOURCE = "def total(qty, price):\n    cost = qty * price\n    return qty + cost\n"
 RENAMED = "def total(quantity, price):\n    cost = quantity * price\n    return quantity + cost\n"
@@ -165,98 +163,78 @@ def test_disabled_glob_sends_nothing(editor: Editor, heuristic_server) -> None: 
     assert all("SECRET_NAME" not in (r["input_json"] or "") for r in rows)
 
 
-class SlowServer:
-    """A loopback HTTP server answering every POST after ``delay_s`` with "no edit"; the first
-    ``/predict_edits/v3`` is held until ``release`` is set (so typing provably goes on meanwhile),
-    and the first ``reject_failures`` reject posts fail with 503."""
-
-    def __init__(self, delay_s: float = 0.2, reject_failures: int = 0) -> None:
-        self.delay_s = delay_s
-        self.release = threading.Event()
-        self.received: list[dict[str, Any]] = []
-        self.rejects: list[dict[str, Any]] = []  # every /predict_edits/reject body, failed ones included
-        self.reject_failures = reject_failures  # the first N reject posts are answered 503
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if self.path == "/predict_edits/v3":
-                    first = not outer.received
-                    outer.received.append(body)
-                    if first:
-                        outer.release.wait(60)
-                if self.path == "/predict_edits/reject":
-                    outer.rejects.append(body)
-                    if len(outer.rejects) <= outer.reject_failures:
-                        self.send_response(503)
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                        return
-                time.sleep(outer.delay_s)
-                n = len(outer.received)
-                data = json.dumps(
-                    {"request_id": f"r{n}", "output": "", "editable_range": {"start": 0, "end": 0}}
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def test_typing_is_never_blocked_by_a_slow_server(editor: Editor) -> None:
-    server = SlowServer(delay_s=0.2)
+    server = ScriptedServer(delay_s=0.2, hold_first=True)
     try:
         editor.setup(url=server.url)
         editor.open("notes.py", "\n")
         keys = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMN"
         assert len(keys) == 50
         editor.nvim.input("i" + keys[0])
-        wait_for(lambda: server.received, "the first request (held by the server)")
+        wait_for(lambda: server.predictions(), "the first request (held by the server)")
         for ch in keys[1:]:
             editor.nvim.input(ch)
             time.sleep(0.02)  # typing pace, not a wait on the editor
         # all 50 keystrokes are applied, in order, while the first request is still unanswered
         wait_for(lambda: editor.lines()[0] == keys, "all 50 keystrokes in order")
         assert not server.release.is_set()
-        wait_for(lambda: len(server.received) >= 2, "requests sent while the first one is held")
+        wait_for(lambda: len(server.predictions()) >= 2, "requests sent while the first one is held")
         server.release.set()
         wait_for(lambda: editor.status()["counts"]["responses"] >= 2, "the answers after the release")
         assert editor.lines()[0] == keys
         # the throttle still sends the final text once typing stops (latest wins)
         wait_for(
-            lambda: any(r["cursor_excerpt"].startswith(keys) for r in server.received), "the final request"
+            lambda: any(r["cursor_excerpt"].startswith(keys) for r in server.predictions()),
+            "the final request",
         )
     finally:
         server.close()
 
 
 def test_failed_reject_batch_is_sent_again(editor: Editor) -> None:
-    server = SlowServer(delay_s=0.0, reject_failures=1)
-    server.release.set()
+    server = ScriptedServer(failures={"/predict_edits/reject": 1})
     try:
         editor.setup(url=server.url, reject_debounce_ms=100)
         editor.open("notes.py", "\n")
         editor.nvim.input("ix")  # the answer is "no edit": an Empty rejection
-        wait_for(lambda: len(server.rejects) >= 2, "the retried reject batch")
-        first, second = server.rejects[0]["rejections"], server.rejects[1]["rejections"]
+        wait_for(lambda: len(server.posts["/predict_edits/reject"]) >= 2, "the retried reject batch")
+        first, second = (b["rejections"] for b in server.posts["/predict_edits/reject"][:2])
         assert first[0]["reason"] == "Empty" and not first[0]["was_shown"]
         assert first[0]["request_id"] in [r["request_id"] for r in second]
         wait_for(lambda: editor.status()["queued_rejections"] == 0, "an empty queue")
+    finally:
+        server.close()
+
+
+def test_accept_and_settled_reports_are_retried_after_a_503(editor: Editor) -> None:
+    """A server that could not store a report answers 503; the plugin sends it again."""
+
+    def append_y(body: dict[str, Any]) -> dict[str, Any]:
+        n = len(body["cursor_excerpt"].encode())
+        return {"output": body["cursor_excerpt"] + "y", "editable_range": {"start": 0, "end": n}}
+
+    server = ScriptedServer(
+        answer=append_y, failures={"/predict_edits/accept": 1, "/predict_edits/settled": 1}
+    )
+    try:
+        editor.setup(url=server.url, settled_quiescence_ms=600_000)
+        editor.open("notes.py", "\n")
+        editor.nvim.input("ix")
+        wait_for(lambda: predicted_text(editor) == "xy\n", "the prediction")
+        editor.nvim.input("<Tab>")
+        wait_for(lambda: editor.lines() == ["xy"], "the accept")
+        accepts = wait_for(lambda: server.posts["/predict_edits/accept"][1:], "the retried accept")
+        editor.setup(url=server.url, settled_quiescence_ms=200)  # settle only after the accept
+        assert accepts[0]["request_id"] == server.posts["/predict_edits/accept"][0]["request_id"]
+        settled = server.posts["/predict_edits/settled"]
+
+        def resent() -> bool:
+            later = [p for body in settled[1:] for p in body["predictions"]]
+            return bool(settled) and all(p in later for p in settled[0]["predictions"])
+
+        wait_for(resent, "the failed settled report sent again")
+        assert settled[0]["predictions"][0]["request_id"] == accepts[0]["request_id"]
+        assert settled[0]["predictions"][0]["edit_bytes_kept_rate"] == 1.0
     finally:
         server.close()
 

@@ -1,6 +1,7 @@
 --- Outcome reports to the server (zeta.md §1.5, §3.13, §6.2).
 ---
 --- * `accept(p)`            → `POST /predict_edits/accept` at once.
+--- * accept and settled posts that fail in transport or with a 5xx are sent again after 1, 5 and 15 s.
 --- * `reject(p, reason, was_shown)` → queued; `POST /predict_edits/reject` in batches of ≤ 100 when
 ---   `reject_flush_count` are queued or `reject_debounce_ms` passed without a new one; a batch that
 ---   failed in transport or with a 5xx stays queued (a 4xx drops it).
@@ -50,6 +51,23 @@ local function post(path, body, on_ok, on_fail)
     end)
 end
 
+local RETRY_DELAYS_MS = { 1000, 5000, 15000 } -- accept / settled posts that failed are sent again
+
+-- POST that is sent again after a transport failure or a 5xx (the server could not store it).
+local function post_retrying(path, body, on_ok, attempt)
+  attempt = attempt or 1
+  post(path, body, on_ok, function()
+    local delay = RETRY_DELAYS_MS[attempt]
+    if delay then
+      vim.defer_fn(function()
+        post_retrying(path, body, on_ok, attempt + 1)
+      end, delay)
+    else
+      log.add("POST %s dropped after %d attempts", path, attempt)
+    end
+  end)
+end
+
 local schedule_worker
 
 --- (Re)configure; pending captures are kept and judged with the new quiescence.
@@ -61,7 +79,7 @@ function M.setup(config, request_headers)
 end
 
 function M.accept(p)
-  post("/predict_edits/accept", {
+  post_retrying("/predict_edits/accept", {
     request_id = p.request_id,
     model_version = p.model_version,
     e2e_latency_ms = p.e2e_latency_ms,
@@ -186,7 +204,7 @@ function M.settle_due()
   M.captures = keep
   for first = 1, #due, SETTLED_BATCH_MAX do
     local batch = { unpack(due, first, math.min(#due, first + SETTLED_BATCH_MAX - 1)) }
-    post("/predict_edits/settled", { predictions = batch }, function()
+    post_retrying("/predict_edits/settled", { predictions = batch }, function()
       M.sent.settled = M.sent.settled + #batch
       M.last_settled = batch[#batch]
     end)
