@@ -12,8 +12,8 @@ events that follow it):
   waits for more), so a kill -9 loses only what arrived during the last commit (~ms, ≤ 100 ms
   while the writer keeps up). A full queue drops the row and counts it (``on_drop``).
 
-The writer never lets one bad row sink its batch: a failed batch is retried record by record; a
-durable record that still fails answers its caller :class:`~nextedit.server.errors.Unavailable`
+The writer never lets one bad row sink its batch: a transient failure retries the batch, any other
+splits it until the bad write is alone; a durable write that still fails answers its caller :class:`~nextedit.server.errors.Unavailable`
 (503, not acknowledged). :meth:`close` drains the queue fully before it returns. SQLite runs in
 WAL mode with ``synchronous=NORMAL``: a commit survives a process crash (what kill -9 tests), not
 a power cut. PostgreSQL is used through ``postgresql+psycopg://`` URLs; outcome updates of a batch
@@ -26,6 +26,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, create_engine, event, select, text, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from nextedit.server.errors import Unavailable
 from nextedit.server.telemetry.schema import metadata, outcome_events, requests
@@ -57,6 +59,7 @@ class _Write:
 
 
 _STOP = _Write()
+_RETRY_DELAYS_S = (0.05, 0.25, 1.0)  # between attempts of a batch that failed for a transient reason
 
 
 def _prepare_sqlite(url: str) -> None:
@@ -216,23 +219,39 @@ class TelemetryStore:
 
     def _write(self, writes: list[_Write]) -> None:
         records = [w for w in writes if w.size]
-        try:
-            if records:
-                self._commit(records)
-        except Exception as e:  # noqa: BLE001 - retry one by one so one bad write loses only itself
-            log.warning("telemetry batch of %d writes failed (%s); retrying one by one", len(records), e)
-            for w in records:
-                try:
-                    self._commit([w])
-                except Exception as e1:  # noqa: BLE001 - the writer must survive
-                    log.error("telemetry write of %d records failed: %s", w.size, e1)
-                    self._drop(w.size)
-                    if w.done is not None:
-                        w.done.set_exception(Unavailable(f"telemetry write failed ({type(e1).__name__})"))
-                        w.done = None
+        for w, err in self._commit_batch(records) if records else []:
+            log.error("telemetry write of %d records failed: %s", w.size, err)
+            self._drop(w.size)
+            if w.done is not None:
+                w.done.set_exception(
+                    Unavailable(f"telemetry write failed ({type(err).__name__}); retry later")
+                )
+                w.done = None
         for w in writes:
             if w.done is not None:
                 w.done.set_result(None)
+
+    def _commit_batch(self, writes: list[_Write]) -> list[tuple[_Write, Exception]]:
+        """Commit ``writes`` in one transaction; return those that failed, with why. A transient
+        failure (a locked database, a lost connection) retries the whole batch a few times (~1.3 s
+        in all); any other error splits the batch in halves, so a bad write loses only itself."""
+        for delay in (*_RETRY_DELAYS_S, None):
+            try:
+                self._commit(writes)
+                return []
+            except (OperationalError, InterfaceError) as e:
+                if delay is None:
+                    return [(w, e) for w in writes]
+                log.warning(
+                    "telemetry batch of %d writes failed (%s); retrying in %.2f s", len(writes), e, delay
+                )
+                time.sleep(delay)
+            except Exception as e:  # noqa: BLE001 - the writer must survive any bad record
+                if len(writes) == 1:
+                    return [(writes[0], e)]
+                mid = len(writes) // 2
+                return self._commit_batch(writes[:mid]) + self._commit_batch(writes[mid:])
+        raise AssertionError("unreachable")
 
     def _commit(self, writes: list[_Write]) -> None:
         reqs = [_full_row(requests, r) for w in writes for r in w.requests]
