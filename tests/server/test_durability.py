@@ -118,3 +118,25 @@ def test_kill_9_under_load_loses_no_acknowledged_report(backend, tmp_path) -> No
     )
     assert figures["events_acked"] > 0, figures
     assert figures["events_lost"] == 0, figures
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="NEXTEDIT_TEST_POSTGRES_URL not set")
+def test_writer_reconnects_after_postgres_drops_its_connection(start_server) -> None:  # noqa: ANN001
+    import sqlalchemy as sa
+
+    url = fresh_postgres_db(POSTGRES_URL)
+    srv = start_server(CFG, providers={"todo": todo_backend()}, store=url)
+    assert httpx.post(srv.url + "/predict_edits/accept", json={"request_id": "before"}).status_code == 200
+    admin = sa.create_engine(url)
+    with admin.connect() as conn:  # what a server restart or an idle timeout does to the writer's connection
+        killed = conn.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    admin.dispose()
+    assert killed >= 1
+    assert httpx.post(srv.url + "/predict_edits/accept", json={"request_id": "after"}).status_code == 200
+    store = srv.app.state.service.store
+    assert sorted(e["request_id"] for e in store.fetch("outcome_events")) == ["after", "before"]

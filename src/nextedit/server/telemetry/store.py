@@ -68,8 +68,9 @@ def _prepare_sqlite(url: str) -> None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def make_engine(url: str) -> Engine:
-    """SQLAlchemy engine; SQLite gets WAL + NORMAL sync + a busy timeout."""
+def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
+    """SQLAlchemy engine; SQLite gets WAL + NORMAL sync + a busy timeout. ``pre_ping`` tests a
+    pooled server connection before each use (a round trip; the writer retries instead)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
@@ -85,7 +86,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=pre_ping)
 
 
 class TelemetryStore:
@@ -103,7 +104,7 @@ class TelemetryStore:
         batch: int = 2000,
     ) -> None:
         self.url = url
-        self.engine = make_engine(url) if url else None
+        self.engine = make_engine(url, pre_ping=False) if url else None
         if self.engine is not None:
             metadata.create_all(self.engine)
         self._queue: queue.Queue[_Write] = queue.Queue(maxsize=max_pending)
