@@ -7,4 +7,6 @@
 * :mod:`misc` — §5.5 braces, wrong editable region, whitespace, token counts, cursor
 * :mod:`score` — §5 ``score_prediction(example, prediction)``
 * :mod:`report` — §5.6 table and ``SummaryJson``
+* :mod:`bootstrap` — seeded bootstrap intervals over examples (eval figures, paired differences)
+* :mod:`compare` — ``nextedit compare A B``: paired differences per kind and language, plot
 """
