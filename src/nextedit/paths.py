@@ -5,6 +5,8 @@
   wheel install serves it from any directory.
 * The data directory (datasets, the PyPI cache, bench scratch): ``$NEXTEDIT_DATA_DIR``, else
   ``./data`` in the current directory. It is never looked up relative to the installed package.
+* The config directory (the server's per-install secret): ``$NEXTEDIT_CONFIG_DIR``, else
+  ``$XDG_CONFIG_HOME/nextedit``, else ``~/.config/nextedit``.
 * The eval examples the benchmarks default to: ``./examples`` in the current directory (the
   checkout's, when run from its root).
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 
 MODEL_DIR_ENV = "NEXTEDIT_MODEL_DIR"
 DATA_DIR_ENV = "NEXTEDIT_DATA_DIR"
+CONFIG_DIR_ENV = "NEXTEDIT_CONFIG_DIR"
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent / "models" / "nextedit-tiny"
 
 
@@ -29,6 +32,15 @@ def data_dir() -> Path:
     """``$NEXTEDIT_DATA_DIR``, else ``./data`` (absolute, resolved against the current directory)."""
     env = os.environ.get(DATA_DIR_ENV)
     return Path(env).expanduser() if env else Path("data").resolve()
+
+
+def config_dir() -> Path:
+    """``$NEXTEDIT_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/nextedit``, else ``~/.config/nextedit``."""
+    env = os.environ.get(CONFIG_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".config") / "nextedit"
 
 
 def examples_dir() -> Path:

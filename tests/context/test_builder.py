@@ -68,13 +68,14 @@ def test_cli_load_project_and_context(tmp_path):
     inp.write_text(json.dumps(ex) + "\n")
     out = tmp_path / "out.jsonl"
     runner = CliRunner()
-    res = runner.invoke(app, ["context", str(inp), "-o", str(out), "--type", "lsp"])
+    repos = ["--repos-dir", str(tmp_path / "repos")]  # a local repository_url must lie inside it
+    res = runner.invoke(app, ["context", str(inp), "-o", str(out), "--type", "lsp", *repos])
     assert res.exit_code == 0, res.output
     (line,) = out.read_text().splitlines()
     pi = json.loads(line)["prompt_inputs"]
     assert pi["cursor_path"] == "proj/b.py" and pi["cursor_offset_in_excerpt"] == 4
     assert [f["path"] for f in pi["related_files"]][0] == "proj/a.py"  # then b.py's own `x`
-    res = runner.invoke(app, ["load-project", str(inp), "-o", str(tmp_path / "lp.jsonl")])
+    res = runner.invoke(app, ["load-project", str(inp), "-o", str(tmp_path / "lp.jsonl"), *repos])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "lp.jsonl").read_text())["prompt_inputs"]["related_files"] is None
     res = runner.invoke(app, ["context", str(inp), "--type", "nope"])

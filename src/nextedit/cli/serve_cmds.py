@@ -84,7 +84,7 @@ def serve(
     except BaseException:
         sock.close()
         raise
-    _print_banner(server_index(application, base_url(sock)), cfg.store, bool(cfg.auth_tokens))
+    _print_banner(server_index(application, base_url(sock), full=True), cfg.store, bool(cfg.auth_tokens))
     serve_forever(application, sock, log_level=log_level)
 
 

@@ -6,8 +6,9 @@ Sources, tried in order for ``example.repository_url`` at ``example.revision``:
    ``(repository_url, revision) -> directory | None`` (the data builders pass one for ``pypi:``;
    this layer knows no source of its own, so it imports nothing from above);
 2. a local git clone under ``repos_dir``: ``<repos_dir>/<owner>/<repo>`` or ``<repos_dir>/<repo>``
-   (``.git`` suffix optional), or the URL itself when it is a local path; files are read at the
-   revision with ``git cat-file`` (no network, the user's checkout is never touched);
+   (``.git`` suffix optional), or the URL itself when it is a local path inside ``repos_dir``;
+   files are read at the revision with ``git cat-file`` (no network, the user's checkout is never
+   touched);
 3. otherwise the cursor-position excerpt is the whole file and the example is tagged
    ``context:excerpt-only`` — unless the example already has ``prompt_inputs`` (pulled from
    production): those are kept unchanged and the example is tagged ``context:no-repository``.
@@ -17,7 +18,12 @@ section becomes a ``BufferChange`` event diffed against the real file, §1.9), t
 finding the cursor-position excerpt in the current file (unique, else the occurrence nearest the
 last edit), and :func:`~nextedit.context.builder.build_request` fills ``prompt_inputs``.
 
-Failures never stop a stage: the example gets ``context:error:<kind>`` (``revision-missing``,
+Every path the data names stays inside the repository: a ``cursor_path`` or patch path with a
+``..`` component, a local ``repository_url`` outside ``repos_dir`` (or any local one without it)
+and a symlink of a plain directory that leads out of it raise :class:`UnsafePath` naming the
+example, so the pipeline records the example as failed (``<out>.failed.jsonl``) and reads nothing.
+
+Other failures never stop a stage: the example gets ``context:error:<kind>`` (``revision-missing``,
 ``patch-failed``, ``cursor-not-found``, ``bad-cursor``, ``git``), the message in the extra field
 ``context_error``, and excerpt-only ``prompt_inputs`` when a cursor excerpt is available (existing
 ``prompt_inputs`` are kept instead).
@@ -47,6 +53,7 @@ from nextedit.context.history import (
 )
 from nextedit.context.languages import language_for_path
 from nextedit.context.symbols import MAX_FILE_BYTES, SKIP_DIRS, SymbolIndex, has_symbol_queries
+from nextedit.errors import NexteditError
 from nextedit.schema.example import Example
 from nextedit.schema.request import Event
 
@@ -64,6 +71,10 @@ class ProjectError(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class UnsafePath(NexteditError, ValueError):
+    """The example names a file or directory outside its repository; the example is rejected."""
 
 
 # ------------------------------------------------------------------------------------ trees
@@ -111,8 +122,15 @@ class DirTree(Tree):
         self.name = name
 
     def read(self, rel: str) -> str | None:
+        """The file's text, None when missing or not UTF-8; :class:`UnsafePath` when a symlink
+        takes it out of the directory."""
+        path = self.path / rel
+        root = os.path.realpath(self.path)
+        real = os.path.realpath(path)
+        if os.path.commonpath([root, real]) != root:
+            raise UnsafePath(f"{rel}: a symlink to {real}, outside the repository")
         try:
-            return (self.path / rel).read_text(encoding="utf-8")
+            return path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
@@ -303,7 +321,8 @@ def open_tree(
 
     ``sources``: URL prefix → resolver, tried first (longest prefix first); a resolver's None means
     the source does not have it. Raises :class:`ProjectError` (``revision-missing``) when the clone
-    lacks the revision."""
+    lacks the revision, :class:`UnsafePath` for a local path outside ``repos_dir`` (checked on
+    the path as written: symlinks the user put in ``repos_dir`` are followed)."""
     url = (repository_url or "").strip()
     if not url:
         return None
@@ -316,14 +335,20 @@ def open_tree(
             return _cached_tree(("dir", str(d), ""), lambda d=d: DirTree(Path(d), name))
     candidates: list[Path] = []
     local = url[7:] if url.startswith("file://") else url
-    if os.path.isabs(local):
+    if os.path.isabs(local) or local.startswith("~"):
+        if repos_dir is None or not _inside(local, repos_dir):
+            where = f"outside --repos-dir {repos_dir}" if repos_dir is not None else "without --repos-dir"
+            raise UnsafePath(f"repository_url {url!r} is a local path {where}")
         candidates.append(Path(local))
+    parts = _url_parts(url)
+    if {".", ".."} & {*parts, name}:
+        raise UnsafePath(f"repository_url {url!r} has a '..' or '.' component")
     if repos_dir is not None:
-        parts = _url_parts(url)
         base = Path(repos_dir)
         if len(parts) >= 2:
             candidates += [base / parts[-2] / parts[-1], base / parts[-2] / f"{parts[-1]}.git"]
         candidates += [base / name, base / f"{name}.git"]
+        candidates = [c for c in candidates if _inside(c, base)]  # `..` in the URL's parts
     for c in candidates:
         if c.is_dir():
             if _is_git_repo(c):
@@ -332,14 +357,25 @@ def open_tree(
     return None
 
 
+def _inside(path: str | Path, base: str | Path) -> bool:
+    """``path`` is ``base`` or below it, judged on the normalised path as written (``..`` resolved
+    lexically, symlinks not followed)."""
+    p = os.path.normpath(os.path.abspath(os.path.expanduser(path)))
+    b = os.path.normpath(os.path.abspath(os.path.expanduser(base)))
+    return p == b or p.startswith(b.rstrip(os.sep) + os.sep)
+
+
 # --------------------------------------------------------------------------------- loading
 
 
 def _rel_path(tree: Tree | None, path: str, files: dict[str, str | None]) -> str:
-    """A patch/example path relative to the tree (drops a leading root-name component)."""
+    """A patch/example path relative to the tree (drops a leading root-name component);
+    :class:`UnsafePath` when a ``..`` component could leave the tree."""
     p = path.replace("\\", "/").lstrip("/")
     while p.startswith("./"):
         p = p[2:]
+    if ".." in p.split("/"):
+        raise UnsafePath(f"path {path!r} leaves the repository")
     if tree is None:
         return p
     if p in files or tree.exists(p):
@@ -498,12 +534,22 @@ def load_project(
     *,
     context: ContextType = "auto",
 ) -> Example:
-    """Fill ``example.prompt_inputs`` (see the module docstring). Never raises on a bad example.
+    """Fill ``example.prompt_inputs`` (see the module docstring). Never raises on a bad example,
+    except :class:`UnsafePath` (named by the example) for one that reaches outside its repository.
 
     ``context``: ``auto``/``none`` leave ``related_files`` unset/empty (what ``load-project``
     writes); ``lsp``/``bm25``/``all`` also compute related files (the ``context`` stage).
     ``sources``: URL prefix → resolver (see :func:`open_tree`), e.g. ``pypi:`` from the data layer.
     """
+    try:
+        return _load_project(example, repos_dir, sources, context)
+    except UnsafePath as e:
+        raise UnsafePath(f"example {example.name!r}: {e}") from None
+
+
+def _load_project(
+    example: Example, repos_dir: str | Path | None, sources: SourceResolvers | None, context: ContextType
+) -> Example:
     example.tags = [
         t for t in example.tags if t not in (TAG_EXCERPT_ONLY, TAG_NO_REPOSITORY) and not t.startswith(TAG_ERROR)
     ]

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from nextedit.prompts.registry import DEFAULT_FORMAT
 from nextedit.server.config import ConfigError, ServerConfig, default_config, load_config
 from nextedit.server.errors import BadRequest, ServerError, error_response
-from nextedit.server.http import BearerAuth
+from nextedit.server.http import BearerAuth, RequestGuard, bearer_ok
 from nextedit.server.protocols import chat, native, ollama, openai, outcomes
 from nextedit.server.service import PredictionService
 from nextedit.server.telemetry import TelemetryStore
@@ -119,14 +119,17 @@ def create_app(
 
     @app.get("/")
     async def index(request: Request) -> JSONResponse:
-        return JSONResponse(server_index(app, str(request.base_url).rstrip("/")))
+        return JSONResponse(
+            server_index(app, str(request.base_url).rstrip("/"), full=_authenticated(request))
+        )
 
     @app.get("/healthz")
-    async def healthz() -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
+        full = _authenticated(request)
         models = {
             name: {
                 "model_version": m.predictor.model_version,
-                "provider": m.predictor.spec.provider,
+                "provider": provider_shown(m.predictor.spec.provider, full=full),
                 "queue": m.worker.queue_depth,
             }
             for name, m in service.models.items()
@@ -152,7 +155,21 @@ def create_app(
         return JSONResponse([e.name for e in service.config.experiments])
 
     app.add_middleware(BearerAuth, tokens=lambda: service.config.auth_tokens, open_paths=("/healthz", "/"))
+    app.add_middleware(RequestGuard, config=lambda: service.config)  # outermost: runs first
     return app
+
+
+def _authenticated(request: Request) -> bool:
+    """A valid bearer token came with this request (never true on a server without tokens)."""
+    tokens = request.app.state.service.config.auth_tokens
+    return bool(tokens) and bearer_ok(request.headers.get("authorization", ""), tokens)
+
+
+def provider_shown(spec: str, *, full: bool) -> str:
+    """What the open endpoints (``/``, ``/healthz``) say about a provider: its name only
+    (``local``, ``openai-compatible``), the whole spec with its path or URL only to a client that
+    sent a valid token."""
+    return spec if full else spec.split(":", 1)[0]
 
 
 def endpoints(app: FastAPI) -> list[dict[str, str]]:
@@ -181,8 +198,9 @@ def zed_settings(base_url: str, prompt_format: str = DEFAULT_FORMAT) -> dict[str
     }
 
 
-def server_index(app: FastAPI, base_url: str) -> dict[str, Any]:
-    """What ``GET /`` answers: name, version, models, endpoints, the Zed settings and the docs."""
+def server_index(app: FastAPI, base_url: str, *, full: bool = False) -> dict[str, Any]:
+    """What ``GET /`` answers: name, version, models, endpoints, the Zed settings and the docs
+    (``full``: providers with their paths, see :func:`provider_shown`)."""
     from nextedit import __version__
 
     service: PredictionService = app.state.service
@@ -190,7 +208,10 @@ def server_index(app: FastAPI, base_url: str) -> dict[str, Any]:
         "name": "nextedit",
         "version": __version__,
         "models": {
-            name: {"provider": m.predictor.spec.provider, "model_version": m.predictor.model_version}
+            name: {
+                "provider": provider_shown(m.predictor.spec.provider, full=full),
+                "model_version": m.predictor.model_version,
+            }
             for name, m in service.models.items()
         },
         "endpoints": endpoints(app),

@@ -5,6 +5,8 @@
     deadline_ms = 1500          # per-request deadline (queue + model)
     max_body_bytes = 2097152    # compressed request body limit
     auth_tokens = []            # bearer tokens; empty = no auth (or env NEXTEDIT_API_KEYS, comma-separated)
+    allowed_hosts = []          # Host names answered besides IP literals and localhost ("*" = any)
+    allowed_origins = []        # browser Origins allowed to call the API (none by default; "*" = any)
     max_inflight = 64           # prediction requests in the server at once; more: 429 + Retry-After at once
     first_workers = 2           # threads for the cheap first providers (one request per client at a time)
     max_header_bytes = 32768    # request line + headers; more: 400 and the connection closed
@@ -101,6 +103,8 @@ class ServerConfig:
     max_body_bytes: int = 2 << 20
     max_decompressed_bytes: int = 16 << 20
     auth_tokens: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()  # see nextedit.server.http.RequestGuard
+    allowed_origins: tuple[str, ...] = ()
     assignment_salt: str = "nextedit"
     # admission control and connection limits (see server/admission.py, server/launch.py)
     max_inflight: int = 64  # prediction requests (native and raw-prompt) in the server at once
@@ -125,6 +129,12 @@ def _seconds(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
         raise ConfigError(f"{where}: expected a number of seconds > 0, got {value!r}")
     return float(value)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
+    return tuple(value)
 
 
 def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerConfig:
@@ -189,6 +199,8 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
             minimum=1,
         ),
         auth_tokens=tuple(str(t) for t in [*tokens, *env_tokens]),
+        allowed_hosts=_strings(server.get("allowed_hosts", []), f"{where}: server.allowed_hosts"),
+        allowed_origins=_strings(server.get("allowed_origins", []), f"{where}: server.allowed_origins"),
         assignment_salt=str(server.get("assignment_salt", "nextedit")),
         max_inflight=_int(server.get("max_inflight", 64), f"{where}: server.max_inflight", minimum=1),
         first_workers=_int(server.get("first_workers", 2), f"{where}: server.first_workers", minimum=1),

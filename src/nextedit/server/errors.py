@@ -50,6 +50,10 @@ class Unauthorized(ServerError, status=401, kind="unauthorized"):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class Forbidden(ServerError, status=403, kind="forbidden"):
+    """A browser page of another origin, or a ``Host`` the server does not answer to (DNS rebinding)."""
+
+
 class NotFound(ServerError, status=404, kind="not_found"):
     """The request names a model the server does not serve."""
 
@@ -59,7 +63,7 @@ class PayloadTooLarge(ServerError, status=413, kind="payload_too_large"):
 
 
 class UnsupportedMediaType(ServerError, status=415, kind="unsupported_media_type"):
-    """A ``Content-Encoding`` the endpoint does not accept."""
+    """A ``Content-Encoding`` the endpoint does not accept, or a POST body that is not JSON."""
 
 
 class UnprocessableEntity(ServerError, status=422, kind="invalid_request"):

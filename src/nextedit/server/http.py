@@ -1,13 +1,17 @@
 """HTTP plumbing shared by the protocol adapters: bounded body reading (plain, zstd or gzip),
 strict UTF-8 and JSON decoding with messages that say what is wrong, pydantic validation into
-4xx errors, the client key, and the bearer-token check (a pure ASGI middleware)."""
+4xx errors, the client key, and two pure ASGI middlewares: the bearer-token check and the guard
+against cross-site requests and DNS rebinding (Host, Origin, JSON-only bodies)."""
 
 from __future__ import annotations
 
 import gzip
 import hmac
 import io
+import ipaddress
 import json
+import math
+import socket
 import zlib
 from typing import Any, TypeVar
 
@@ -18,6 +22,7 @@ from starlette.requests import ClientDisconnect, Request
 from nextedit.server.errors import (
     BadRequest,
     Canceled,
+    Forbidden,
     PayloadTooLarge,
     ServerError,
     Unauthorized,
@@ -79,43 +84,113 @@ async def read_body(
     return out
 
 
+#: deepest JSON nesting accepted (Zed's bodies are under 10 levels; deeper input is an attack)
+MAX_JSON_DEPTH = 64
+
+
+class _LongInt:
+    """Stand-in for an integer literal longer than Python converts (``sys.get_int_max_str_digits``),
+    so that the field holding it can be named instead of failing the whole parse."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+class _IntParser:
+    """``json.loads``'s ``parse_int``: integers longer than 4,000 digits (below Python's 4,300-digit
+    conversion limit) become :class:`_LongInt` and ``seen_long`` records that one was met."""
+
+    def __init__(self) -> None:
+        self.seen_long = False
+
+    def __call__(self, literal: str) -> int | _LongInt:
+        if len(literal) > 4000:
+            self.seen_long = True
+            return _LongInt(len(literal.lstrip("-")))
+        return int(literal)
+
+
+class _NonFinite(ValueError):
+    """A number JSON cannot carry (NaN, ±Infinity, or a literal that overflows a float)."""
+
+
+def _parse_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e999 overflows to inf
+        raise _NonFinite(literal)
+    return value
+
+
+def _parse_constant(literal: str) -> float:
+    raise _NonFinite(literal)  # NaN, Infinity, -Infinity: not JSON (RFC 8259)
+
+
 def decode_json(body: bytes) -> dict[str, Any]:
-    """Strict UTF-8 + JSON object; 400 naming the byte/line/column of the problem."""
+    """Strict UTF-8 + JSON object; 400 naming the byte/line/column or the field of the problem.
+
+    Beyond :func:`json.loads`: NaN/Infinity and numbers that overflow a float are rejected (they are
+    not JSON), as are integer literals of more than 4,000 digits, nesting deeper than
+    :data:`MAX_JSON_DEPTH` and unpaired UTF-16 surrogate escapes (not UTF-8 text) at any depth."""
     if not body:
         raise BadRequest("empty request body (expected a JSON object)")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as e:
         raise BadRequest(f"body is not valid UTF-8 (byte {e.start}: {e.reason})") from None
+    ints = _IntParser()
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=ints, parse_float=_parse_float, parse_constant=_parse_constant)
     except json.JSONDecodeError as e:
         raise BadRequest(f"body is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    except _NonFinite as e:
+        raise BadRequest(f"body is not valid JSON: {e} is not a finite number") from None
     except RecursionError:
         raise BadRequest("body is not valid JSON: nested too deeply") from None
+    except ValueError as e:  # any other conversion limit of the json module
+        raise BadRequest(f"body is not valid JSON: {e}") from None
     if not isinstance(data, dict):
         raise BadRequest(f"body must be a JSON object, got {type(data).__name__}")
-    if (b"\\ud" in body or b"\\uD" in body) and _has_lone_surrogate(data):
-        raise BadRequest("body contains an unpaired UTF-16 surrogate escape (not valid UTF-8 text)")
+    # the walk is skipped (C-speed checks on the raw body) when nothing can be wrong
+    surrogates = b"\\ud" in body or b"\\uD" in body
+    if surrogates or ints.seen_long or body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
+        _check_values(data, strings=surrogates)
     return data
 
 
-def _has_lone_surrogate(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
+def _check_values(data: dict[str, Any], *, strings: bool) -> None:
+    """Walk the decoded body iteratively (no depth limit of its own) for what JSON let through:
+    nesting deeper than :data:`MAX_JSON_DEPTH`, too-long integers and (``strings``) surrogates."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        container, path = stack.pop()
+        if len(path) >= MAX_JSON_DEPTH:
+            raise BadRequest(f"{_field(path)}: nested deeper than {MAX_JSON_DEPTH} levels")
+        items = container.items() if isinstance(container, dict) else enumerate(container)
+        for k, v in items:
+            if strings and isinstance(k, str) and not _is_utf8(k):
+                raise BadRequest(f"{_field(path)}: key with an unpaired UTF-16 surrogate escape")
+            if isinstance(v, dict | list):
+                stack.append((v, (*path, k)))
+            elif isinstance(v, _LongInt):
+                raise BadRequest(f"{_field((*path, k))}: integer literal of {v.digits} digits is too long")
+            elif strings and isinstance(v, str) and not _is_utf8(v):
+                raise BadRequest(
+                    f"{_field((*path, k))}: unpaired UTF-16 surrogate escape (not valid UTF-8 text)"
+                )
+
+
+def _is_utf8(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
         return False
-    if depth > 64:
-        return False
-    if isinstance(value, dict):
-        return any(
-            _has_lone_surrogate(k, depth + 1) or _has_lone_surrogate(v, depth + 1) for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(v, depth + 1) for v in value)
-    return False
+    return True
+
+
+def _field(path: tuple[str | int, ...]) -> str:
+    """``events.0.diff`` (pydantic's spelling of a location), ``(body)`` for the top level; a key
+    longer than 40 characters is cut (the message stays one short line)."""
+    return ".".join(p if len(p := str(k)) <= 40 else p[:37] + "..." for k in path) or "(body)"
 
 
 def validate(model: type[M], data: dict[str, Any], what: str) -> M:
@@ -125,8 +200,7 @@ def validate(model: type[M], data: dict[str, Any], what: str) -> M:
     except ValidationError as e:
         problems = []
         for err in e.errors()[:5]:
-            loc = ".".join(str(p) for p in err["loc"]) or "(body)"
-            problems.append(f"{loc}: {err['msg']}")
+            problems.append(f"{_field(err['loc'])}: {err['msg']}")
         more = f" (+{e.error_count() - 5} more)" if e.error_count() > 5 else ""
         raise UnprocessableEntity(f"invalid {what}: " + "; ".join(problems) + more) from None
 
@@ -144,6 +218,15 @@ def client_key(request: Request) -> str:
     return f"ip:{host}"
 
 
+def bearer_ok(header: str, tokens: tuple[str, ...]) -> bool:
+    """True when the ``Authorization`` header value is ``Bearer <one of tokens>`` (compared in
+    constant time); False without tokens."""
+    scheme, _, value = header.partition(" ")
+    return scheme.lower() == "bearer" and any(
+        hmac.compare_digest(value.strip().encode(), t.encode()) for t in tokens
+    )
+
+
 class BearerAuth:
     """ASGI middleware: require ``Authorization: Bearer <token>`` (except on open paths)."""
 
@@ -156,13 +239,99 @@ class BearerAuth:
         if scope["type"] != "http" or scope["path"] in self.open_paths:
             return await self.app(scope, receive, send)
         tokens = self.tokens()
-        if tokens:
-            header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
-            scheme, _, value = header.partition(" ")
-            ok = scheme.lower() == "bearer" and any(
-                hmac.compare_digest(value.strip().encode(), t.encode()) for t in tokens
-            )
-            if not ok:
-                err: ServerError = Unauthorized()
+        header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+        if tokens and not bearer_ok(header, tokens):
+            err: ServerError = Unauthorized()
+            return await error_response(err)(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+#: request bodies a cross-site page can send without a CORS preflight are never JSON-typed
+JSON_TYPES = ("application/json",)
+LOCAL_NAMES = ("localhost",)
+
+
+class RequestGuard:
+    """ASGI middleware against cross-site request forgery and DNS rebinding, for a server that
+    is often run on loopback without a token. ``config`` is a callable returning the current
+    :class:`~nextedit.server.config.ServerConfig` (reloadable); every refusal is one JSON error.
+
+    * ``Host`` (403): an IP literal, ``localhost`` (or ``*.localhost``), this machine's host name,
+      or a name in ``[server] allowed_hosts`` (``"*"`` = any). A rebinding page reaches the server
+      under its own domain name, so it is refused. With bearer tokens configured and no
+      ``allowed_hosts``, any Host is answered (a page cannot get past the token).
+    * ``Origin`` (403): a request a browser marks with an Origin is refused unless the origin is in
+      ``[server] allowed_origins`` (``"*"`` = any); editors, curl and SDKs send none.
+    * POST, PUT, PATCH, DELETE with a body or a ``Content-Type`` (415): the type must be
+      ``application/json`` (or ``*+json``), or the body compressed (``Content-Encoding: zstd`` or
+      ``gzip``, with the type absent or JSON). The ``text/plain``, form and untyped bodies that a
+      page can POST without a preflight are refused before the handler reads them.
+    """
+
+    def __init__(self, app: Any, config: Any) -> None:
+        self.app = app
+        self.config = config
+        self.hostname = socket.gethostname().lower()
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            err = self.refusal(scope)
+            if err is not None:
                 return await error_response(err)(scope, receive, send)
         return await self.app(scope, receive, send)
+
+    def refusal(self, scope: dict) -> ServerError | None:
+        """The error to answer ``scope`` with, or None to let it through."""
+        cfg = self.config()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        host = headers.get("host")
+        if host is not None and not self.host_allowed(host, cfg):
+            return Forbidden(
+                f"Host {host[:80]!r} is not allowed (add it to [server] allowed_hosts to serve under that name)"
+            )
+        origin = headers.get("origin")
+        if origin is not None and not _origin_allowed(origin, cfg.allowed_origins):
+            return Forbidden(
+                f"Origin {origin[:80]!r} is not allowed (browser pages need [server] allowed_origins)"
+            )
+        if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+            ctype = headers.get("content-type", "").partition(";")[0].strip().lower()
+            has_body = headers.get("content-length", "0").strip() != "0" or "transfer-encoding" in headers
+            if (has_body or ctype) and not _json_body(ctype, headers.get("content-encoding", "")):
+                shown = repr(ctype) if ctype else "none"
+                return UnsupportedMediaType(
+                    f"request body must be JSON: Content-Type {shown} (send Content-Type: application/json)"
+                )
+        return None
+
+    def host_allowed(self, host: str, cfg: Any) -> bool:
+        allowed = {h.lower().rstrip(".") for h in cfg.allowed_hosts}
+        if "*" in allowed or (cfg.auth_tokens and not allowed):
+            return True
+        name = _host_name(host)
+        if name in allowed or name in LOCAL_NAMES or name.endswith(".localhost") or name == self.hostname:
+            return True
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+
+
+def _host_name(host: str) -> str:
+    """``[::1]:8000`` → ``::1``, ``Example.COM.:80`` → ``example.com``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    name, _, _port = host.partition(":")
+    return name.rstrip(".")
+
+
+def _origin_allowed(origin: str, allowed: tuple[str, ...]) -> bool:
+    return "*" in allowed or origin.rstrip("/").lower() in {o.rstrip("/").lower() for o in allowed}
+
+
+def _json_body(ctype: str, encoding: str) -> bool:
+    if ctype in JSON_TYPES or (ctype.startswith("application/") and ctype.endswith("+json")):
+        return True
+    return not ctype and encoding.strip().lower() in ("zstd", "gzip", "deflate")

@@ -11,7 +11,6 @@ metrics and one JSON log line without code, for an answer and for an error alike
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import threading
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from nextedit.predict.registry import Backend
 from nextedit.schema.cancel import CancelToken
+from nextedit.server.client_ids import client_id
 from nextedit.server.config import ServedModel, ServerConfig
 from nextedit.server.errors import NotFound, ServerError, Unavailable
 from nextedit.server.experiments import Assignment, ExperimentRouter
@@ -105,7 +105,7 @@ class RequestContext:
 
     @property
     def client_id(self) -> str:
-        return hashlib.sha256(self.client_key.encode()).hexdigest()[:16]
+        return client_id(self.client_key)  # keyed with the install secret (server/client_ids.py)
 
 
 class PredictionService:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 from pydantic import BaseModel
@@ -34,15 +35,17 @@ async def read_model(request: Request, model: type[M], what: str, *, allow_compr
 
 
 def deadline_from(request: Request) -> float | None:
+    """The client's deadline in **ms** (``x-nextedit-deadline-ms``), or None; 400 unless it is a
+    finite positive number (NaN, inf and ``1e999`` included)."""
     v = request.headers.get(DEADLINE_HEADER)
     if v is None:
         return None
     try:
         ms = float(v)
     except ValueError:
-        raise BadRequest(f"{DEADLINE_HEADER} must be a number of milliseconds, got {v!r}") from None
-    if ms <= 0:
-        raise BadRequest(f"{DEADLINE_HEADER} must be positive")
+        ms = math.nan
+    if not (math.isfinite(ms) and ms > 0):
+        raise BadRequest(f"{DEADLINE_HEADER} must be a positive number of milliseconds, got {v[:40]!r}")
     return ms
 
 

@@ -33,7 +33,7 @@ class GenerateRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = ""
-    prompt: str
+    prompt: str = Field(min_length=1)
     raw: bool = True
     stream: bool = True  # Ollama's default; Zed sends false
     options: GenerateOptions = Field(default_factory=GenerateOptions)

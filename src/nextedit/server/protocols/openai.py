@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -24,11 +24,18 @@ class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = ""
-    prompt: str | list[str]
+    prompt: str | list[str]  # one non-empty string (or a list of exactly one)
     max_tokens: int = Field(default=256, ge=1, le=32768)
     stop: str | list[str] | None = None
     temperature: float | None = None
     stream: bool = False
+
+    @field_validator("prompt")
+    @classmethod
+    def _not_empty(cls, v: str | list[str]) -> str | list[str]:
+        if v == "" or (isinstance(v, list) and "" in v):
+            raise ValueError("must not be empty")
+        return v
 
 
 @router.post("/v1/completions")
