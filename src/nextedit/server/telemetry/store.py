@@ -170,7 +170,7 @@ class TelemetryStore:
         self._queue.put(_Write(done=done))
         try:
             done.result(timeout)
-        except TimeoutError:
+        except (TimeoutError, Unavailable):  # Unavailable: it raced close()
             return False
         return True
 
@@ -216,7 +216,19 @@ class TelemetryStore:
             stop = writes[-1] is _STOP
             self._write([w for w in writes if w is not _STOP])
             if stop:
+                self._refuse_late_writes()
                 return
+
+    def _refuse_late_writes(self) -> None:
+        """After the stop: writes that raced :meth:`close` are refused, never left waiting."""
+        while True:
+            try:
+                w = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._drop(w.size)
+            if w.done is not None:
+                w.done.set_exception(Unavailable("the telemetry store is shutting down; retry later"))
 
     def _write(self, writes: list[_Write]) -> None:
         records = [w for w in writes if w.size]
