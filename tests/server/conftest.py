@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from nextedit.server.app import create_app
 from nextedit.server.config import parse_config
 from nextedit.server.launch import ServerThread
+
+# the server's install secret (nextedit/server/client_ids.py) goes to a temp dir, not ~/.config
+os.environ.setdefault("NEXTEDIT_CONFIG_DIR", tempfile.mkdtemp(prefix="nextedit-test-config-"))
 
 POSTGRES_URL = os.environ.get("NEXTEDIT_TEST_POSTGRES_URL")
 STORES = [
