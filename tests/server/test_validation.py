@@ -12,7 +12,7 @@ import json
 import httpx
 import pytest
 
-from nextedit.server.telemetry.schema import ID_CHARS, INT_MAX, JSON_DEPTH, VERSION_CHARS
+from nextedit.server.telemetry.schema import ID_CHARS, INT_MAX, JSON_DEPTH, VERSION_CHARS, storable_json
 from tests.server.fakes import todo_backend
 
 CFG = {"models": {"todo": {"provider": "test", "version": "todo-v1"}}}
@@ -146,6 +146,7 @@ def test_values_at_the_limits_are_stored_verbatim(server) -> None:  # noqa: ANN0
         edit_bytes_recall_rate=0,
         e2e_latency=1e300,
         big=2**70,
+        note="NUL \x00 inside JSON is escaped",
     )
     r = _post(server, "/predict_edits/settled", body)
     assert r.status_code == 200, r.text
@@ -159,4 +160,23 @@ def test_values_at_the_limits_are_stored_verbatim(server) -> None:  # noqa: ANN0
         s["edit_bytes_kept_rate"] == 1.0 and s["edit_bytes_recall_rate"] == 0 and s["e2e_latency_ms"] == 1e300
     )
     assert s["settled_region"] == "tab\tand \u2028 line sep"
-    assert s["extra"] == {"sample_data": sample, "big": 2**70}
+    assert s["extra"] == {"sample_data": sample, "big": 2**70, "note": "NUL \x00 inside JSON is escaped"}
+
+
+@pytest.mark.parametrize(
+    "value,why",
+    [
+        (_nested(JSON_DEPTH + 1, 1), "nested deeper"),
+        ({"a": [1.0, float("nan")]}, "NaN"),
+        ({"a": float("-inf")}, "Infinity"),
+        ([{"k": "\udc00"}], "surrogates"),
+    ],
+)
+def test_storable_json_refuses_what_a_json_column_cannot_hold(value, why) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match=why):
+        storable_json(value)
+
+
+def test_storable_json_keeps_what_it_can_hold() -> None:
+    value = {"deep": _nested(JSON_DEPTH - 1, "\U0001f600"), "big": 2**80, "nul": "a\x00b"}
+    assert storable_json(value) is value

@@ -10,12 +10,11 @@ A 2xx means the report's rows are committed (:meth:`TelemetryStore.write_events`
 are not (retry). Field limits are the store's columns (:mod:`nextedit.server.telemetry.schema`): ids
 up to 64 characters, versions up to 200, no NUL characters, counts in 0..2³¹−1, latencies finite and
 ≥ 0, rates in [0, 1], stored JSON finite, valid UTF-8 and at most 64 levels deep; anything else is a
-422 naming the field, never a row dropped after the answer.
+4xx naming the field, never a row dropped after the answer.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Annotated, Any, Literal
 
@@ -25,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from nextedit.server.protocols.common import read_model, service_of
-from nextedit.server.telemetry.schema import ID_CHARS, INT_MAX, JSON_DEPTH, VERSION_CHARS
+from nextedit.server.telemetry.schema import ID_CHARS, INT_MAX, VERSION_CHARS, storable_json
 
 router = APIRouter()
 
@@ -38,23 +37,6 @@ def _no_nul(s: str) -> str:
     if "\x00" in s:
         raise ValueError("must not contain NUL characters")
     return s
-
-
-def storable_json(value: Any) -> Any:
-    """``value`` if the ``extra`` JSON column can hold it on both backends: nested at most
-    ``JSON_DEPTH`` levels, no NaN/Infinity, no unpaired surrogates; else ``ValueError`` saying why."""
-    stack = [(value, 1)]
-    while stack:
-        v, depth = stack.pop()
-        if isinstance(v, dict | list):
-            if depth > JSON_DEPTH:
-                raise ValueError(f"nested deeper than {JSON_DEPTH} levels")
-            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
-    try:
-        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
-    except ValueError as e:  # NaN/Infinity, or UnicodeEncodeError (a subclass) for a lone surrogate
-        raise ValueError("must not contain NaN, Infinity or unpaired surrogates") from e
-    return value
 
 
 RequestId = Annotated[str, Field(min_length=1, max_length=ID_CHARS), AfterValidator(_no_nul)]

@@ -10,10 +10,14 @@ filled when the client set ``can_collect_data``. ``outcome`` is the latest outco
 
 The limits below are the one source of truth for what the columns hold on both backends; the
 report models (:mod:`nextedit.server.protocols.outcomes`) validate against them, so what the API
-accepts the store stores (PostgreSQL enforces ``String(n)`` and 32-bit ``Integer``; SQLite does not).
+accepts the store stores (PostgreSQL enforces ``String(n)`` and 32-bit ``Integer``; SQLite does not);
+:func:`storable_json` says whether a value fits the ``extra`` JSON column.
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -97,3 +101,20 @@ outcome_events = Table(
     Column("extra", JSON),  # other reported fields (sample_data only when can_collect_data)
     Index("ix_outcome_events_request_id", "request_id"),
 )
+
+
+def storable_json(value: Any) -> Any:
+    """``value`` if the ``extra`` JSON column can hold it on both backends: nested at most
+    ``JSON_DEPTH`` levels, no NaN/Infinity, no unpaired surrogates; else ``ValueError`` saying why."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict | list):
+            if depth > JSON_DEPTH:
+                raise ValueError(f"nested deeper than {JSON_DEPTH} levels")
+            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
+    try:
+        json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except ValueError as e:  # NaN/Infinity, or UnicodeEncodeError (a subclass) for a lone surrogate
+        raise ValueError("must not contain NaN, Infinity or unpaired surrogates") from e
+    return value
