@@ -123,6 +123,7 @@ def test_repair_skips_what_needs_none_or_is_done(server, frontier, llm, tmp_path
     stage = RepairStage(llm)
     [same] = run(stage, tmp_path, good, "repair")
     assert len(same.predictions) == 1 and server.model_requests() == before
+    assert stage.stats.counters["no repair needed"] == 1
 
     llm = replace(llm, cache=str(tmp_path / "other_cache.sqlite"))  # the teacher asked anew
     bad = judged(frontier, llm, tmp_path, reverting_answer, judge_json(1))
@@ -130,7 +131,7 @@ def test_repair_skips_what_needs_none_or_is_done(server, frontier, llm, tmp_path
     n = server.model_requests()
     again = RepairStage(llm)
     [ex] = run(again, tmp_path, repaired, "repair2")
-    assert server.model_requests() == n and again.stats.counters["already done"] == 1
+    assert server.model_requests() == n and again.stats.counters["already repaired"] == 1
     assert [p.provider for p in ex.predictions] == ["teacher:frontier", "repair"]
 
 

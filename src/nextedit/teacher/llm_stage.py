@@ -51,9 +51,14 @@ class LLMStage(Stage):
         """Answers to ``requests`` (in order, concurrently up to the config's ``max_parallelism``)."""
         return self.client.chat_many(list(requests))
 
+    def skip_reason(self, example: Example) -> str | None:
+        """Why ``example`` passes through without a request (a counter name), or None to work on it."""
+        return "already done" if self.is_complete(example) else None
+
     def process(self, example: Example) -> Example | None:
-        if self.is_complete(example):
-            self.stats.count("already done")
+        reason = self.skip_reason(example)
+        if reason is not None:
+            self.stats.count(reason)
             return example
         try:
             return self.work(example)

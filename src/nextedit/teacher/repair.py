@@ -135,10 +135,12 @@ class RepairStage(LLMStage):
         super().__init__(llm)
         self.confidence_threshold = confidence_threshold
 
+    def skip_reason(self, example: Example) -> str | None:
+        if is_repaired(example):
+            return "already repaired"
+        return None if needs_repair(example, self.confidence_threshold) else "no repair needed"
+
     def work(self, example: Example) -> Example:
-        if not needs_repair(example, self.confidence_threshold):
-            self.stats.count("no repair needed")
-            return example
         example.predictions = [p for p in example.predictions if p.provider != REPAIR_PROVIDER]
         previous = example.predictions[0]
         try:
