@@ -5,6 +5,7 @@ untyped bodies, any Origin) nor read answers under its own domain name (Host).""
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
 import pytest
@@ -72,7 +73,7 @@ def test_host_must_name_the_server_by_address(start_server) -> None:  # noqa: AN
         assert r.status_code == 403 and "allowed_hosts" in r.json()["error"]["message"], host
         assert httpx.post(srv.url + "/predict_edits/v3", json=v3_body(), headers={"Host": host}).status_code == 403
     for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", f"[::1]:{port}", f"app.localhost:{port}",
-                 f"10.1.2.3:{port}"):  # fmt: skip
+                 f"10.1.2.3:{port}", f"{socket.gethostname()}:{port}", f"{socket.gethostname()}.local"):  # fmt: skip
         assert httpx.get(srv.url + "/healthz", headers={"Host": host}).status_code == 200, host
     named = start_server({**CFG, "server": {"allowed_hosts": ["nextedit.internal"]}}, providers={"todo": todo_backend()})
     assert httpx.get(named.url + "/healthz", headers={"Host": "nextedit.internal:443"}).status_code == 200

@@ -256,8 +256,8 @@ class RequestGuard:
     is often run on loopback without a token. ``config`` is a callable returning the current
     :class:`~nextedit.server.config.ServerConfig` (reloadable); every refusal is one JSON error.
 
-    * ``Host`` (403): an IP literal, ``localhost`` (or ``*.localhost``), this machine's host name,
-      or a name in ``[server] allowed_hosts`` (``"*"`` = any). A rebinding page reaches the server
+    * ``Host`` (403): an IP literal, ``localhost`` (or ``*.localhost``), this machine's host name
+      (or ``<name>.local``), or a name in ``[server] allowed_hosts`` (``"*"`` = any). A rebinding page reaches the server
       under its own domain name, so it is refused. With bearer tokens configured and no
       ``allowed_hosts``, any Host is answered (a page cannot get past the token).
     * ``Origin`` (403): a request a browser marks with an Origin is refused unless the origin is in
@@ -271,7 +271,8 @@ class RequestGuard:
     def __init__(self, app: Any, config: Any) -> None:
         self.app = app
         self.config = config
-        self.hostname = socket.gethostname().lower()
+        host = socket.gethostname().lower()
+        self.hostnames = {host, f"{host}.local"}  # and its mDNS name: both resolved on the LAN only
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -309,7 +310,7 @@ class RequestGuard:
         if "*" in allowed or (cfg.auth_tokens and not allowed):
             return True
         name = _host_name(host)
-        if name in allowed or name in LOCAL_NAMES or name.endswith(".localhost") or name == self.hostname:
+        if name in allowed or name in LOCAL_NAMES or name.endswith(".localhost") or name in self.hostnames:
             return True
         try:
             ipaddress.ip_address(name)
