@@ -114,8 +114,10 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _routing_error(request: Request, exc: StarletteHTTPException) -> Response:  # 404, 405
         kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
-        body = {"error": {"type": kind, "message": f"{exc.detail}: {request.method} {request.url.path[:200]}"}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        message = f"{exc.detail}: {request.method} {request.url.path[:200]}"
+        return JSONResponse(
+            {"error": {"type": kind, "message": message}}, exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:  # last resort; should not happen

@@ -257,9 +257,9 @@ class RequestGuard:
     :class:`~nextedit.server.config.ServerConfig` (reloadable); every refusal is one JSON error.
 
     * ``Host`` (403): an IP literal, ``localhost`` (or ``*.localhost``), this machine's host name
-      (or ``<name>.local``), or a name in ``[server] allowed_hosts`` (``"*"`` = any). A rebinding page reaches the server
-      under its own domain name, so it is refused. With bearer tokens configured and no
-      ``allowed_hosts``, any Host is answered (a page cannot get past the token).
+      (or ``<name>.local``), or a name in ``[server] allowed_hosts`` (``"*"`` = any). A rebinding
+      page reaches the server under its own domain name, so it is refused. With bearer tokens
+      configured and no ``allowed_hosts``, any Host is answered (a page cannot get past the token).
     * ``Origin`` (403): a request a browser marks with an Origin is refused unless the origin is in
       ``[server] allowed_origins`` (``"*"`` = any); editors, curl and SDKs send none.
     * POST, PUT, PATCH, DELETE with a body or a ``Content-Type`` (415): the type must be
@@ -288,7 +288,7 @@ class RequestGuard:
         host = headers.get("host")
         if host is not None and not self.host_allowed(host, cfg):
             return Forbidden(
-                f"Host {host[:80]!r} is not allowed (add it to [server] allowed_hosts to serve under that name)"
+                f"Host {host[:80]!r} is not allowed (serving under that name needs [server] allowed_hosts)"
             )
         origin = headers.get("origin")
         if origin is not None and not _origin_allowed(origin, cfg.allowed_origins):
