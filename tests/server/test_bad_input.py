@@ -1,4 +1,5 @@
-"""Input that used to be a 5xx is a 4xx naming the field, on every POST endpoint (issue 17, defect 4):
+"""Input that used to be a 5xx is a 4xx naming the field, on every POST endpoint (issue 17, defect 4;
+the six of the issue and ``/v1/chat/completions``):
 integer literals past Python's 4,300-digit conversion limit, NaN/Infinity and numbers that overflow
 a float, nesting past the limit, lone surrogates at any depth, a NaN deadline header, an empty
 prompt. Against a real server (heuristic provider, SQLite store)."""
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from nextedit.server.http import MAX_JSON_DEPTH
-from tests.server.test_fuzz import BASE
+from tests.server.test_fuzz import BASE, TEACHER_PROMPT
 from tests.server.test_zed_clients import FORMATS
 
 HUGE = "9" * 5000
@@ -22,6 +23,8 @@ ENDPOINTS = {
     "/predict_edits/v3": ({**BASE, "excerpt_start_row": "@N"}, "excerpt_start_row"),
     "/v1/completions": ({"prompt": PROMPT, "max_tokens": "@N"}, "max_tokens"),
     "/api/generate": ({"prompt": PROMPT, "stream": False, "options": {"num_predict": "@N"}}, "options.num_predict"),
+    "/v1/chat/completions": ({"messages": [{"role": "user", "content": TEACHER_PROMPT}], "max_tokens": "@N"},
+                             "max_tokens"),
     "/predict_edits/accept": ({"request_id": "r1", "e2e_latency_ms": "@N"}, "e2e_latency_ms"),
     "/predict_edits/reject": ({"rejections": [{"request_id": "r1", "e2e_latency_ms": "@N"}]},
                               "rejections.0.e2e_latency_ms"),

@@ -21,6 +21,8 @@ import httpx
 import pytest
 import zstandard
 
+from nextedit.prompts.teacher import TeacherFormat
+from nextedit.schema.request import Zeta2PromptInput
 from tests.server.test_zed_clients import FORMATS
 
 BASE = {
@@ -136,11 +138,15 @@ def test_mutated_raw_prompts(server) -> None:  # noqa: ANN001
 # --------------------------------------------------------------------------- the bounded fuzzer
 
 PROMPT = FORMATS["zeta2_1"][0]()
+TEACHER_PROMPT = TeacherFormat().format_prompt(Zeta2PromptInput.from_json(BASE)).text
 SEEDS: dict[str, dict] = {
     "/predict_edits/v3": BASE,
     "/v1/completions": {"model": "h", "prompt": PROMPT, "max_tokens": 64, "stop": ["\n\n"], "temperature": 0},
     "/api/generate": {"model": "h", "prompt": PROMPT, "raw": True, "stream": False,
                       "options": {"num_predict": 64, "stop": ["<|end|>"], "temperature": 0.0}},
+    "/v1/chat/completions": {"model": "h", "max_tokens": 256, "messages": [
+        {"role": "system", "content": "You predict edits."},
+        {"role": "user", "content": [{"type": "text", "text": TEACHER_PROMPT}]}]},
     "/predict_edits/accept": {"request_id": "r-1", "model_version": "h", "e2e_latency_ms": 12.5},
     "/predict_edits/reject": {"rejections": [{"request_id": "r-2", "reason": "Discarded", "was_shown": True,
                                               "model_version": "h", "e2e_latency_ms": 3}]},

@@ -52,17 +52,26 @@ KEEP_PREVIOUS = "KEEP_PREVIOUS"
 VERDICT_KEYS = ('"reverts_edits"', '"confidence"')
 
 
+class ContentPart(BaseModel):
+    """One part of a message's content list (only ``text`` parts are read)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: str
+    text: str = ""
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "user", "assistant", "developer", "tool"]
-    content: str | list[dict[str, Any]] | None = None
+    content: str | list[ContentPart] | None = None
 
     @property
     def text(self) -> str:
         """The message's text (text parts joined, as the SDK may send a list of parts)."""
         if isinstance(self.content, list):
-            return "".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+            return "".join(p.text for p in self.content if p.type == "text")
         return self.content or ""
 
 
