@@ -169,3 +169,44 @@ def test_the_stage_runs_in_worker_processes_and_on_ray(executor, server, llm, tm
     assert all(f"+{NEW_LINE}<|user_cursor|>" in ex.predictions[0].actual_patch for ex in result)
     assert server.model_requests() == 4
     assert stage.stats.counters["llm.answers"] == 4  # the workers' figures, merged
+
+
+def test_a_spent_error_budget_stops_the_run_and_a_rerun_resumes(server, llm, tmp_path) -> None:  # noqa: ANN001
+    from dataclasses import replace
+
+    from nextedit.llm.replay import Fault
+    from nextedit.teacher.llm_stage import RunStopped
+
+    examples = [kv_example(i) for i in range(40)]
+    src = write_jsonl(tmp_path / "in.jsonl", examples)
+    out = tmp_path / "out.jsonl"
+    flaky = replace(llm, max_attempts=1, error_budget=3, max_parallelism=1)
+    server.faults.extend(Fault.error(500, match=f"endpoint_{i}:") for i in range(20, 40))
+    with pytest.raises(RunStopped, match="stopped after 3 consecutive failed requests"):
+        run_stage(TeacherStage(flaky), [str(src)], str(out))
+    assert server.model_requests() == 23  # 20 answers, then 3 failures, then nothing more
+    assert len(read_jsonl(out)) == 16  # the finished shard; the rest is redone on resume
+
+    server.faults.clear()
+    run_stage(TeacherStage(flaky), [str(src)], str(out))
+    result = read_jsonl(out)
+    assert [ex.name for ex in result] == [ex.name for ex in examples]
+    assert all(not ex.predictions[0].error for ex in result)
+    assert server.model_requests() == 23 + 20  # the 20 answered ones came from the cache
+
+
+def test_batched_answers_are_collected_by_a_rerun_in_place(server, llm, tmp_path) -> None:  # noqa: ANN001
+    src = write_jsonl(tmp_path / "in.jsonl", [kv_example(i) for i in range(3)])
+    out = tmp_path / "out.jsonl"
+    args = ["--llm", llm.backend, "--cache", llm.cache, "--batch"]
+    first = CliRunner().invoke(app, ["teacher", str(src), "-o", str(out), *args])
+    assert first.exit_code == 0, first.output
+    assert "3 requests wait in provider batches" in first.output
+    assert all(ex.predictions[0].error.startswith("pending:") for ex in read_jsonl(out))
+    assert server.counts["batches.create"] == 1 and server.model_requests() == 0
+
+    second = CliRunner().invoke(app, ["teacher", str(out), "--in-place", *args])
+    assert second.exit_code == 0, second.output
+    result = read_jsonl(out)
+    assert all(f"+{NEW_LINE}<|user_cursor|>" in ex.predictions[0].actual_patch for ex in result)
+    assert server.counts["batches.create"] == 1  # collected, not submitted again

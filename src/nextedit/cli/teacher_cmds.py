@@ -48,7 +48,11 @@ CacheOnly = Annotated[
     bool, typer.Option("--cache-only", help="Never call out: answers only from the cache (misses: error).")
 ]
 Batch = Annotated[
-    bool, typer.Option("--batch", help="Send misses as provider batches (half price); rerun to collect.")
+    bool,
+    typer.Option(
+        "--batch",
+        help="Send misses as provider batches (half price; the run is one shard); rerun to collect.",
+    ),
 ]
 Wait = Annotated[bool, typer.Option("--wait", help="With --batch: poll until every batch has finished.")]
 Timeout = Annotated[float, typer.Option("--timeout", min=0.001, help="Seconds per HTTP request.")]
@@ -90,11 +94,21 @@ def _config(
 def _run(stage, inputs: list[str], opts: RunOptions) -> None:  # noqa: ANN001 - an LLMStage
     from rich.console import Console
 
-    from nextedit.teacher.llm_stage import llm_summary
+    from nextedit.errors import NexteditError
+    from nextedit.teacher.llm_stage import RunStopped, llm_summary
 
     try:
         run_stage_command(stage, inputs, opts)
+    except RunStopped as e:
+        raise NexteditError(f"{e}; rerun to resume after the last written shard") from None
     finally:
+        pending = int(stage.stats.counters["llm.pending"])
+        if pending:
+            Console(stderr=True).print(
+                f"{pending} requests wait in provider batches: rerun with the output as input and "
+                "--in-place (same options) to collect them, or pass --wait",
+                soft_wrap=True,
+            )
         if stage.stats.seen or stage.stats.skipped_resume:
             Console(stderr=True).print(
                 f"{stage.name} {stage.llm}: {llm_summary(stage.stats)}", soft_wrap=True
@@ -126,13 +140,13 @@ def teacher_cmd(
     max_parallelism: MaxParallelism = 1,
 ) -> None:
     """A teacher LLM writes `predictions[]` (provider teacher:MODEL) from the §3.4 teacher prompt."""
-    from nextedit.teacher import TeacherStage
+    from nextedit.teacher import BatchedTeacherStage, TeacherStage
 
     config = _config(llm, cache, no_cache, cache_only, batch, wait, timeout, max_parallelism)
     opts = RunOptions(
         output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
     )
-    _run(TeacherStage(config, repetitions), inputs, opts)
+    _run((BatchedTeacherStage if batch else TeacherStage)(config, repetitions), inputs, opts)
 
 
 @app.command("qa")
@@ -157,13 +171,13 @@ def qa_cmd(
     max_parallelism: MaxParallelism = 1,
 ) -> None:
     """An LLM judge fills `qa[i]` (reasoning, reverts_edits, confidence 1-5) for each prediction."""
-    from nextedit.teacher import QaStage
+    from nextedit.teacher import BatchedQaStage, QaStage
 
     config = _config(llm, cache, no_cache, cache_only, batch, wait, timeout, max_parallelism)
     opts = RunOptions(
         output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
     )
-    _run(QaStage(config), inputs, opts)
+    _run((BatchedQaStage if batch else QaStage)(config), inputs, opts)
 
 
 @app.command("repair")
@@ -191,13 +205,13 @@ def repair_cmd(
     max_parallelism: MaxParallelism = 1,
 ) -> None:
     """The teacher repairs predictions that QA or the scores flag (§3.7); appends provider `repair`."""
-    from nextedit.teacher import RepairStage
+    from nextedit.teacher import BatchedRepairStage, RepairStage
 
     config = _config(llm, cache, no_cache, cache_only, batch, wait, timeout, max_parallelism)
     opts = RunOptions(
         output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
     )
-    _run(RepairStage(config, confidence_threshold), inputs, opts)
+    _run((BatchedRepairStage if batch else RepairStage)(config, confidence_threshold), inputs, opts)
 
 
 @app.command("distill")

@@ -20,9 +20,19 @@ Sits above ``llm``, ``pipeline``, ``context``, ``prompts`` and ``metrics``; neve
 """
 
 from nextedit.teacher.distill import DistillStage
-from nextedit.teacher.llm_stage import LLMStage
-from nextedit.teacher.predict import TeacherStage
-from nextedit.teacher.qa import QaStage
-from nextedit.teacher.repair import RepairStage
+from nextedit.teacher.llm_stage import LLMStage, RunStopped
+from nextedit.teacher.predict import BatchedTeacherStage, TeacherStage
+from nextedit.teacher.qa import BatchedQaStage, QaStage
+from nextedit.teacher.repair import BatchedRepairStage, RepairStage
 
-__all__ = ["DistillStage", "LLMStage", "QaStage", "RepairStage", "TeacherStage"]
+__all__ = [
+    "BatchedQaStage",
+    "BatchedRepairStage",
+    "BatchedTeacherStage",
+    "DistillStage",
+    "LLMStage",
+    "QaStage",
+    "RepairStage",
+    "RunStopped",
+    "TeacherStage",
+]

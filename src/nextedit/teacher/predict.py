@@ -10,8 +10,8 @@ cache entry. Every answer becomes a prediction with ``provider = "teacher:MODEL"
 from __future__ import annotations
 
 from nextedit.llm import LLMConfig
-from nextedit.schema.example import Example
-from nextedit.teacher.llm_stage import LLMStage
+from nextedit.schema.example import Example, Prediction
+from nextedit.teacher.llm_stage import LLMStage, Plan, WholeRun
 from nextedit.teacher.parse import failed_prediction, parse_teacher_answer
 from nextedit.teacher.prompt import teacher_prompt
 
@@ -43,18 +43,25 @@ class TeacherStage(LLMStage):
         self.repetitions = repetitions
         self.provider = teacher_provider(self.model)
 
-    def work(self, example: Example) -> Example:
+    def plan(self, example: Example) -> Plan:
         try:
             prompt = teacher_prompt(example)
         except ValueError as e:
             self.stats.count("invalid request")
-            example.predictions = [failed_prediction(self.provider, f"invalid request: {e}")]
-        else:
-            seeds = [None] if self.repetitions == 1 else list(range(self.repetitions))
-            results = self.ask([prompt.chat_request(seed) for seed in seeds])
-            example.predictions = [parse_teacher_answer(prompt.request, r, self.provider) for r in results]
-        for pred in example.predictions:
+            failed = [failed_prediction(self.provider, f"invalid request: {e}")]
+            return Plan([], lambda _results: self._finish(example, failed))
+        seeds = [None] if self.repetitions == 1 else list(range(self.repetitions))
+        return Plan(
+            [prompt.chat_request(seed) for seed in seeds],
+            lambda results: self._finish(
+                example, [parse_teacher_answer(prompt.request, r, self.provider) for r in results]
+            ),
+        )
+
+    def _finish(self, example: Example, predictions: list[Prediction]) -> Example:
+        for pred in predictions:
             count_prediction(self.stats, pred)
+        example.predictions = predictions
         example.score = []
         example.qa = []
         return example
@@ -64,3 +71,7 @@ class TeacherStage(LLMStage):
         return len(preds) >= self.repetitions and all(
             p.provider == self.provider and not (p.error or "").startswith(PENDING) for p in preds
         )
+
+
+class BatchedTeacherStage(WholeRun, TeacherStage):
+    """:class:`TeacherStage` for batched mode: every example's requests in one call (few batches)."""

@@ -19,7 +19,7 @@ from nextedit.llm import ChatParams, ChatRequest, LLMConfig
 from nextedit.prompts.base import CURSOR_MARKER
 from nextedit.prompts.teacher import FENCE, NO_HISTORY
 from nextedit.schema.example import Example, Prediction, QaResult
-from nextedit.teacher.llm_stage import LLMStage
+from nextedit.teacher.llm_stage import LLMStage, Plan, WholeRun
 from nextedit.teacher.parse import result_error
 from nextedit.teacher.prompt import teacher_prompt
 from nextedit.teacher.word_diff import word_diff
@@ -125,40 +125,40 @@ class QaStage(LLMStage):
     def __init__(self, llm: LLMConfig | str) -> None:
         super().__init__(llm)
 
-    def work(self, example: Example) -> Example:
+    def plan(self, example: Example) -> Plan:
         preds = example.predictions
         todo = [i for i, p in enumerate(preds) if judged(p)]
         qa: list[QaResult | None] = [None] * len(preds)
+        requests: list[ChatRequest] = []
         if todo:
             try:
                 excerpt = current_file_block(teacher_prompt(example).text)
             except ValueError as e:
                 self.stats.count("invalid request")
-                for i in todo:
-                    qa[i] = QaResult(error=f"invalid request: {e}")
+                qa = [
+                    QaResult(error=f"invalid request: {e}") if i in todo else None for i in range(len(preds))
+                ]
                 todo = []
-            requests = [
-                ChatRequest.of(
-                    [
-                        {
-                            "role": "user",
-                            "content": qa_prompt(example.edit_history, excerpt, preds[i].actual_patch),
-                        }
-                    ],
-                    ChatParams(max_tokens=MAX_TOKENS),
+            for i in todo:
+                prompt = qa_prompt(example.edit_history, excerpt, preds[i].actual_patch or "")
+                requests.append(
+                    ChatRequest.of([{"role": "user", "content": prompt}], ChatParams(max_tokens=MAX_TOKENS))
                 )
-                for i in todo
-            ]
-            for i, result in zip(todo, self.ask(requests), strict=True):
+
+        def finish(results: list) -> Example:  # noqa: ANN001 - list[ChatResult]
+            for i, result in zip(todo, results, strict=True):
                 error = result_error(result)
-                qa[i] = (
+                verdict = (
                     QaResult(response=result.text or None, error=error)
                     if error
                     else parse_qa_answer(result.text)
                 )
-                self.stats.count("qa errors" if qa[i].error else "qa verdicts")
-        example.qa = qa
-        return example
+                self.stats.count("qa errors" if verdict.error else "qa verdicts")
+                qa[i] = verdict
+            example.qa = qa
+            return example
+
+        return Plan(requests, finish)
 
     def is_complete(self, example: Example) -> bool:
         if len(example.qa) != len(example.predictions):
@@ -168,3 +168,7 @@ class QaStage(LLMStage):
             for p, q in zip(example.predictions, example.qa, strict=True)
             if judged(p)
         )
+
+
+class BatchedQaStage(WholeRun, QaStage):
+    """:class:`QaStage` for batched mode: every example's requests in one call (few batches)."""

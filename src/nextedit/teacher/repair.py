@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from nextedit.llm import ChatParams, ChatRequest, LLMConfig
 from nextedit.schema.example import Example, Prediction, QaResult
-from nextedit.teacher.llm_stage import LLMStage
+from nextedit.teacher.llm_stage import LLMStage, Plan, WholeRun
 from nextedit.teacher.parse import failed_prediction, parse_teacher_answer, result_error
 from nextedit.teacher.predict import count_prediction
 from nextedit.teacher.prompt import MAX_TOKENS, teacher_prompt
@@ -140,25 +140,30 @@ class RepairStage(LLMStage):
             return "already repaired"
         return None if needs_repair(example, self.confidence_threshold) else "no repair needed"
 
-    def work(self, example: Example) -> Example:
+    def plan(self, example: Example) -> Plan:
         example.predictions = [p for p in example.predictions if p.provider != REPAIR_PROVIDER]
         previous = example.predictions[0]
         try:
             prompt = teacher_prompt(example)
         except ValueError as e:
-            pred = failed_prediction(REPAIR_PROVIDER, f"invalid request: {e}")
-        else:
-            messages = [
-                *prompt.messages,
-                {"role": "assistant", "content": previous.actual_output or ""},
-                {"role": "user", "content": repair_message(example)},
-            ]
-            result = self.ask([ChatRequest.of(messages, ChatParams(max_tokens=MAX_TOKENS))])[0]
+            failed = failed_prediction(REPAIR_PROVIDER, f"invalid request: {e}")
+            return Plan([], lambda _results: self._finish(example, failed))
+        messages = [
+            *prompt.messages,
+            {"role": "assistant", "content": previous.actual_output or ""},
+            {"role": "user", "content": repair_message(example)},
+        ]
+
+        def finish(results: list) -> Example:  # noqa: ANN001 - list[ChatResult]
+            [result] = results
             if not result_error(result) and KEEP_PREVIOUS in result.text:
-                pred = _kept(previous, result.text)
                 self.stats.count("kept previous")
-            else:
-                pred = parse_teacher_answer(prompt.request, result, REPAIR_PROVIDER)
+                return self._finish(example, _kept(previous, result.text))
+            return self._finish(example, parse_teacher_answer(prompt.request, result, REPAIR_PROVIDER))
+
+        return Plan([ChatRequest.of(messages, ChatParams(max_tokens=MAX_TOKENS))], finish)
+
+    def _finish(self, example: Example, pred: Prediction) -> Example:
         count_prediction(self.stats, pred)
         example.predictions = [*example.predictions, pred]
         return example
@@ -174,3 +179,7 @@ def _kept(previous: Prediction, text: str) -> Prediction:
         actual_cursor=previous.actual_cursor,
         provider=REPAIR_PROVIDER,
     )
+
+
+class BatchedRepairStage(WholeRun, RepairStage):
+    """:class:`RepairStage` for batched mode: every example's request in one call (few batches)."""
