@@ -124,3 +124,34 @@ def test_big_requests_do_not_wedge_other_clients(start_server) -> None:  # noqa:
     small, bigs = asyncio.run(scenario())
     assert small.status_code == 200 and small.json()["output"], small.text
     assert [r.status_code for r in bigs] == [200] * 8
+
+
+def test_busy_first_pool_does_not_starve_other_clients(start_server) -> None:  # noqa: ANN001
+    """Both threads of the first-provider pool held by slow first calls: the other clients'
+    requests skip the pool and are answered by the model meanwhile, never queued behind them."""
+    hold = threading.Event()
+    slow_first = TodoProvider("slow-first", hold=hold)
+    srv = start_server(
+        {"models": {"m": {"provider": "test", "max_queue": 16}},
+         "server": {"deadline_ms": 20000, "first_workers": 2}},
+        providers={"m": Backend(TodoProvider("model"), first=slow_first)},
+    )  # fmt: skip
+    url = srv.url + "/predict_edits/v3"
+
+    async def scenario():  # noqa: ANN202
+        async with httpx.AsyncClient(timeout=30) as c:
+            held = [
+                asyncio.create_task(c.post(url, json=v3_body(), headers={"x-client-id": f"h{i}"}))
+                for i in (0, 1)
+            ]
+            await asyncio.to_thread(slow_first.wait_started, 2)  # the pool is full
+            others = [await c.post(url, json=v3_body(), headers={"x-client-id": f"o{i}"}) for i in range(8)]
+            still_held = not any(t.done() for t in held)
+            hold.set()
+            return others, still_held, [await t for t in held]
+
+    others, still_held, held = asyncio.run(scenario())
+    assert still_held
+    assert all(r.status_code == 200 and r.json()["output"] for r in others), [r.text for r in others]
+    assert [r.status_code for r in held] == [200, 200]
+    assert slow_first.calls == 2  # the others never waited for the pool
