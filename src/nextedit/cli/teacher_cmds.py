@@ -238,3 +238,43 @@ def distill_cmd(
             output, in_place, limit, offset, name, no_resume, failfast, failed, executor, max_parallelism
         ),
     )
+
+
+@app.command("synthesize")
+def synthesize_cmd(
+    repo: Annotated[Path, typer.Option("--repo", help="A git repository (its commits are the material).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Example JSONL, appended to.")],
+    llm: Backend,
+    count: Annotated[
+        int | None, typer.Option("--count", min=1, help="Stop after this many examples.")
+    ] = None,
+    max_commits: Annotated[
+        int, typer.Option("--max-commits", min=1, help="Newest commits to look at.")
+    ] = 100,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="Commits already answered (default: <output>.state.json).")
+    ] = None,
+    cache: CachePath = None,
+    no_cache: NoCache = False,
+    cache_only: CacheOnly = False,
+    timeout: Timeout = 600.0,
+    max_parallelism: Annotated[int, typer.Option("--max-parallelism", min=1, help="Requests in flight.")] = 4,
+) -> None:
+    """An LLM turns commits into examples (§3.11): edit history + expected patch, validated on the repo."""
+    from rich.console import Console
+
+    from nextedit.errors import NexteditError
+    from nextedit.teacher.llm_stage import RunStopped
+    from nextedit.teacher.synthesize import synthesize
+
+    config = _config(llm, cache, no_cache, cache_only, False, False, timeout, max_parallelism)
+    try:
+        result = synthesize(repo, config, output, state=state, max_commits=max_commits, count=count)
+    except RunStopped as e:
+        raise NexteditError(f"{e}; rerun to go on (answered commits are remembered)") from None
+    counts = ", ".join(f"{k}: {v}" for k, v in sorted(result.counts.items()))
+    console = Console(stderr=True)
+    console.print(
+        f"{result.written} examples appended to {output} ({counts or 'no commits'})", soft_wrap=True
+    )
+    console.print(f"synthesize {config.backend}: {result.summary}", soft_wrap=True)

@@ -8,7 +8,9 @@
 * :class:`~nextedit.teacher.repair.RepairStage` — failing predictions are sent back to the teacher
   in a three-turn conversation (§3.7) and a ``repair`` prediction is appended;
 * :class:`~nextedit.teacher.distill.DistillStage` — predictions become ``expected_patches`` (§3.8),
-  ready for ``format-prompt`` and ``train``.
+  ready for ``format-prompt`` and ``train``;
+* :func:`~nextedit.teacher.synthesize.synthesize` — an LLM turns a repository's commits into
+  examples (§3.11); not a pipeline step (its input is a repository, not examples).
 
 Every LLM stage is an :class:`~nextedit.teacher.llm_stage.LLMStage`: it keeps an
 :class:`~nextedit.llm.LLMConfig` (picklable, so local worker processes and Ray actors can run it)
