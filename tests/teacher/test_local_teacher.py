@@ -153,3 +153,22 @@ def test_the_whole_loop_runs_here(local_teacher, tmp_path, small_tokenizer) -> N
     )
     summary = train(recipe)
     assert summary["step"] == 1
+
+
+def test_the_local_judge_flags_a_revert(local_teacher) -> None:  # noqa: ANN001
+    import json
+
+    from nextedit.teacher.parse import parse_teacher_text
+    from nextedit.teacher.qa import current_file_block, parse_qa_answer, qa_prompt
+    from tests.teacher.frontier import reverting_answer
+
+    ex = kv_example()
+    prompt = teacher_prompt(ex)
+    reverting = parse_teacher_text(prompt.request, reverting_answer(prompt.text), "teacher:x")
+    assert "-    pub max_retries: u32," in reverting.actual_patch
+    judge = qa_prompt(ex.edit_history, current_file_block(prompt.text), reverting.actual_patch)
+    client = OpenAI(base_url=f"{local_teacher.url}/v1", api_key="local")
+    text = client.chat.completions.create(model="teacher", messages=[{"role": "user", "content": judge}])
+    verdict = parse_qa_answer(text.choices[0].message.content)
+    assert verdict.error is None, json.dumps(verdict.to_dict())
+    assert verdict.reverts_edits is True and verdict.confidence == 2

@@ -192,16 +192,16 @@ def teacher_region(parts: PromptParts, request: Zeta2PromptInput, out: EditOutco
     return region, cursor
 
 
-def _runs(text: str, open_: str, close: str) -> list[str]:
-    pattern = re.escape(open_) + r"(.*?)" + re.escape(close)
-    return [s.strip() for s in re.findall(pattern, text, re.DOTALL) if s.strip()]
+def _runs(text: str, marks: re.Pattern[str]) -> set[str]:
+    """The marked runs of ``text`` (``_INSERTED`` or ``_DELETED``), stripped, blank ones left out."""
+    return {s.strip() for s in marks.findall(text) if s.strip()}
 
 
 def verdict(conv: Conversation, own_region: str) -> dict[str, Any]:
     """The local judge's §3.6 verdict (module doc)."""
-    inserted, deleted = _runs(conv.judged, "{+", "+}"), _runs(conv.judged, "[-", "-]")
-    reverts = bool(set(deleted) & set(_runs(conv.history, "{+", "+}"))) or bool(
-        set(inserted) & set(_runs(conv.history, "[-", "-]"))
+    reverts = bool(
+        _runs(conv.judged, _DELETED) & _runs(conv.history, _INSERTED)
+        or _runs(conv.judged, _INSERTED) & _runs(conv.history, _DELETED)
     )
     judged = unword_diff(conv.judged).splitlines()
     added = [line[1:] for line in judged if line.startswith("+") and not line.startswith("+++ ")]
