@@ -4,9 +4,13 @@ outside ``--repos-dir``, and a symlink out of a plain directory. Nothing outside
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from nextedit.cli import app
+from nextedit.context.project import UnsafePath
+from nextedit.context.stages import LoadProjectStage
+from nextedit.schema.example import Example
 
 from .conftest import git, write_tree
 
@@ -84,3 +88,19 @@ def test_a_git_clone_and_a_local_url_inside_repos_dir_still_load(tmp_path):
     res, written, failed = run(tmp_path, "load-project", examples)
     assert res.exit_code == 0 and not failed, (res.output, failed)
     assert [w["prompt_inputs"]["cursor_path"] for w in written] == ["proj/pkg/a.py"] * 3
+
+
+def test_local_repos_the_caller_vouches_for(tmp_path):
+    """The data build passes the clones it ingested (their examples name them by absolute path)."""
+    proj = write_tree(tmp_path / "elsewhere" / "proj", {"a.py": "x = 1\n"})
+    git(proj, "init", "-q")
+    git(proj, "add", "-A")
+    git(proj, "commit", "-qm", "init")
+    ex = Example(**example("ingested", repository_url=str(proj)))
+    out = next(LoadProjectStage(local_repos=[proj]).run([ex.model_copy(deep=True)]))
+    assert out.prompt_inputs["cursor_path"] == "proj/a.py" and not out.tags
+    with pytest.raises(UnsafePath, match="'ingested'.*without --repos-dir"):
+        list(LoadProjectStage().run([ex]))
+    outside = Example(**example("outside", repository_url=str(tmp_path / "elsewhere")))
+    with pytest.raises(UnsafePath, match="'outside'"):
+        list(LoadProjectStage(local_repos=[proj]).run([outside]))

@@ -6,7 +6,8 @@ Sources, tried in order for ``example.repository_url`` at ``example.revision``:
    ``(repository_url, revision) -> directory | None`` (the data builders pass one for ``pypi:``;
    this layer knows no source of its own, so it imports nothing from above);
 2. a local git clone under ``repos_dir``: ``<repos_dir>/<owner>/<repo>`` or ``<repos_dir>/<repo>``
-   (``.git`` suffix optional), or the URL itself when it is a local path inside ``repos_dir``;
+   (``.git`` suffix optional), or the URL itself when it is a local path inside ``repos_dir`` or
+   one of the ``local_repos`` the caller vouches for (the data build's own ingested clones);
    files are read at the revision with ``git cat-file`` (no network, the user's checkout is never
    touched);
 3. otherwise the cursor-position excerpt is the whole file and the example is tagged
@@ -19,7 +20,7 @@ finding the cursor-position excerpt in the current file (unique, else the occurr
 last edit), and :func:`~nextedit.context.builder.build_request` fills ``prompt_inputs``.
 
 Every path the data names stays inside the repository: a ``cursor_path`` or patch path with a
-``..`` component, a local ``repository_url`` outside ``repos_dir`` (or any local one without it)
+``..`` component, a local ``repository_url`` outside ``repos_dir`` and ``local_repos``
 and a symlink of a plain directory that leads out of it raise :class:`UnsafePath` naming the
 example, so the pipeline records the example as failed (``<out>.failed.jsonl``) and reads nothing.
 
@@ -39,7 +40,7 @@ import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
 from nextedit.context.bm25 import Bm25Index
@@ -316,13 +317,14 @@ def open_tree(
     revision: str,
     repos_dir: str | Path | None = None,
     sources: SourceResolvers | None = None,
+    local_repos: Sequence[str | Path] = (),
 ) -> Tree | None:
     """The :class:`Tree` for a URL at a revision, or None when no local source has it.
 
     ``sources``: URL prefix → resolver, tried first (longest prefix first); a resolver's None means
     the source does not have it. Raises :class:`ProjectError` (``revision-missing``) when the clone
-    lacks the revision, :class:`UnsafePath` for a local path outside ``repos_dir`` (checked on
-    the path as written: symlinks the user put in ``repos_dir`` are followed)."""
+    lacks the revision, :class:`UnsafePath` for a local path outside ``repos_dir`` and
+    ``local_repos`` (checked on the path as written: symlinks the user put there are followed)."""
     url = (repository_url or "").strip()
     if not url:
         return None
@@ -336,9 +338,10 @@ def open_tree(
     candidates: list[Path] = []
     local = url[7:] if url.startswith("file://") else url
     if os.path.isabs(local) or local.startswith("~"):
-        if repos_dir is None or not _inside(local, repos_dir):
+        roots = [*local_repos, *([repos_dir] if repos_dir is not None else [])]
+        if not any(_inside(local, root) for root in roots):
             where = f"outside --repos-dir {repos_dir}" if repos_dir is not None else "without --repos-dir"
-            raise UnsafePath(f"repository_url {url!r} is a local path {where}")
+            raise UnsafePath(f"repository_url {url!r} is a local path {where} (pass the directory holding it)")
         candidates.append(Path(local))
     parts = _url_parts(url)
     if {".", ".."} & {*parts, name}:
@@ -533,6 +536,7 @@ def load_project(
     sources: SourceResolvers | None = None,
     *,
     context: ContextType = "auto",
+    local_repos: Sequence[str | Path] = (),
 ) -> Example:
     """Fill ``example.prompt_inputs`` (see the module docstring). Never raises on a bad example,
     except :class:`UnsafePath` (named by the example) for one that reaches outside its repository.
@@ -540,22 +544,28 @@ def load_project(
     ``context``: ``auto``/``none`` leave ``related_files`` unset/empty (what ``load-project``
     writes); ``lsp``/``bm25``/``all`` also compute related files (the ``context`` stage).
     ``sources``: URL prefix → resolver (see :func:`open_tree`), e.g. ``pypi:`` from the data layer.
+    ``local_repos``: local repositories the caller vouches for, used when a ``repository_url`` is
+    their path (or below it) without being inside ``repos_dir``.
     """
     try:
-        return _load_project(example, repos_dir, sources, context)
+        return _load_project(example, repos_dir, sources, context, local_repos)
     except UnsafePath as e:
         raise UnsafePath(f"example {example.name!r}: {e}") from None
 
 
 def _load_project(
-    example: Example, repos_dir: str | Path | None, sources: SourceResolvers | None, context: ContextType
+    example: Example,
+    repos_dir: str | Path | None,
+    sources: SourceResolvers | None,
+    context: ContextType,
+    local_repos: Sequence[str | Path],
 ) -> Example:
     example.tags = [
         t for t in example.tags if t not in (TAG_EXCERPT_ONLY, TAG_NO_REPOSITORY) and not t.startswith(TAG_ERROR)
     ]
     had_inputs = example.prompt_inputs is not None
     try:
-        tree = open_tree(example.repository_url, example.revision, repos_dir, sources)
+        tree = open_tree(example.repository_url, example.revision, repos_dir, sources, local_repos)
         if tree is None:
             if had_inputs:  # e.g. pulled from production: keep what the client sent
                 example.add_tag(TAG_NO_REPOSITORY)

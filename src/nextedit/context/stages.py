@@ -6,11 +6,13 @@
   definitions with a BM25 fallback, ``bm25``, ``all`` or ``none``).
 
 Examples whose repository is unavailable get excerpt-only prompt inputs and the
-``context:excerpt-only`` tag; failures are tagged ``context:error:<kind>`` and passed through.
+``context:excerpt-only`` tag; failures are tagged ``context:error:<kind>`` and passed through;
+an example that names a path outside its repository fails (``UnsafePath``, the run's failed file).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from nextedit.context.project import (
@@ -33,14 +35,24 @@ class LoadProjectStage(Stage):
     name = "load-project"
     context = "auto"
 
-    def __init__(self, repos_dir: str | Path | None = None, sources: SourceResolvers | None = None) -> None:
-        """``sources``: URL prefix → resolver for repositories that are not git clones (``pypi:``)."""
+    def __init__(
+        self,
+        repos_dir: str | Path | None = None,
+        sources: SourceResolvers | None = None,
+        local_repos: Sequence[str | Path] = (),
+    ) -> None:
+        """``sources``: URL prefix → resolver for repositories that are not git clones (``pypi:``);
+        ``local_repos``: local clones the caller vouches for besides ``repos_dir`` (the data build's
+        own ingested repositories). An example naming a path outside these fails (``UnsafePath``)."""
         super().__init__()
         self.repos_dir = repos_dir
         self.sources = dict(sources or {})
+        self.local_repos = tuple(local_repos)
 
     def process(self, example: Example) -> Example:
-        out = load_project(example, self.repos_dir, self.sources, context=self.context)  # type: ignore[arg-type]
+        out = load_project(
+            example, self.repos_dir, self.sources, context=self.context, local_repos=self.local_repos  # type: ignore[arg-type]
+        )
         for tag in out.tags:
             if tag == TAG_EXCERPT_ONLY:
                 self.stats.count("excerpt only (no repository)")
@@ -65,9 +77,13 @@ class ContextStage(LoadProjectStage):
     name = "context"
 
     def __init__(
-        self, repos_dir: str | Path | None = None, context_type: str = "lsp", sources: SourceResolvers | None = None
+        self,
+        repos_dir: str | Path | None = None,
+        context_type: str = "lsp",
+        sources: SourceResolvers | None = None,
+        local_repos: Sequence[str | Path] = (),
     ) -> None:
-        super().__init__(repos_dir, sources)
+        super().__init__(repos_dir, sources, local_repos)
         if context_type not in CONTEXT_TYPES:
             raise ValueError(f"unknown context type {context_type!r} (choose from {', '.join(CONTEXT_TYPES)})")
         self.context = context_type

@@ -100,7 +100,9 @@ def build_dataset(
         run("ingest", f"git {source.repo.name}", [source, ExampleWriter(raw[-1])])
     dedup, context = out / "dedup.jsonl", out / "context.jsonl"
     run("dedup", "", [ExampleReader(raw), DedupStage(cfg.max_duplicates), ExampleWriter(dedup)])
-    context_stage = ContextStage(context_type=cfg.context, sources=pypi_sources(cfg.cache))
+    context_stage = ContextStage(  # the git repositories ingested above are trusted as local paths
+        context_type=cfg.context, sources=pypi_sources(cfg.cache), local_repos=[Path(r).resolve() for r in cfg.repos]
+    )
     run("context", "", [ExampleReader([dedup]), context_stage, ExampleWriter(context)])
 
     t0 = time.perf_counter()
