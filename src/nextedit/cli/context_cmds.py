@@ -30,7 +30,9 @@ ReposDir = Annotated[
     typer.Option(
         "--repos-dir",
         help="Directory of local git clones, looked up as <dir>/<owner>/<repo> or <dir>/<repo>. "
-        "Examples whose repository is missing get excerpt-only prompt inputs (tag context:excerpt-only).",
+        "Examples whose repository is missing get excerpt-only prompt inputs (tag context:excerpt-only); "
+        "a local-path repository_url must lie inside it, and an example naming a file outside its "
+        "repository fails (see <out>.failed.jsonl).",
     ),
 ]
 
