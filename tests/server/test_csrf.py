@@ -59,8 +59,14 @@ def test_browser_origins_are_refused_unless_allowed(start_server) -> None:  # no
     allowing = start_server(
         {**CFG, "server": {"allowed_origins": ["http://localhost:3000/"]}}, providers={"todo": todo_backend()}
     )
-    r = httpx.post(allowing.url + "/predict_edits/v3", json=v3_body(), headers={"Origin": "http://LOCALHOST:3000"})
-    assert r.status_code == 200
+    page = {"Origin": "http://LOCALHOST:3000"}
+    r = httpx.post(allowing.url + "/predict_edits/v3", json=v3_body(), headers=page)
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "http://LOCALHOST:3000"
+    preflight = {**page, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    r = httpx.options(allowing.url + "/predict_edits/v3", headers=preflight)
+    assert r.status_code == 204 and "content-type" in r.headers["access-control-allow-headers"]
+    assert r.headers["access-control-allow-origin"] == "http://LOCALHOST:3000"
+    assert "access-control-allow-origin" not in httpx.post(allowing.url + "/predict_edits/v3", json=v3_body()).headers
     r = httpx.post(allowing.url + "/predict_edits/v3", json=v3_body(), headers={"Origin": "https://evil.example"})
     assert r.status_code == 403
 

@@ -248,6 +248,11 @@ class BearerAuth:
 
 #: request bodies a cross-site page can send without a CORS preflight are never JSON-typed
 JSON_TYPES = ("application/json",)
+#: request headers an allowed browser origin may send (the answer to its CORS preflight)
+CORS_HEADERS = ", ".join(
+    ["authorization", "content-type", "content-encoding", "x-nextedit-deadline-ms", "x-zed-preferred-experiment",
+     "x-client-id"]
+)  # fmt: skip
 LOCAL_NAMES = ("localhost",)
 
 
@@ -261,7 +266,9 @@ class RequestGuard:
       page reaches the server under its own domain name, so it is refused. With bearer tokens
       configured and no ``allowed_hosts``, any Host is answered (a page cannot get past the token).
     * ``Origin`` (403): a request a browser marks with an Origin is refused unless the origin is in
-      ``[server] allowed_origins`` (``"*"`` = any); editors, curl and SDKs send none.
+      ``[server] allowed_origins`` (``"*"`` = any); editors, curl and SDKs send none. An allowed
+      origin gets CORS: its preflight (``OPTIONS``) is answered 204 and every answer carries
+      ``Access-Control-Allow-Origin``, so its page can POST JSON and read the answer.
     * POST, PUT, PATCH, DELETE with a body or a ``Content-Type`` (415): the type must be
       ``application/json`` (or ``*+json``), or the body compressed (``Content-Encoding: zstd`` or
       ``gzip``, with the type absent or JSON). The ``text/plain``, form and untyped bodies that a
@@ -275,11 +282,31 @@ class RequestGuard:
         self.hostnames = {host, f"{host}.local"}  # and its mDNS name: both resolved on the LAN only
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            err = self.refusal(scope)
-            if err is not None:
-                return await error_response(err)(scope, receive, send)
-        return await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        err = self.refusal(scope)
+        if err is not None:
+            return await error_response(err)(scope, receive, send)
+        origin = next((v for k, v in scope.get("headers") or [] if k == b"origin"), None)
+        if origin is None:
+            return await self.app(scope, receive, send)
+        # an allowed browser origin: CORS, so that its page may send JSON and read the answer
+        cors = [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+        if scope["method"] == "OPTIONS":  # the preflight of a JSON POST
+            cors += [
+                (b"access-control-allow-methods", b"GET, POST"),
+                (b"access-control-allow-headers", CORS_HEADERS.encode()),
+                (b"access-control-max-age", b"600"),
+            ]
+            await send({"type": "http.response.start", "status": 204, "headers": cors})
+            return await send({"type": "http.response.body", "body": b""})
+
+        async def send_with_cors(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *cors]}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_cors)
 
     def refusal(self, scope: dict) -> ServerError | None:
         """The error to answer ``scope`` with, or None to let it through."""
