@@ -9,7 +9,7 @@ The LLM stages share ``--llm BACKEND`` (``anthropic:MODEL``, ``openai:MODEL``,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,6 +31,9 @@ from nextedit.cli.options import (
     RunOptions,
     run_stage_command,
 )
+
+if TYPE_CHECKING:
+    from nextedit.teacher.llm_stage import LLMStage
 
 Backend = Annotated[
     str,
@@ -91,7 +94,7 @@ def _config(
         raise typer.BadParameter(str(e), param_hint="--llm") from None
 
 
-def _run(stage, inputs: list[str], opts: RunOptions) -> None:  # noqa: ANN001 - an LLMStage
+def _run(stage: LLMStage, inputs: list[str], opts: RunOptions) -> None:
     from rich.console import Console
 
     from nextedit.errors import NexteditError

@@ -34,7 +34,7 @@ from nextedit.llm import (
     LLMFatalError,
     LLMStats,
 )
-from nextedit.pipeline.stage import Stage
+from nextedit.pipeline.stage import Stage, StageStats
 from nextedit.schema.example import Example
 
 
@@ -128,7 +128,7 @@ class LLMStage(Stage):
         return state
 
 
-def llm_summary(stats) -> str:  # noqa: ANN001 - StageStats
+def llm_summary(stats: StageStats) -> str:
     """One line of a run's LLM figures from the ``llm.*`` counters: answers (cached), requests sent,
     failures, tokens in+out, cost in USD."""
     c = stats.counters

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from nextedit.context.example_prediction import prediction_from_edit
 from nextedit.llm import ChatResult
+from nextedit.pipeline.stage import StageStats
 from nextedit.prompts.teacher import NO_EDITS
 from nextedit.schema.example import Prediction
 from nextedit.schema.prediction import EditPrediction
@@ -46,6 +47,16 @@ def says_no_edits(text: str) -> bool:
         small = text.split("```")
         last_block = small[-2].strip() if len(small) >= 3 else None
     return last_block == NO_EDITS or text.strip(" \n`").endswith(NO_EDITS)
+
+
+def count_prediction(stats: StageStats, pred: Prediction) -> None:
+    """Count ``pred`` in a stage's ``stats``: with error, with an edit, or without."""
+    if pred.error:
+        stats.count("predictions with error")
+    elif pred.actual_patch:
+        stats.count("predictions with an edit")
+    else:
+        stats.count("predictions without edit")
 
 
 def failed_prediction(provider: str, error: str, raw: str | None = None) -> Prediction:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from nextedit.llm import LLMConfig
 from nextedit.schema.example import Example, Prediction
 from nextedit.teacher.llm_stage import LLMStage, Plan, WholeRun
-from nextedit.teacher.parse import failed_prediction, parse_teacher_answer
+from nextedit.teacher.parse import count_prediction, failed_prediction, parse_teacher_answer
 from nextedit.teacher.prompt import teacher_prompt
 
 PENDING = ("pending:", "missing:", "error:")  # a rerun may still answer these (batch, cache miss, failure)
@@ -20,15 +20,6 @@ PENDING = ("pending:", "missing:", "error:")  # a rerun may still answer these (
 
 def teacher_provider(model: str) -> str:
     return f"teacher:{model}"
-
-
-def count_prediction(stats, pred) -> None:  # noqa: ANN001 - StageStats, Prediction
-    if pred.error:
-        stats.count("predictions with error")
-    elif pred.actual_patch:
-        stats.count("predictions with an edit")
-    else:
-        stats.count("predictions without edit")
 
 
 class TeacherStage(LLMStage):

@@ -17,8 +17,7 @@ from __future__ import annotations
 from nextedit.llm import ChatParams, ChatRequest, LLMConfig
 from nextedit.schema.example import Example, Prediction, QaResult
 from nextedit.teacher.llm_stage import LLMStage, Plan, WholeRun
-from nextedit.teacher.parse import failed_prediction, parse_teacher_answer, result_error
-from nextedit.teacher.predict import count_prediction
+from nextedit.teacher.parse import count_prediction, failed_prediction, parse_teacher_answer, result_error
 from nextedit.teacher.prompt import MAX_TOKENS, teacher_prompt
 from nextedit.teacher.word_diff import word_diff
 
