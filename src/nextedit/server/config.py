@@ -49,6 +49,7 @@ from typing import Any
 from nextedit.errors import NexteditError
 from nextedit.paths import default_model_dir
 from nextedit.predict.registry import check_first_spec
+from nextedit.server.privacy import PrivacyPolicy, parse_privacy
 from nextedit.server.scheduler import QUEUE_ORDERS
 
 log = logging.getLogger("nextedit.server")
@@ -112,6 +113,7 @@ class ServerConfig:
     max_header_bytes: int = 32 << 10
     read_timeout_s: float = 10.0  # seconds to receive one whole request, headers and body
     keep_alive_s: int = 5  # seconds an idle keep-alive connection stays open
+    privacy: PrivacyPolicy = field(default_factory=PrivacyPolicy)  # [privacy], see server/privacy.py
     path: Path | None = None  # the file it came from (for reload)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -135,6 +137,13 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{where}: expected a list of non-empty strings, got {value!r}")
     return tuple(value)
+
+
+def _privacy(table: Any, where: str) -> PrivacyPolicy:
+    try:
+        return parse_privacy(table, where)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
 
 
 def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerConfig:
@@ -209,6 +218,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
         ),
         read_timeout_s=_seconds(server.get("read_timeout_s", 10.0), f"{where}: server.read_timeout_s"),
         keep_alive_s=_int(server.get("keep_alive_s", 5), f"{where}: server.keep_alive_s", minimum=1),
+        privacy=_privacy(data.get("privacy"), where),
         path=path,
     )
 

@@ -79,6 +79,12 @@ class ServerMetrics:
             buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
             registry=r,
         )
+        self.settled_remeasured = Counter(
+            "nextedit_settled_remeasured",
+            "Settled reports by what the server's recomputation found (unlinked, no_region, match, mismatch)",
+            ["result"],
+            registry=r,
+        )
         self.telemetry_dropped = Counter(
             "nextedit_telemetry_dropped",
             "Telemetry records dropped (writer queue full or write failed)",

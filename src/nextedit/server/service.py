@@ -82,6 +82,8 @@ class RequestContext:
     model_version: str | None = None
     can_collect_data: bool = False
     input_json: str | None = None
+    editable_range: tuple[int, int] | None = None  # v3: the answered range (excerpt bytes)
+    private: bool = False  # a privacy-disabled path: nothing but counters is stored
     # the answer, recorded when the request finishes (see PredictionService.recorded)
     outcome: Outcome | None = None
     no_edit: bool | None = None
@@ -362,9 +364,11 @@ class PredictionService:
             "spec_accepted": outcome.spec_accepted if outcome else None,
             "no_edit": no_edit,
             "can_collect_data": ctx.can_collect_data,
-            "error": error,
+            "error": None if ctx.private else error,
+            "editable_start": ctx.editable_range[0] if ctx.editable_range else None,
+            "editable_end": ctx.editable_range[1] if ctx.editable_range else None,
         }
-        if ctx.can_collect_data:
+        if self.config.privacy.may_store(ctx.can_collect_data) and not ctx.private:
             row["prompt"] = outcome.prompt if outcome else None
             row["input_json"] = ctx.input_json
             row["output"] = output

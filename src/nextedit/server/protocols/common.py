@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from nextedit.server.errors import BadRequest
 from nextedit.server.http import decode_json, read_body, validate
-from nextedit.server.predictor import Predictor, TextOutcome
+from nextedit.server.predictor import Predictor, TextOutcome, detect_format
 from nextedit.server.scheduler import Job
 from nextedit.server.service import PredictionService, RequestContext
 
@@ -58,8 +58,13 @@ async def run_completion(
     stop: list[str],
     model_hint: str | None,
 ) -> TextOutcome:
-    """Run a raw-prompt completion on the assigned model (supersession/deadline included)."""
+    """Run a raw-prompt completion on the assigned model (supersession/deadline included). A
+    prompt for a privacy-disabled path (server/privacy.py) gets the format's "no edit" answer
+    without a model, and ``ctx.private`` keeps its row to counters."""
     svc = service_of(request)
+    if svc.config.privacy.is_disabled(raw_prompt_path(prompt)):
+        ctx.private = True
+        return TextOutcome(prompt_format=detect_format(prompt), text=no_edit_completion(prompt))
 
     def work(predictor: Predictor, job: Job) -> TextOutcome:
         return predictor.complete(
@@ -77,3 +82,32 @@ async def run_completion(
             prompt, max_tokens=max_tokens, stop=stop, cancel=cancel
         ),
     )
+
+
+def raw_prompt_path(prompt: str) -> str | None:
+    """The cursor path a raw prompt in one of Zed's formats names, or None (unknown format)."""
+    from nextedit.prompts import get_format
+
+    name = detect_format(prompt)
+    if name is None:
+        return None
+    try:
+        return get_format(name).parse_prompt(prompt).cursor_path or None
+    except ValueError:
+        return None
+
+
+def no_edit_completion(prompt: str) -> str:
+    """The completion Zed's parser reads as "no edit" for ``prompt`` ("" when it cannot tell)."""
+    from nextedit.prompts import get_format
+    from nextedit.schema.prediction import EditPrediction
+    from nextedit.server.raw_prompts import encode_prediction, request_from_prompt
+
+    name = detect_format(prompt)
+    if name is None:
+        return ""
+    fmt = get_format(name)
+    try:
+        return encode_prediction(fmt, request_from_prompt(fmt, prompt), EditPrediction.no_edit())
+    except ValueError:
+        return ""

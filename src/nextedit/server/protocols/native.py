@@ -55,7 +55,15 @@ async def predict_edits_v3(request: Request) -> JSONResponse:
             raise UnprocessableEntity(f"invalid Zeta2PromptInput: {e}") from None
         deadline = deadline_from(request)
         ctx.can_collect_data = bool(body.can_collect_data)
-        if ctx.can_collect_data:
+        if svc.config.privacy.is_disabled(body.cursor_path):
+            ctx.private = True
+            ctx.answered(None, output="", no_edit=True)
+            return JSONResponse(
+                {"request_id": ctx.request_id, "output": "", "editable_range": {"start": 0, "end": 0},
+                 "model_version": None},
+                headers=ctx.response_headers(),
+            )  # fmt: skip
+        if svc.config.privacy.may_store(ctx.can_collect_data):
             ctx.input_json = json.dumps(body.to_zed_json(), ensure_ascii=False)
         ctx.timings["context"] = (time.perf_counter() - t0) * 1000
 
@@ -72,6 +80,7 @@ async def predict_edits_v3(request: Request) -> JSONResponse:
         )
         output, s, e, cursor, no_edit = _checked_edit(body, out)
         error = out.prediction.error if out.prediction is not None else None
+        ctx.editable_range = None if no_edit else (s, e)
         ctx.answered(out, output=output, no_edit=no_edit, error=error)
     payload: dict[str, Any] = {
         "request_id": ctx.request_id,

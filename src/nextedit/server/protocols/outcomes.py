@@ -4,7 +4,10 @@
 * ``POST /predict_edits/reject``  ``{rejections: [{request_id, reason, was_shown, model_version?, e2e_latency_ms?}]}`` (≤100)
 * ``POST /predict_edits/settled`` ``{predictions: [SettledEditPrediction]}`` (≤32, zstd accepted)
 
-The settled region and sample data are stored only when the report says ``can_collect_data``.
+The settled region and sample data are stored only when the report says ``can_collect_data``
+(and the ``[privacy]`` policy lets it: server/privacy.py). Each settled report is linked to its
+request and, when the region is there, re-measured by the server (server/settled.py): both the
+client's and the server's figures are stored, a difference is counted, never refused.
 
 A 2xx means the report's rows are committed (:meth:`TelemetryStore.write_events`); a 503 means they
 are not (retry). Field limits are the store's columns (:mod:`nextedit.server.telemetry.schema`): ids
@@ -15,6 +18,8 @@ up to 64 characters, versions up to 200, no NUL characters, counts in 0..2³¹�
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Annotated, Any, Literal
 
@@ -24,9 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from nextedit.server.protocols.common import read_model, service_of
+from nextedit.server.settled import fetch_requests, remeasure
 from nextedit.server.telemetry.schema import ID_CHARS, INT_MAX, VERSION_CHARS, storable_json
 
 router = APIRouter()
+log = logging.getLogger("nextedit.server.settled")
 
 RejectReason = Literal[
     "Canceled", "Empty", "InterpolatedEmpty", "Replaced", "CurrentPreferred", "Discarded", "Rejected"
@@ -109,9 +116,9 @@ class SettledPrediction(BaseModel):
                     raise ValueError(f"field {key[:80]!r}: {e}") from None
         return self
 
-    def extra_json(self) -> dict[str, Any] | None:
-        """What goes into the ``extra`` column: nothing unless ``can_collect_data`` (it may hold code)."""
-        if not self.can_collect_data:
+    def extra_json(self, may_store: bool) -> dict[str, Any] | None:
+        """What goes into the ``extra`` column: nothing unless ``may_store`` (it may hold code)."""
+        if not may_store:
             return None
         extra = dict(self.model_extra or {})
         if self.sample_data is not None:
@@ -209,6 +216,17 @@ async def settled(request: Request) -> JSONResponse:
     svc = service_of(request)
     body = await read_model(request, SettledBody, "settled body")
     now = time.time()
+    privacy = svc.config.privacy
+    stored = await asyncio.to_thread(fetch_requests, svc.store, [p.request_id for p in body.predictions])
+    measured = [
+        remeasure(
+            stored.get(p.request_id),
+            p.settled_editable_region if p.can_collect_data else None,
+            client_kept_rate=p.edit_bytes_kept_rate,
+            client_recall_rate=p.edit_bytes_recall_rate,
+        )
+        for p in body.predictions
+    ]
     events = [
         (
             _event(
@@ -219,18 +237,24 @@ async def settled(request: Request) -> JSONResponse:
                 created_at=now,
                 can_collect_data=p.can_collect_data,
                 is_in_open_source_repo=p.is_in_open_source_repo,
-                settled_region=p.settled_editable_region if p.can_collect_data else None,
+                settled_region=p.settled_editable_region if privacy.may_store(p.can_collect_data) else None,
                 ts_error_count_before=p.ts_error_count_before_prediction,
                 ts_error_count_after=p.ts_error_count_after_prediction,
                 **{c: getattr(p, c) for c in _SETTLED_COLUMNS},
-                extra=p.extra_json(),
+                **m.columns(),
+                extra=p.extra_json(privacy.may_store(p.can_collect_data)),
             ),
             None,
         )
-        for p in body.predictions
+        for p, m in zip(body.predictions, measured, strict=True)
     ]
     await svc.store.write_events(events)
-    for p in body.predictions:
+    for p, m in zip(body.predictions, measured, strict=True):
+        svc.metrics.settled_remeasured.labels(m.result).inc()
+        if m.mismatch:
+            log.warning("settled report %s: client kept/recall %s/%s, server %s/%s", p.request_id,
+                        p.edit_bytes_kept_rate, p.edit_bytes_recall_rate,
+                        m.figures.kept_rate, m.figures.recall_rate)  # fmt: skip
         mv = svc.metrics.version_label(p.model_version)
         svc.metrics.settled.labels(mv).inc()
         if p.edit_bytes_kept_rate is not None:

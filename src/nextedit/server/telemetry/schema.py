@@ -68,6 +68,8 @@ requests = Table(
     Column("prompt", Text),
     Column("input_json", Text),
     Column("output", Text),
+    Column("editable_start", Integer),  # v3: the answered editable range, UTF-8 bytes of the excerpt
+    Column("editable_end", Integer),
     Index("ix_requests_created_at", "created_at"),
     Index("ix_requests_model_version", "model_version"),
 )
@@ -98,6 +100,12 @@ outcome_events = Table(
     Column("edit_bytes_context", Integer),
     Column("edit_bytes_kept_rate", Float),
     Column("edit_bytes_recall_rate", Float),
+    # settled reports: linked to their request, figures recomputed by the server (server/settled.py)
+    Column("linked", Boolean),  # the request row was found
+    Column("server_kept_rate", Float),
+    Column("server_recall_rate", Float),
+    Column("server_edit_bytes", JSON),  # all §5.3 counts the server computed
+    Column("kept_rate_mismatch", Boolean),  # client and server figures differ
     Column("extra", JSON),  # other reported fields (sample_data only when can_collect_data)
     Index("ix_outcome_events_request_id", "request_id"),
 )
