@@ -11,6 +11,7 @@ from nextedit.cli import (  # noqa: F401  (imported for their command registrati
     bench_cmds,
     compare_cmds,
     context_cmds,
+    dashboard_cmds,
     data_cmds,
     eval_cmds,
     io_cmds,

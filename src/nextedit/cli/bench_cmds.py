@@ -1,4 +1,4 @@
-"""Commands: ``nextedit bench latency | gate | context | text | ab | llm`` (``bench serve`` lives with serve).
+"""Commands: ``nextedit bench latency | gate | context | text | ab | llm | dashboard`` (``bench serve`` lives with serve).
 
 Each checks its inputs and outputs first, calls the measuring code in :mod:`nextedit.bench` (or
 :mod:`nextedit.training.gate_calibration`), which returns rows of figures, and renders them here.
@@ -298,4 +298,30 @@ def bench_durability_cmd(
     except DurabilityBenchError as e:
         raise typer.BadParameter(str(e)) from None
     print_figures("nextedit bench durability", rows, tuple(rows[0]) if rows else ())
+    write_json(json_out, rows)
+
+
+@bench_app.command("dashboard")
+def bench_dashboard_cmd(
+    store: Annotated[Path, typer.Option(help="SQLite file to create and fill (must not exist).")] = Path(
+        "bench-dashboard.db"
+    ),
+    requests: Annotated[int, typer.Option(help="Request rows to write.")] = 1_000_000,
+    events: Annotated[int, typer.Option(help="Outcome events to write.")] = 1_000_000,
+    repeat: Annotated[int, typer.Option(help="Runs per panel (the median is shown).")] = 3,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """Fill a SQLite store with a realistic mix of requests and outcome events (bulk inserts) and
+    time every dashboard panel's query (target ≤ 500 ms each, first render ≤ 1 s)."""
+    from nextedit.bench.dashboard import bench_dashboard
+
+    if store.exists():
+        raise typer.BadParameter(f"{store}: already exists; give a new file", param_hint="--store")
+    if requests < 1 or events < 0:
+        raise typer.BadParameter("need at least 1 request and 0 or more events", param_hint="--requests")
+    checks.writable_output(json_out, "--json")
+    rows = bench_dashboard(store, n_requests=requests, n_events=events, repeat=repeat)
+    print_figures(f"nextedit bench dashboard ({store}, ms, median of {repeat})", rows, ("panel", "ms", "target_ms"))
     write_json(json_out, rows)

@@ -84,8 +84,23 @@ def serve(
     except BaseException:
         sock.close()
         raise
+    mount_dashboard(application)
     _print_banner(server_index(application, base_url(sock), full=True), cfg.store, bool(cfg.auth_tokens))
     serve_forever(application, sock, log_level=log_level)
+
+
+def mount_dashboard(application: Any) -> None:
+    """``/dashboard`` on the prediction server (its auth and guard apply) when it keeps telemetry;
+    mounted here because ``server`` never imports ``monitoring``."""
+    cfg = application.state.service.config
+    if not cfg.store or cfg.store.lower() in ("none", "off", "null"):
+        return
+    from nextedit.monitoring.dashboard_app import dashboard_router
+    from nextedit.monitoring.report import arms_from_config
+
+    application.include_router(
+        dashboard_router(cfg.store, arms=lambda: arms_from_config(application.state.service.config))
+    )
 
 
 def _print_banner(index: dict[str, Any], store: str, auth: bool) -> None:

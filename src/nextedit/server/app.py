@@ -44,7 +44,8 @@ ENDPOINT_PURPOSES = {
     "/predict_edits/settled": "outcome report: how much of an accepted edit was kept",
     "/edit_prediction_experiments": "experiment names",
     "/healthz": "status, models and queue depths",
-    "/metrics": "Prometheus metrics (text format); no dashboard yet",
+    "/metrics": "Prometheus metrics (text format); docs/grafana-nextedit.json is a Grafana dashboard",
+    "/dashboard": "monitoring dashboard (mounted by nextedit serve when telemetry is kept; JSON under /dashboard/api)",
     "/admin/reload": "reload the config file",
 }
 

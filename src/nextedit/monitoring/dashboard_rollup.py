@@ -1,0 +1,203 @@
+"""The dashboard's hourly rollup of the telemetry store, kept up to date incrementally.
+
+Two derived tables live next to the server's tables (the server never reads them; dropping them
+loses nothing, the next refresh rebuilds them):
+
+* ``dashboard_rollup`` — one row per (hour, model_version, experiment, api): request, error,
+  cancel, 429 and deadline counts, token sums, speculative drafted/accepted sums, and the outcome
+  events of that hour (shown, accepted, rejected, settled, sums of kept rate and recall).
+* ``dashboard_latency`` — per (hour, model_version, experiment, api, stage, bin): how many ``ok``
+  requests had that stage's latency in that bin (:data:`EDGES_MS`, four bins per octave).
+
+An outcome event counts in the hour it was *reported* (its ``created_at``), under the model
+version / experiment / API of its request. Hours before the **watermark** (the start of the hour
+that began :data:`SETTLE_S` seconds ago or earlier) are in the tables; :func:`refresh` adds the
+hours that closed since the last call, so each refresh reads one hour or so of raw rows. The
+open hours are read from the raw tables on every query (:func:`aggregate`, the same code).
+Units: times are unix seconds, latencies milliseconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from sqlalchemy import (
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    func,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from nextedit.server.telemetry.schema import outcome_events, requests
+
+SETTLE_S = 300.0  # an hour is rolled up once it ended this long ago (late request rows land before)
+STAGES = ("queue", "context", "prompt", "model", "parse", "total")
+#: latency bin edges in ms: 2^(k/4) from 1/16 ms to ~ 70 s; bin i holds [EDGES_MS[i], EDGES_MS[i+1])
+EDGES_MS = np.array([0.0] + [2.0 ** (k / 4) for k in range(-16, 65)])
+COUNTS = (
+    "requests", "errors", "canceled", "overloaded", "deadline", "prompt_tokens", "completion_tokens",
+    "spec_drafted", "spec_accepted", "shown", "accepted", "rejected", "settled", "kept_sum", "recall_sum",
+)  # fmt: skip
+DIMS = ("hour", "model_version", "experiment", "api")
+
+_meta = MetaData()
+rollup = Table(
+    "dashboard_rollup",
+    _meta,
+    Column("hour", Integer, nullable=False),  # unix seconds of the hour's start
+    Column("model_version", String(200)),
+    Column("experiment", String(200)),
+    Column("api", String(32)),
+    *[Column(c, Float, nullable=False, default=0.0) for c in COUNTS],
+    Index("ix_dashboard_rollup_hour", "hour"),
+)
+latency = Table(
+    "dashboard_latency",
+    _meta,
+    Column("hour", Integer, nullable=False),
+    Column("model_version", String(200)),
+    Column("experiment", String(200)),
+    Column("api", String(32)),
+    Column("stage", String(16), nullable=False),
+    Column("bin", Integer, nullable=False),
+    Column("n", Integer, nullable=False),
+    Index("ix_dashboard_latency_hour", "hour"),
+)
+state = Table("dashboard_state", _meta, Column("watermark", Float, nullable=False))
+#: raw-table indexes the open-hour queries and the refresh need (created if missing)
+RAW_INDEXES = (Index("ix_outcome_events_created_at", outcome_events.c.created_at),)
+
+_locks: dict[str, threading.Lock] = {}
+
+
+def _hour(t: float) -> int:
+    return int(t // 3600 * 3600)
+
+
+def watermark_for(now: float) -> int:
+    """Hours that start before this are complete and go into the rollup."""
+    return _hour(now - SETTLE_S)
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the derived tables and the raw-table indexes they need (idempotent)."""
+    _meta.create_all(engine)
+    with engine.begin() as conn:
+        for ix in RAW_INDEXES:
+            ix.create(conn, checkfirst=True)
+
+
+def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[dict]]:
+    """(rollup rows, latency rows) of the raw rows with ``lo <= created_at < hi``, grouped by hour."""
+    r = requests.c
+    hour = (func.cast(r.created_at / 3600, Integer) * 3600).label("hour")
+    flag = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    q = (
+        select(
+            hour, r.model_version, r.experiment, r.api,
+            func.count().label("requests"),
+            flag((r.http_status >= 500) | r.status.in_(("deadline_exceeded", "overloaded"))).label("errors"),
+            flag(r.status == "canceled").label("canceled"),
+            flag((r.http_status == 429) | (r.status == "overloaded")).label("overloaded"),
+            flag(r.status == "deadline_exceeded").label("deadline"),
+            func.coalesce(func.sum(r.prompt_tokens), 0).label("prompt_tokens"),
+            func.coalesce(func.sum(r.completion_tokens), 0).label("completion_tokens"),
+            func.coalesce(func.sum(r.spec_drafted), 0).label("spec_drafted"),
+            func.coalesce(func.sum(r.spec_accepted), 0).label("spec_accepted"),
+        )
+        .where(r.created_at >= lo, r.created_at < hi)
+        .group_by(hour, r.model_version, r.experiment, r.api)
+    )  # fmt: skip
+    rows: dict[tuple, dict] = {}
+    for m in conn.execute(q).mappings():
+        rows[tuple(m[d] for d in DIMS)] = {**{c: 0.0 for c in COUNTS}, **dict(m)}
+    e = outcome_events.c
+    ehour = (func.cast(e.created_at / 3600, Integer) * 3600).label("hour")
+    shown = (e.kind == "accept") | ((e.kind == "reject") & (e.was_shown == True))  # noqa: E712
+    q = (
+        select(
+            ehour, r.model_version, r.experiment, r.api,
+            flag(shown).label("shown"),
+            flag(e.kind == "accept").label("accepted"),
+            flag(e.kind == "reject").label("rejected"),
+            flag(e.kind == "settled").label("settled"),
+            func.coalesce(func.sum(case((e.kind == "settled", e.edit_bytes_kept_rate), else_=0)), 0).label("kept_sum"),
+            func.coalesce(func.sum(case((e.kind == "settled", e.edit_bytes_recall_rate), else_=0)), 0).label("recall_sum"),
+        )
+        .select_from(outcome_events.join(requests, r.id == e.request_id))
+        .where(e.created_at >= lo, e.created_at < hi)
+        .group_by(ehour, r.model_version, r.experiment, r.api)
+    )  # fmt: skip
+    for m in conn.execute(q).mappings():
+        key = tuple(m[d] for d in DIMS)
+        row = rows.setdefault(key, {**dict(zip(DIMS, key, strict=True)), **{c: 0.0 for c in COUNTS}})
+        for c in ("shown", "accepted", "rejected", "settled", "kept_sum", "recall_sum"):
+            row[c] = m[c]
+    return list(rows.values()), _latency_rows(conn, lo, hi)
+
+
+def _latency_rows(conn: Connection, lo: float, hi: float) -> list[dict]:
+    r = requests.c
+    cols = [r.created_at, r.model_version, r.experiment, r.api] + [r[f"{s}_ms"] for s in STAGES]
+    raw = conn.execute(select(*cols).where(r.created_at >= lo, r.created_at < hi, r.status == "ok")).all()
+    if not raw:
+        return []
+    hours = np.array([_hour(x[0]) for x in raw])
+    keys = [(h, x[1], x[2], x[3]) for h, x in zip(hours.tolist(), raw, strict=True)]
+    uniq: dict[tuple, int] = {}
+    gid = np.array([uniq.setdefault(k, len(uniq)) for k in keys])
+    out = []
+    ninf = len(EDGES_MS)
+    for i, s in enumerate(STAGES):
+        v = np.array([x[4 + i] for x in raw], dtype=float)
+        ok = ~np.isnan(v)
+        b = np.clip(np.searchsorted(EDGES_MS, v[ok], side="right") - 1, 0, ninf - 1)
+        pairs, n = np.unique(gid[ok] * ninf + b, return_counts=True)
+        inv = list(uniq)
+        for p, c in zip(pairs.tolist(), n.tolist(), strict=True):
+            h, mv, ex, api = inv[p // ninf]
+            out.append({"hour": h, "model_version": mv, "experiment": ex, "api": api,
+                        "stage": s, "bin": p % ninf, "n": c})  # fmt: skip
+    return out
+
+
+def refresh(engine: Engine, now: float | None = None) -> int:
+    """Roll up the hours that closed since the last refresh; returns the watermark (unix s).
+    Safe to call from several threads (one refresh at a time per store)."""
+    now = time.time() if now is None else now
+    lock = _locks.setdefault(str(engine.url), threading.Lock())
+    with lock:
+        ensure_tables(engine)
+        with engine.begin() as conn:
+            old = conn.execute(select(state.c.watermark)).scalar()
+            new = watermark_for(now)
+            if old is None:
+                first = conn.execute(select(func.min(requests.c.created_at))).scalar()
+                old = _hour(first) if first is not None else new
+                conn.execute(state.insert(), {"watermark": old})
+            if new <= old:
+                return int(old)
+            rows, lat = aggregate(conn, old, new)
+            if rows:
+                conn.execute(rollup.insert(), rows)
+            if lat:
+                conn.execute(latency.insert(), lat)
+            conn.execute(state.update().values(watermark=new))
+            return new
+
+
+def filter_clause(table: Table, f: dict[str, Any]):  # noqa: ANN201 - a SQL expression
+    """``model_version`` / ``experiment`` / ``api`` equality filters (None = all)."""
+    conds = [table.c[k] == f[k] for k in ("model_version", "experiment", "api") if f.get(k)]
+    return and_(True, *conds)
