@@ -93,9 +93,10 @@ def parse_privacy(table: Any, where: str) -> PrivacyPolicy:
         raise ValueError(f"{where}: privacy.disabled_globs must be a list of non-empty strings")
     collect = table.get("collect", "opt-in")
     if collect not in COLLECT_MODES:
-        raise ValueError(f"{where}: privacy.collect must be one of {', '.join(COLLECT_MODES)}, not {collect!r}")
+        raise ValueError(
+            f"{where}: privacy.collect must be one of {', '.join(COLLECT_MODES)}, not {collect!r}"
+        )
     days = table.get("retention_days")
     if days is not None and (isinstance(days, bool) or not isinstance(days, int | float) or not days > 0):
         raise ValueError(f"{where}: privacy.retention_days must be a number of days > 0")
     return PrivacyPolicy(tuple(globs), collect, None if days is None else float(days))
-
