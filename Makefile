@@ -27,10 +27,12 @@ demo: setup
 	$(BIN)/nextedit eval examples/ --provider heuristic
 	$(BIN)/nextedit eval examples/ --provider local
 
+# Debian's chromium + chromium-driver (scripts/ci-chromium.sh) run the dashboard's browser test.
 # PostgreSQL (installed and started by scripts/ci-postgres.sh when possible) adds the telemetry
 # tests against a real PostgreSQL; without it those tests skip and SQLite is tested alone.
 test: setup
 	$(BIN)/ruff check src tests
+	scripts/ci-chromium.sh
 	eval "$$(scripts/ci-postgres.sh)"; $(BIN)/pytest; rc=$$?; scripts/ci-postgres.sh stop; exit $$rc
 
 lint: setup
