@@ -79,3 +79,29 @@ def test_no_edit_request_is_linked_without_figures(server) -> None:  # noqa: ANN
     assert httpx.post(server.url + "/predict_edits/settled", json={"predictions": [rep]}).status_code == 200
     row = _settled_rows(server)[d["request_id"]]
     assert row["linked"] is True and row["server_kept_rate"] is None
+
+
+def test_an_older_store_gains_the_new_columns(tmp_path) -> None:  # noqa: ANN001
+    import sqlite3
+
+    from nextedit.server.telemetry import TelemetryStore
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE requests (id VARCHAR(64) PRIMARY KEY, created_at FLOAT NOT NULL)")
+    conn.execute("INSERT INTO requests VALUES ('old', 1.0)")
+    conn.execute(
+        "CREATE TABLE outcome_events (id INTEGER PRIMARY KEY AUTOINCREMENT, request_id VARCHAR(64) NOT NULL,"
+        " created_at FLOAT NOT NULL, kind VARCHAR(16) NOT NULL)"
+    )
+    conn.commit()
+    conn.close()
+    store = TelemetryStore(f"sqlite:///{db}")
+    try:
+        store.record_event({"request_id": "old", "created_at": 2.0, "kind": "settled", "linked": True})
+        assert store.flush() and store.dropped == 0
+        (row,) = store.fetch("outcome_events")
+        assert row["linked"] is True and row["server_kept_rate"] is None
+        assert store.fetch()[0]["editable_start"] is None
+    finally:
+        store.close()

@@ -111,6 +111,26 @@ outcome_events = Table(
 )
 
 
+def add_missing_columns(engine: Any) -> list[str]:
+    """Create the tables, and add the nullable columns a store made by an older version lacks
+    (``ALTER TABLE … ADD COLUMN``, both backends); returns ``table.column`` of those added."""
+    from sqlalchemy import inspect
+    from sqlalchemy import text as sql
+
+    metadata.create_all(engine)
+    added = []
+    have = inspect(engine)
+    for table in metadata.sorted_tables:
+        existing = {c["name"] for c in have.get_columns(table.name)}
+        for col in table.columns:
+            if col.name not in existing and col.nullable and not col.primary_key:
+                kind = col.type.compile(dialect=engine.dialect)
+                with engine.begin() as conn:
+                    conn.execute(sql(f'ALTER TABLE {table.name} ADD COLUMN "{col.name}" {kind}'))
+                added.append(f"{table.name}.{col.name}")
+    return added
+
+
 def storable_json(value: Any) -> Any:
     """``value`` if the ``extra`` JSON column can hold it on both backends: nested at most
     ``JSON_DEPTH`` levels, no NaN/Infinity, no unpaired surrogates; else ``ValueError`` saying why."""

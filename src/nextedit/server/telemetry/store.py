@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from nextedit.server.errors import Unavailable
-from nextedit.server.telemetry.schema import metadata, outcome_events, requests
+from nextedit.server.telemetry.schema import add_missing_columns, outcome_events, requests
 
 log = logging.getLogger("nextedit.server.telemetry")
 
@@ -106,7 +106,7 @@ class TelemetryStore:
         self.url = url
         self.engine = make_engine(url, pre_ping=False) if url else None
         if self.engine is not None:
-            metadata.create_all(self.engine)
+            add_missing_columns(self.engine)  # an older store gains the new (nullable) columns
         self._queue: queue.Queue[_Write] = queue.Queue(maxsize=max_pending)
         self._on_drop = on_drop
         self._batch = batch
