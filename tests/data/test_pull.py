@@ -38,7 +38,9 @@ def store(tmp_path: Path):  # noqa: ANN201
     from nextedit.server.launch import ServerThread
 
     url = f"sqlite:///{tmp_path / 'telemetry.db'}"
-    cfg = parse_config({"server": {"store": url}, "models": {"todo": {"provider": "test", "version": "todo-v1"}}})
+    cfg = parse_config(
+        {"server": {"store": url}, "models": {"todo": {"provider": "test", "version": "todo-v1"}}}
+    )
     srv = ServerThread(create_app(cfg, providers={"todo": todo_backend()})).start()
     try:
         post = lambda path, body: httpx.post(srv.url + path, json=body)  # noqa: E731
@@ -104,7 +106,9 @@ def test_pull_output_round_trips_through_format_prompt(store, tmp_path: Path) ->
     pulled = tmp_path / "settled.jsonl"
     _pull(url, "settled", pulled)
     loaded, prompts = tmp_path / "loaded.jsonl", tmp_path / "prompts.jsonl"
-    r = CliRunner().invoke(app, ["load-project", str(pulled), "-o", str(loaded), "--repos-dir", str(tmp_path)])
+    r = CliRunner().invoke(
+        app, ["load-project", str(pulled), "-o", str(loaded), "--repos-dir", str(tmp_path)]
+    )
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["format-prompt", str(loaded), "-o", str(prompts)])
     assert r.exit_code == 0, r.output

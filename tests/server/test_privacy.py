@@ -48,7 +48,9 @@ def raw(fmt: str, path: str = PATH) -> tuple[str, list[str]]:
 
 def ask_openai(url: str, fmt: str, path: str = PATH) -> str:
     prompt, stop = raw(fmt, path)
-    r = httpx.post(url + "/v1/completions", json={"model": "m", "prompt": prompt, "max_tokens": 256, "stop": stop})
+    r = httpx.post(
+        url + "/v1/completions", json={"model": "m", "prompt": prompt, "max_tokens": 256, "stop": stop}
+    )
     assert r.status_code == 200, r.text
     return r.json()["choices"][0]["text"]
 
@@ -146,7 +148,9 @@ def test_collect_none_and_all(serve, start_server, tmp_path: Path) -> None:  # n
     flushed(srv)
     assert scan(db, "restock") == []
     db2 = tmp_path / "all.db"
-    srv2 = start_server({"models": MODELS, "server": {"store": f"sqlite:///{db2}"}, "privacy": {"collect": "all"}})
+    srv2 = start_server(
+        {"models": MODELS, "server": {"store": f"sqlite:///{db2}"}, "privacy": {"collect": "all"}}
+    )
     ask_openai(srv2.url, "zeta2")
     flushed(srv2)
     assert "requests.prompt" in scan(db2, "restock")  # an operator collecting from its own team
@@ -162,7 +166,9 @@ def test_purge(serve) -> None:  # noqa: ANN001
     flushed(srv)
     conn = sqlite3.connect(db)
     with conn:
-        conn.execute("UPDATE requests SET created_at = created_at - 40 * 86400 WHERE id = ?", (a["request_id"],))
+        conn.execute(
+            "UPDATE requests SET created_at = created_at - 40 * 86400 WHERE id = ?", (a["request_id"],)
+        )
         conn.execute("UPDATE outcome_events SET created_at = created_at - 40 * 86400")
     conn.close()
     r = CliRunner().invoke(app, ["telemetry", "purge", "--store", f"sqlite:///{db}", "--older-than", "30"])

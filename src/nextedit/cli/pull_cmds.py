@@ -10,7 +10,7 @@ import typer
 
 from nextedit.cli import checks
 from nextedit.cli.app import app
-from nextedit.cli.options import NoResume, RunOptions, run_and_report
+from nextedit.cli.options import Inputs, NoResume, Output, RunOptions, run_and_report, run_stage_command
 
 telemetry_app = typer.Typer(help="The server's telemetry store.", no_args_is_help=True)
 app.add_typer(telemetry_app, name="telemetry")
@@ -54,3 +54,33 @@ def purge(
         raise typer.BadParameter("must be a number of days > 0", param_hint="--older-than")
     n = purge_rows(store, older_than)
     typer.echo(f"deleted {n['requests']} requests and {n['outcome_events']} outcome events")
+
+
+@app.command("filter-settled")
+def filter_settled_cmd(
+    inputs: Inputs,
+    output: Output = None,
+    provider: Annotated[
+        str, typer.Option("--provider", "-p", help=f"The student: {checks.provider_choices()}")
+    ] = "heuristic",
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Student samples per example.")] = 8,
+    band: Annotated[
+        str, typer.Option("--band", help="Quantiles LOW,HIGH of the distance distribution to keep.")
+    ] = "0.25,0.75",
+    no_resume: NoResume = False,
+) -> None:
+    """Keep settled examples whose student distance to the settled state lies in the middle band (§3.8)."""
+    from nextedit.cli.eval_cmds import _provider
+    from nextedit.data.filter_settled import FilterSettled
+
+    try:
+        low, high = (float(x) for x in band.split(","))
+    except ValueError:
+        raise typer.BadParameter("give two quantiles, e.g. 0.25,0.75", param_hint="--band") from None
+    if not 0 <= low <= high <= 1:
+        raise typer.BadParameter("quantiles must satisfy 0 <= LOW <= HIGH <= 1", param_hint="--band")
+    run_stage_command(
+        lambda: FilterSettled(_provider(provider), samples=samples, band=(low, high)),
+        inputs,
+        RunOptions(output, no_resume=no_resume),
+    )
