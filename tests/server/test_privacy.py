@@ -12,7 +12,17 @@ from typer.testing import CliRunner
 
 from nextedit.server.config import ConfigError, parse_config
 from nextedit.server.privacy import PrivacyPolicy
-from tests.server.test_zed_clients import AFTER, BEFORE, CURSOR, EDITABLE, FORMATS, PATH, pad, zed_new_region
+from tests.server.test_zed_clients import (
+    AFTER,
+    BEFORE,
+    CURSOR,
+    DIFF,
+    EDITABLE,
+    FORMATS,
+    PATH,
+    pad,
+    zed_new_region,
+)
 
 SECRET_PATH = "inventory/.env.local"
 EXCERPT = BEFORE + EDITABLE + AFTER
@@ -36,7 +46,9 @@ def serve(start_server, tmp_path: Path):  # noqa: ANN001, ANN201
 def v3(path: str = PATH, collect: bool = False) -> dict:
     return {
         "cursor_path": path, "cursor_excerpt": EXCERPT,
-        "cursor_offset_in_excerpt": len(BEFORE.encode()) + CURSOR, "excerpt_start_row": 0, "events": [],
+        "cursor_offset_in_excerpt": len(BEFORE.encode()) + CURSOR, "excerpt_start_row": 0,
+        "events": [{"event": "BufferChange", "path": path, "old_path": path, "diff": DIFF, "predicted": False,
+                    "in_open_source_repo": True}],
         "related_files": [], "excerpt_ranges": {}, "in_open_source_repo": True, "can_collect_data": collect,
     }  # fmt: skip
 
@@ -61,6 +73,13 @@ def ask_ollama(url: str, fmt: str, path: str = PATH) -> str:
     r = httpx.post(url + "/api/generate", json=body)
     assert r.status_code == 200, r.text
     return r.json()["response"]
+
+
+def teacher(path: str) -> str:
+    from nextedit.prompts.teacher import TeacherFormat
+    from nextedit.schema.request import Zeta2PromptInput
+
+    return TeacherFormat().format_prompt(Zeta2PromptInput.from_json(v3(path))).text
 
 
 def scan(db: Path, needle: str) -> list[str]:
@@ -116,12 +135,18 @@ def test_disabled_paths_get_no_edit_and_leave_counters_only(serve) -> None:  # n
             assert pad(zed_new_region(fmt, ask(url, fmt, SECRET_PATH))) == pad(EDITABLE), (fmt, ask.__name__)
             # the same prompt for an ordinary path gets the edit (the gate, not the model, said no)
             assert pad(zed_new_region(fmt, ask(url, fmt))) == pad(EDITABLE.replace("qty", "quantity"))
-    assert httpx.post(url + "/predict_edits/v3", json=v3(collect=True)).status_code == 200
+    assert httpx.post(url + "/predict_edits/v3", json=v3(collect=True)).json()["output"]  # the model edits
+    for path in (SECRET_PATH, PATH):
+        r = httpx.post(
+            url + "/v1/chat/completions", json={"messages": [{"role": "user", "content": teacher(path)}]}
+        )
+        assert r.status_code == 200, r.text
+        assert ("NO_EDITS" in r.json()["choices"][0]["message"]["content"]) == (path == SECRET_PATH)
     rows = flushed(srv).app.state.service.store.fetch()
     private = [r for r in rows if r["prompt"] is None and r["input_json"] is None and r["output"] is None]
-    assert len(private) == 1 + 2 * len(FORMATS) + 2 * len(FORMATS)  # the raw ordinary ones: not collected
+    assert len(private) == 2 + 4 * len(FORMATS) + 1  # raw and chat prompts for ordinary paths: not collected
     assert scan(db, ".env.local") == []
-    assert scan(db, "restock") == ["requests.input_json"]  # only the consenting v3 request was stored
+    assert sorted(scan(db, "restock")) == ["requests.input_json", "requests.output"]  # the consenting v3 one
 
 
 def test_no_code_stored_without_consent(serve) -> None:  # noqa: ANN001

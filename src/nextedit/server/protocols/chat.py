@@ -252,14 +252,18 @@ async def chat_completions(request: Request) -> JSONResponse:
         def work(predictor: Predictor, job: Job) -> EditOutcome:
             return predictor.predict(req, cancel=job.cancel, cache_key=ctx.client_key)
 
-        out: EditOutcome = await svc.execute(  # type: ignore[assignment]
-            ctx,
-            work,
-            model_hint=body.model or None,
-            is_disconnected=request.is_disconnected,
-            deadline_ms=deadline_from(request),
-            first=lambda predictor, cancel: predictor.predict_first(req, cancel=cancel),
-        )
+        if svc.config.privacy.is_disabled(req.cursor_path):  # server/privacy.py: no edit, counters only
+            ctx.private = True
+            out = EditOutcome(prompt_format="teacher")
+        else:
+            out = await svc.execute(  # type: ignore[assignment]
+                ctx,
+                work,
+                model_hint=body.model or None,
+                is_disconnected=request.is_disconnected,
+                deadline_ms=deadline_from(request),
+                first=lambda predictor, cancel: predictor.predict_first(req, cancel=cancel),
+            )
         region, cursor = teacher_region(conv.parts, req, out)
         text = answer_text(conv, region, cursor)
         error = out.prediction.error if out.prediction is not None else None
