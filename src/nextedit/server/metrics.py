@@ -7,16 +7,26 @@ non-neural providers).
 ``model_version`` labels come only from the server's own models (:meth:`ServerMetrics.publish_models`):
 a version a client reports that the server never served is counted as ``other``, so clients cannot
 grow the label set (each label value is a time series kept for the life of the process).
+``experiment`` labels likewise come only from the config's ``[[experiments]]``
+(:meth:`ServerMetrics.publish_experiments`); an outcome report carries no experiment, so the
+server remembers the experiment of its last :data:`EXPERIMENT_MEMORY` requests
+(:meth:`ServerMetrics.remember_request`) and labels a report for an older or unknown request
+``none``. The per-experiment families (``nextedit_outcomes``, ``nextedit_rejections``,
+``nextedit_outcome_kept_rate``) are what ``docs/grafana-nextedit.json`` charts.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
 OTHER_VERSION = "other"
+NO_EXPERIMENT = "none"
+EXPERIMENT_MEMORY = 100_000  # request id -> experiment entries kept for outcome labels (~10 MB)
+KEPT_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 STAGES = ("queue", "context", "prompt", "model", "parse", "total")
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
 
@@ -76,7 +86,26 @@ class ServerMetrics:
             "nextedit_settled_kept_rate",
             "Kept rate of settled predictions",
             ["model_version"],
-            buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+            buckets=KEPT_BUCKETS,
+            registry=r,
+        )
+        self.outcomes = Counter(
+            "nextedit_outcomes",
+            "Outcome reports (accepted, rejected, settled) by model version and experiment",
+            ["model_version", "experiment", "outcome"],
+            registry=r,
+        )
+        self.rejections = Counter(
+            "nextedit_rejections",
+            "Rejected predictions by model version, experiment and reason",
+            ["model_version", "experiment", "reason"],
+            registry=r,
+        )
+        self.outcome_kept_rate = Histogram(
+            "nextedit_outcome_kept_rate",
+            "Kept rate of settled predictions by model version and experiment",
+            ["model_version", "experiment"],
+            buckets=KEPT_BUCKETS,
             registry=r,
         )
         self.settled_remeasured = Counter(
@@ -97,6 +126,8 @@ class ServerMetrics:
         if queue_depths is not None:
             r.register(_QueueDepthCollector(queue_depths))
         self._served_versions: frozenset[str] = frozenset()
+        self._experiments: frozenset[str] = frozenset()
+        self._experiment_of: OrderedDict[str, str] = OrderedDict()
 
     def publish_models(self, models: Iterable[tuple[str, str, str]]) -> None:
         """The served models as ``(name, model_version, provider)``: the ``nextedit_model_info``
@@ -113,6 +144,53 @@ class ServerMetrics:
         """The ``model_version`` label for a version a client reported: itself if this server served
         it, else ``other`` (missing included)."""
         return model_version if model_version in self._served_versions else OTHER_VERSION
+
+    def publish_experiments(self, names: Iterable[str]) -> None:
+        """The config's experiment names: the ``experiment`` label values allowed (kept across
+        reloads, like model versions)."""
+        self._experiments = self._experiments | frozenset(names)
+
+    def remember_request(self, request_id: str | None, experiment: str | None) -> None:
+        """Note the experiment of a request the server answered (the last
+        :data:`EXPERIMENT_MEMORY` are kept), so its outcome reports can be labelled with it."""
+        if not request_id or not experiment:
+            return
+        self._experiment_of[request_id] = experiment
+        if len(self._experiment_of) > EXPERIMENT_MEMORY:
+            self._experiment_of.popitem(last=False)
+
+    def experiment_label(self, request_id: str | None) -> str:
+        """The ``experiment`` label of a reported request: its experiment when the server still
+        remembers it and the config names it, else ``none``."""
+        name = self._experiment_of.get(request_id or "")
+        return name if name in self._experiments else NO_EXPERIMENT
+
+    def observe_outcome(
+        self,
+        outcome: str,
+        request_id: str | None,
+        model_version: str | None,
+        *,
+        reason: str | None = None,
+        was_shown: bool | None = None,
+        kept_rate: float | None = None,
+    ) -> None:
+        """Count one outcome report (``accepted``, ``rejected`` or ``settled``) in the per-version
+        families and the per-(version, experiment) ones."""
+        mv, ex = self.version_label(model_version), self.experiment_label(request_id)
+        self.outcomes.labels(mv, ex, outcome).inc()
+        if outcome == "accepted":
+            self.accepted.labels(mv).inc()
+        elif outcome == "rejected":
+            self.rejected.labels(mv, reason, str(was_shown).lower()).inc()
+            self.rejections.labels(mv, ex, reason).inc()
+        elif outcome == "settled":
+            self.settled.labels(mv).inc()
+            if kept_rate is not None:
+                self.kept_rate.labels(mv).observe(kept_rate)
+                self.outcome_kept_rate.labels(mv, ex).observe(kept_rate)
+        else:
+            raise ValueError(f"unknown outcome {outcome!r}")
 
     def observe_latency(self, model_version: str, timings_ms: dict[str, float]) -> None:
         for stage in STAGES:

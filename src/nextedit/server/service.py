@@ -190,6 +190,7 @@ class PredictionService:
         self.metrics.publish_models(
             (name, m.predictor.model_version, m.predictor.spec.provider) for name, m in self.models.items()
         )
+        self.metrics.publish_experiments(e.name for e in self.config.experiments)
 
     def queue_depths(self) -> dict[str, tuple[int, int]]:
         snap = getattr(self, "snapshot", None)
@@ -373,6 +374,7 @@ class PredictionService:
             row["input_json"] = ctx.input_json
             row["output"] = output
         self.store.record_request(row)
+        self.metrics.remember_request(ctx.request_id, row["experiment"])
         line = {
             "event": "request",
             "request_id": ctx.request_id,

@@ -165,7 +165,7 @@ async def accept(request: Request) -> JSONResponse:
             )
         ]
     )
-    svc.metrics.accepted.labels(svc.metrics.version_label(body.model_version)).inc()
+    svc.metrics.observe_outcome("accepted", body.request_id, body.model_version)
     return JSONResponse({})
 
 
@@ -191,9 +191,9 @@ async def reject(request: Request) -> JSONResponse:
     ]
     await svc.store.write_events(events)
     for r in body.rejections:
-        svc.metrics.rejected.labels(
-            svc.metrics.version_label(r.model_version), r.reason, str(r.was_shown).lower()
-        ).inc()
+        svc.metrics.observe_outcome(
+            "rejected", r.request_id, r.model_version, reason=r.reason, was_shown=r.was_shown
+        )
     return JSONResponse({})
 
 
@@ -255,8 +255,5 @@ async def settled(request: Request) -> JSONResponse:
             log.warning("settled report %s: client kept/recall %s/%s, server %s/%s", p.request_id,
                         p.edit_bytes_kept_rate, p.edit_bytes_recall_rate,
                         m.figures.kept_rate, m.figures.recall_rate)  # fmt: skip
-        mv = svc.metrics.version_label(p.model_version)
-        svc.metrics.settled.labels(mv).inc()
-        if p.edit_bytes_kept_rate is not None:
-            svc.metrics.kept_rate.labels(mv).observe(p.edit_bytes_kept_rate)
+        svc.metrics.observe_outcome("settled", p.request_id, p.model_version, kept_rate=p.edit_bytes_kept_rate)
     return JSONResponse({})
