@@ -61,10 +61,10 @@ def fill_store(
     drafted = ctok + rng.integers(0, 40, n_requests)
     collect = rng.random(n_requests) < 0.1
     ids = [f"r{i:08d}" for i in range(n_requests)]
-    rows = []
-    for i in range(n_requests):
+
+    def request_row(i: int) -> dict[str, Any]:
         ok = status[i] == "ok"
-        rows.append({
+        return {
             "id": ids[i], "created_at": float(t[i]), "client_id": f"c{user[i]:05d}",
             "model_version": MODEL_VERSIONS[arm[i]], "experiment": EXPERIMENTS[arm[i]], "api": APIS[api[i]],
             "prompt_format": "zeta2", "status": str(status[i]), "http_status": int(http[i]),
@@ -75,36 +75,36 @@ def fill_store(
             "no_edit": False, "can_collect_data": bool(collect[i]), "error": None if ok else str(status[i]),
             "outcome": None, "prompt": None, "input_json": None,
             "output": "fn main() {}" if collect[i] and ok else None,
-        })  # fmt: skip
+        }  # fmt: skip
+
     # outcome events: one accept/reject for ~n_events/1.3 requests, then settles of accepted ones
-    target = rng.choice(n_requests, size=min(int(n_events / 1.3), n_requests), replace=False)  # + settles
+    target = rng.choice(n_requests, size=min(int(n_events / 1.3), n_requests), replace=False)
     target.sort()
-    accepted_p = np.where(arm[target] == 1, 0.33, 0.30)
-    kind = np.where(rng.random(len(target)) < accepted_p, "accept", "reject")
-    events = []
-    counts = {"accept": 0, "reject": 0, "settled": 0, "shown": 0}
-    for j, i in enumerate(target.tolist()):
-        k = str(kind[j])
-        shown = k == "accept" or rng.random() < 0.7
-        counts[k] += 1
-        counts["shown"] += bool(shown)
-        events.append(_event(ids[i], float(t[i]) + 2.0, k, REJECT_REASONS[j % 5] if k == "reject" else None,
-                             bool(shown), MODEL_VERSIONS[arm[i]]))  # fmt: skip
-    for e in list(events):
-        if len(events) >= n_events:
-            break
-        if e["kind"] == "accept":
-            kept = float(rng.beta(6, 2))
-            events.append(_event(e["request_id"], e["created_at"] + 60.0, "settled", None, True,
-                                 e["model_version"], kept=kept, recall=kept * 0.9))  # fmt: skip
-            counts["settled"] += 1
-    with engine.begin() as conn:
-        for lo in range(0, len(rows), 50000):
-            conn.execute(insert(requests), rows[lo : lo + 50000])
-        for lo in range(0, len(events), 50000):
-            conn.execute(insert(outcome_events), events[lo : lo + 50000])
+    kind = np.where(rng.random(len(target)) < np.where(arm[target] == 1, 0.33, 0.30), "accept", "reject")
+    shown = (kind == "accept") | (rng.random(len(target)) < 0.7)
+    kept = rng.beta(6, 2, len(target))
+    settle_budget = max(n_events - len(target), 0)
+    counts = {"accept": 0, "reject": 0, "settled": 0, "shown": int(shown.sum())}
+    chunk = 50_000
+    with engine.begin() as conn:  # in chunks: a million dicts at once would take gigabytes
+        for lo in range(0, n_requests, chunk):
+            conn.execute(insert(requests), [request_row(i) for i in range(lo, min(lo + chunk, n_requests))])
+        for lo in range(0, len(target), chunk):
+            events = []
+            for j in range(lo, min(lo + chunk, len(target))):
+                i, k = int(target[j]), str(kind[j])
+                counts[k] += 1
+                reason = REJECT_REASONS[j % 5] if k == "reject" else None
+                events.append(
+                    _event(ids[i], float(t[i]) + 2.0, k, reason, bool(shown[j]), MODEL_VERSIONS[arm[i]])
+                )
+                if k == "accept" and counts["settled"] < settle_budget:
+                    counts["settled"] += 1
+                    events.append(_event(ids[i], float(t[i]) + 60.0, "settled", None, True, MODEL_VERSIONS[arm[i]],
+                                         kept=float(kept[j]), recall=float(kept[j]) * 0.9))  # fmt: skip
+            conn.execute(insert(outcome_events), events)
     engine.dispose()
-    return {"requests": n_requests, "events": len(events), **counts,
+    return {"requests": n_requests, "events": counts["accept"] + counts["reject"] + counts["settled"], **counts,
             "errors": int(np.isin(status, ("deadline_exceeded", "overloaded", "internal_error")).sum())}  # fmt: skip
 
 
@@ -164,7 +164,8 @@ def bench_dashboard(
         "recent requests (filtered)": lambda: D.recent(engine, one),
     }
     if with_ab:
-        panels["A/B report (7 d)"] = lambda: ab_panel(url, engine, week, None)
+        panels["A/B report (7 d, computed)"] = lambda: ab_panel(url, engine, week, None, cache=False)
+        panels["A/B report (7 d, cached)"] = lambda: ab_panel(url, engine, week, None)
     for name, fn in panels.items():
         rows.append({"panel": name, "ms": _median_ms(fn, repeat), "target_ms": 500})
     first = ("options", "timeseries (7 d, hourly, by model)", "latency (7 d)", "recent requests")

@@ -13,6 +13,7 @@ model_version|experiment, ``model_version``, ``experiment``, ``api``):
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -122,19 +123,38 @@ def dashboard_router(store_url: str, arms: Callable[[], list[Any]] | None = None
     return router
 
 
-def ab_panel(store_url: str, engine: Any, f: D.Filters, arms: Callable[[], list[Any]] | None) -> dict:
+AB_CACHE_S = 300.0  # the A/B report reads every request of the window (seconds on a big store)
+_ab_cache: dict[tuple, tuple[float, dict]] = {}
+_ab_lock = threading.Lock()
+
+
+def ab_panel(
+    store_url: str, engine: Any, f: D.Filters, arms: Callable[[], list[Any]] | None, *, cache: bool = True
+) -> dict:
     """``monitoring.report.ab_report``'s JSON over the filter's time range, or ``{"unavailable"}``
-    saying why (fewer than two experiments, no users yet)."""
+    saying why (fewer than two experiments, no users yet). Unlike the other panels it reads raw
+    rows (per user), so a report is reused for :data:`AB_CACHE_S` seconds for windows that start
+    and end in the same 5-minute slots (``computed_at`` says when it was made)."""
     from nextedit.monitoring.report import ArmSpec, ab_report
     from nextedit.monitoring.window import Window
 
     specs = arms() if arms else [ArmSpec(n, None) for n in D.options(engine)["experiments"]]
     if len(specs) < 2:
         return {"unavailable": f"an A/B report needs two experiments; the store has {len(specs)}"}
-    try:
-        return ab_report(specs, store_url, Window(f.since, f.until))
-    except NexteditError as e:
-        return {"unavailable": str(e)}
+    key = (store_url, tuple(specs), f.since // AB_CACHE_S, f.until // AB_CACHE_S)
+    now = time.time()
+    with _ab_lock:  # one report at a time: concurrent page loads wait for it instead of redoing it
+        hit = _ab_cache.get(key)
+        if cache and hit and now - hit[0] < AB_CACHE_S:
+            return hit[1]
+        try:
+            report = {**ab_report(specs, store_url, Window(f.since, f.until)), "computed_at": now}
+        except NexteditError as e:
+            report = {"unavailable": str(e)}
+        for k in [k for k, (t, _) in _ab_cache.items() if now - t >= AB_CACHE_S]:
+            del _ab_cache[k]
+        _ab_cache[key] = (now, report)
+        return report
 
 
 def dashboard_app(store_url: str) -> FastAPI:
