@@ -99,6 +99,20 @@ class Tree:
     def close(self) -> None:
         pass
 
+    def root_names(self) -> list[str]:  # pragma: no cover - interface
+        """Names of the files at the project's root (licence detection)."""
+        raise NotImplementedError
+
+    _open_source: bool | None = None
+
+    def in_open_source_repo(self) -> bool:
+        """A permissive licence file at the root (:mod:`nextedit.context.licenses`, §6.3); cached."""
+        if self._open_source is None:
+            from nextedit.context.licenses import is_open_source
+
+            self._open_source = is_open_source(self.root_names(), self.read)
+        return self._open_source
+
     # shared, lazily built indexes over root()
     _index: SymbolIndex | None = None
     _bm25: Bm25Index | None = None
@@ -137,6 +151,12 @@ class DirTree(Tree):
 
     def root(self) -> Path:
         return self.path
+
+    def root_names(self) -> list[str]:
+        try:
+            return [e.name for e in os.scandir(self.path) if e.is_file(follow_symlinks=False)]
+        except OSError:
+            return []
 
 
 def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
@@ -203,6 +223,9 @@ class GitTree(Tree):
 
     def exists(self, rel: str) -> bool:
         return rel in self.listing()
+
+    def root_names(self) -> list[str]:
+        return [p for p in self.listing() if "/" not in p]
 
     def read(self, rel: str) -> str | None:
         if rel not in self._cache:
@@ -616,6 +639,7 @@ def _load(example: Example, tree: Tree, context: ContextType) -> Example:
         bm25=bm25,
         context=context,
         root_name=tree.name,
+        in_open_source_repo=tree.in_open_source_repo(),
     )
     example.prompt_inputs = request.to_zed_json()
     return example
