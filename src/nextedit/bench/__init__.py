@@ -7,6 +7,7 @@
 * :mod:`~nextedit.bench.eval` — request providers' and scoring latency (``bench eval``)
 * :mod:`~nextedit.bench.ab` — power of the A/B analysis by simulation (``bench ab``)
 * :mod:`~nextedit.bench.llm` — the LLM client layer's overhead and cache hits/s (``bench llm``)
+* :mod:`~nextedit.bench.teacher` — the teacher stage against the local teacher (``bench teacher``)
 * :mod:`~nextedit.bench.split_commit` — split-commit throughput on a release repository (``bench split-commit``)
 
 Benchmarks sit above every library package: they may import anything, nothing imports them but

@@ -1,4 +1,4 @@
-"""Commands: ``nextedit bench latency | gate | context | text | ab | llm | dashboard`` (``bench serve`` lives with serve).
+"""Commands: ``nextedit bench latency | gate | context | text | ab | llm | dashboard | teacher`` (``bench serve`` lives with serve).
 
 Each checks its inputs and outputs first, calls the measuring code in :mod:`nextedit.bench` (or
 :mod:`nextedit.training.gate_calibration`), which returns rows of figures, and renders them here.
@@ -325,3 +325,67 @@ def bench_dashboard_cmd(
     rows = bench_dashboard(store, n_requests=requests, n_events=events, repeat=repeat)
     print_figures(f"nextedit bench dashboard ({store}, ms, median of {repeat})", rows, ("panel", "ms", "target_ms"))
     write_json(json_out, rows)
+
+
+@bench_app.command("teacher")
+def bench_teacher_cmd(
+    examples: Annotated[
+        Path, typer.Option("--examples", help="Example files or a directory of them (default ./examples).")
+    ] = Path("examples"),
+    count: Annotated[
+        int, typer.Option("--count", help="Examples per run (the set repeated, each copy distinct).")
+    ] = 200,
+    parallelism: Annotated[
+        str, typer.Option("--parallelism", help="Comma-separated --max-parallelism values.")
+    ] = "1,4,16",
+    provider: Annotated[
+        str, typer.Option(help="The local teacher's provider: heuristic or hybrid.")
+    ] = "heuristic",
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Also write the figures as JSON here.")
+    ] = None,
+) -> None:
+    """The teacher stage against `nextedit serve` as the local teacher (a child process on loopback):
+    examples/s and requests/s at each --max-parallelism with a fresh cache, a rerun from the cache (0
+    requests, cache hits/s) and the client layer's overhead per request."""
+    from nextedit.bench.teacher import PROVIDERS, bench_teacher
+    from nextedit.errors import NexteditError
+
+    if not examples.exists():
+        raise typer.BadParameter(f"{examples}: no such file or directory", param_hint="--examples")
+    try:
+        levels = tuple(int(p) for p in parallelism.split(","))
+    except ValueError:
+        levels = ()
+    if not levels or min(levels) < 1:
+        raise typer.BadParameter(
+            f"{parallelism!r}: expected integers ≥ 1, e.g. 1,4,16", param_hint="--parallelism"
+        )
+    if provider not in PROVIDERS:
+        raise typer.BadParameter(
+            f"{provider!r}: expected one of {', '.join(PROVIDERS)}", param_hint="--provider"
+        )
+    if count < 1:
+        raise typer.BadParameter(f"{count}: expected at least 1", param_hint="--count")
+    checks.writable_output(json_out, "--json")
+    try:
+        bench = bench_teacher(
+            examples,
+            examples=count,
+            parallelism=levels,
+            provider=provider,
+            log=lambda m: typer.echo(m, err=True),
+        )
+    except NexteditError as e:
+        raise typer.BadParameter(str(e)) from None
+    print_figures(
+        f"nextedit bench teacher (local teacher: nextedit serve --provider {provider})",
+        bench.rows,
+        tuple(bench.rows[0]),
+    )
+    print_figures(
+        "the client layer per request (ms, against the loopback replay server)",
+        [bench.client_layer],
+        tuple(bench.client_layer),
+    )
+    write_json(json_out, bench.to_dict())
