@@ -179,6 +179,11 @@ def test_collect_none_and_all(serve, start_server, tmp_path: Path) -> None:  # n
     ask_openai(srv2.url, "zeta2")
     flushed(srv2)
     assert "requests.prompt" in scan(db2, "restock")  # an operator collecting from its own team
+    rep = {"request_id": "r", "settled_editable_region": "restock SETTLED", "note": "kept"}
+    assert httpx.post(srv2.url + "/predict_edits/settled", json={"predictions": [rep]}).status_code == 200
+    flushed(srv2)
+    assert scan(db2, "SETTLED") == ["outcome_events.settled_region"]  # without can_collect_data
+    assert scan(db2, "kept") == ["outcome_events.extra"]
 
 
 def test_purge(serve) -> None:  # noqa: ANN001

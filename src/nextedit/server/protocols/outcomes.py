@@ -120,12 +120,20 @@ class SettledPrediction(BaseModel):
         """What goes into the ``extra`` column: nothing unless ``may_store`` (it may hold code)."""
         if not may_store:
             return None
-        extra = dict(self.model_extra or {})
+        extra = {k: v for k, v in (self.model_extra or {}).items() if _storable(v)}  # checked if can_collect_data
         if self.sample_data is not None:
             extra["sample_data"] = self.sample_data
         if self.example is not None:
             extra["example"] = self.example
         return extra or None
+
+
+def _storable(value: Any) -> bool:
+    try:
+        storable_json(value)
+    except ValueError:
+        return False
+    return True
 
 
 class SettledBody(BaseModel):
