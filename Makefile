@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The main job: serve predictions with the shipped model and SQLite telemetry on 127.0.0.1:8000.
-# It prints where it listens, every endpoint (/metrics: Prometheus; no dashboard yet) and the Zed
+# It prints where it listens, every endpoint (/metrics: Prometheus; /dashboard: the monitoring page) and the Zed
 # settings that use it (docs/zed.md has the details); GET / answers the same as JSON.
 serve: setup
 	$(BIN)/nextedit serve

@@ -139,8 +139,8 @@ def bench_dashboard(
 
     end = time.time()
     t0 = time.perf_counter()
-    fill_store(path, n_requests, n_events, end=end)
-    rows = [{"panel": f"fill ({n_requests:,} requests, {n_events:,} events)",
+    written = fill_store(path, n_requests, n_events, end=end)
+    rows = [{"panel": f"fill ({n_requests:,} requests, {written['events']:,} events)",
              "ms": (time.perf_counter() - t0) * 1000, "target_ms": None}]  # fmt: skip
     url = f"sqlite:///{path}"
     engine = open_store_readonly(url)

@@ -42,7 +42,7 @@
     const plot = new uPlot({
       width, height: 220,
       scales: { x: { time: opts.time !== false } , y: opts.rate ? { range: [0, 1] } : {} },
-      axes: [{}, { values: opts.rate ? (u, v) => v.map((x) => (100 * x).toFixed(0) + "%") : undefined, size: 60 }],
+      axes: [{}, { values: opts.rate || opts.pct ? (u, v) => v.map((x) => +(100 * x).toFixed(1) + "%") : undefined, size: 60 }],
       series: [{ label: opts.xlabel || "time" }, ...names.map((n, i) => ({
         label: n, stroke: COLORS[i % COLORS.length], width: 2,
         fill: opts.bars ? COLORS[i % COLORS.length] + "55" : undefined,
@@ -122,7 +122,7 @@
       draw("chart-acceptance", xs, pick(ts, "acceptance_rate"), { rate: true });
       draw("chart-shown", xs, pick(ts, "shown_rate"), { rate: true });
       draw("chart-kept", xs, pick(ts, "kept_rate"), { rate: true });
-      draw("chart-errors", xs, pick(ts, "error_rate"));
+      draw("chart-errors", xs, pick(ts, "error_rate"), { pct: true });
       draw("chart-tokens", xs, pick(ts, "completion_tokens"));
       latencyPanel(lat);
       recentPanel(rec);
