@@ -101,7 +101,7 @@ def timeseries(engine: Engine, f: Filters) -> dict[str, Any]:
     since, boundary, until = _split(engine, f)
     width = BUCKETS[f.bucket]
     t = R.rollup
-    bucket = (func.cast(t.c.hour / width, R.Integer) * width).label("bucket")
+    bucket = (t.c.hour // width * width).label("bucket")  # integer division on both backends
     q = (
         select(bucket, t.c[f.group].label("grp"), *[func.sum(t.c[c]).label(c) for c in R.COUNTS])
         .where(t.c.hour >= since // 3600 * 3600, t.c.hour < boundary, R.filter_clause(t, f.as_dict()))

@@ -98,10 +98,17 @@ def ensure_tables(engine: Engine) -> None:
             ix.create(conn, checkfirst=True)
 
 
+def _hour_of(conn: Connection, col):  # noqa: ANN001, ANN202 - a SQL expression
+    """The start of ``col``'s hour (unix s): SQLite's CAST truncates (times are positive), while
+    PostgreSQL's rounds, so it gets FLOOR (which SQLite builds may lack)."""
+    whole = func.floor(col / 3600) if conn.dialect.name == "postgresql" else col / 3600
+    return (func.cast(whole, Integer) * 3600).label("hour")
+
+
 def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[dict]]:
     """(rollup rows, latency rows) of the raw rows with ``lo <= created_at < hi``, grouped by hour."""
     r = requests.c
-    hour = (func.cast(r.created_at / 3600, Integer) * 3600).label("hour")
+    hour = _hour_of(conn, r.created_at)
     flag = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     q = (
         select(
@@ -123,7 +130,7 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
     for m in conn.execute(q).mappings():
         rows[tuple(m[d] for d in DIMS)] = {**{c: 0.0 for c in COUNTS}, **dict(m)}
     e = outcome_events.c
-    ehour = (func.cast(e.created_at / 3600, Integer) * 3600).label("hour")
+    ehour = _hour_of(conn, e.created_at)
     shown = (e.kind == "accept") | ((e.kind == "reject") & (e.was_shown == True))  # noqa: E712
     q = (
         select(
