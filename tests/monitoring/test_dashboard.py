@@ -163,3 +163,24 @@ def test_assets_ship_in_the_package_and_nothing_comes_from_a_cdn() -> None:
     assert "MIT License" in static.joinpath("vendor/uPlot.LICENSE.txt").read_text()
     for name in ("index.html", "dashboard.js", "dashboard.css"):
         assert not re.search(r"(src|href)=\"https?://", static.joinpath(name).read_text())
+
+
+def test_cli_dashboard_on_a_missing_store_is_one_line_and_bench_runs(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from nextedit.cli.app import app
+
+    runner = CliRunner()
+    bad = runner.invoke(app, ["dashboard", "--store", f"sqlite:///{tmp_path / 'nope.db'}"])
+    assert bad.exit_code == 1 and "does not exist" in bad.output and "Traceback" not in bad.output
+    out = tmp_path / "bench.json"
+    args = ["bench", "dashboard", "--store", str(tmp_path / "b.db"), "--requests", "2000", "--events", "2000",
+            "--repeat", "1", "--json", str(out)]  # fmt: skip
+    ok = runner.invoke(app, args)
+    assert ok.exit_code == 0, ok.output
+    panels = {r["panel"]: r["ms"] for r in json.loads(out.read_text())}
+    assert {"options", "latency (7 d)", "recent requests", "A/B report (7 d, cached)"} <= set(panels)
+    again = runner.invoke(app, args)
+    assert again.exit_code != 0 and "already exists" in again.output

@@ -12,9 +12,13 @@
 * :mod:`~nextedit.monitoring.distributions` — normal and chi-square functions (no scipy)
 * :mod:`~nextedit.monitoring.simulation` — synthetic users for the tests and ``bench ab``
 * :mod:`~nextedit.monitoring.window` — the report's time window and the times users type
+* :mod:`~nextedit.monitoring.dashboard` — the dashboard's panels (JSON-ready dicts) per model
+  version / experiment, read from :mod:`~nextedit.monitoring.dashboard_rollup` (hourly rollup
+  tables kept up to date incrementally) and served by :mod:`~nextedit.monitoring.dashboard_app`
+  (``/dashboard``, its JSON API and the static page in ``static/``; see ``docs/dashboard.md``)
 
 Layering: above ``server`` (it reads ``server.config`` and ``server.telemetry``, never writes
-them), below ``bench`` and ``cli``; nothing under it imports it. Pure Python + numpy + SQLAlchemy;
+their tables; the dashboard's derived ``dashboard_*`` tables are its own), below ``bench`` and ``cli``; nothing under it imports it. Pure Python + numpy + SQLAlchemy;
 it prints nothing and raises :class:`nextedit.errors.NexteditError` for what the user can fix.
 The statistics are described, with their parameters, in ``docs/ab.md``.
 """
