@@ -27,6 +27,7 @@ from nextedit.server.client_ids import client_id
 from nextedit.server.config import ServedModel, ServerConfig
 from nextedit.server.errors import NotFound, ServerError, Unavailable
 from nextedit.server.experiments import Assignment, ExperimentRouter
+from nextedit.server.inferred import OutcomeInference
 from nextedit.server.metrics import ServerMetrics
 from nextedit.server.predictor import Outcome, Predictor
 from nextedit.server.scheduler import FirstPool, Job, ModelWorker, run_job
@@ -127,6 +128,10 @@ class PredictionService:
         self._reload_lock = threading.Lock()
         self.first_pool = FirstPool(config.first_workers)
         self.started_at = time.time()
+        self.inference = OutcomeInference(
+            lambda row, outcome: self.store.record_event(row, outcome=outcome),
+            may_store_code=lambda: self.config.privacy.may_store(False),
+        )  # stock Zed's outcomes, from its successive raw prompts (server/inferred.py)
         self.snapshot = Snapshot(config, self._load_models(config, {}), ExperimentRouter(config))
         self._publish_info()
 

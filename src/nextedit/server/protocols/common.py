@@ -71,7 +71,7 @@ async def run_completion(
             prompt, max_tokens=max_tokens, stop=stop, cancel=job.cancel, cache_key=ctx.client_key
         )
 
-    return await svc.execute(
+    out = await svc.execute(
         ctx,
         work,
         pin=request.headers.get("x-zed-preferred-experiment"),
@@ -82,6 +82,10 @@ async def run_completion(
             prompt, max_tokens=max_tokens, stop=stop, cancel=cancel
         ),
     )
+    svc.inference.observe(
+        ctx.client_id, prompt, request_id=ctx.request_id, model_version=ctx.model_version, completion=out.text
+    )
+    return out
 
 
 def raw_prompt_path(prompt: str) -> str | None:

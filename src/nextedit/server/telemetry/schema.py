@@ -81,6 +81,7 @@ outcome_events = Table(
     Column("request_id", String(ID_CHARS), nullable=False),
     Column("created_at", Float, nullable=False),
     Column("kind", String(16), nullable=False),  # accept | reject | settled
+    Column("source", String(16)),  # None: reported by the client; "inferred": server/inferred.py
     Column("reason", String(32)),  # reject reason (§1.5)
     Column("was_shown", Boolean),
     Column("model_version", String(VERSION_CHARS)),
