@@ -37,6 +37,7 @@ TTL_S = 300.0  # EDIT_PREDICTION_SETTLED_TTL
 MAX_REGION_BYTES = 4096  # EDIT_PREDICTION_SETTLED_MAX_EDITABLE_REGION_BYTES
 ANCHOR_LINES = 2  # context lines on each side used to find the region again
 MAX_PENDING_PER_KEY = 8
+MAX_KEYS = 10000  # (client, path) pairs tracked at once; the oldest is forgotten beyond it
 
 
 @dataclass
@@ -160,6 +161,8 @@ class OutcomeInference:
             r = parsed.range_in_excerpt
             before = request.excerpt_bytes()[r.start : r.end].decode("utf-8", "replace")
             prefix, suffix = _anchors(request.cursor_excerpt, r.start, r.end)
+            if key not in self._pending and len(self._pending) >= MAX_KEYS:
+                del self._pending[next(iter(self._pending))]  # dicts keep insertion order: the oldest
             pend = self._pending.setdefault(key, [])
             pend.append(Pending(request_id, model_version, before, parsed.new_editable_region, prefix, suffix,
                                 now, now, before))  # fmt: skip
