@@ -213,13 +213,21 @@ class GitIngest(SourceStage):
         """The repository, the commit ``rev`` names now, and the options."""
         return {"head": self.repo.git("rev-parse", self.rev).strip(), "options": describe(self)}
 
-    def examples_for(self, item: IngestItem) -> list[Example]:
+    def load(self, item: IngestItem) -> OrderedCommit | None:
+        """The commit of ``item`` ready for splitting, or None (dropped, the reason counted)."""
         sha, parent = item.data
         got = load_commit(self.repo, sha, parent, self.flt, self.report)
         if isinstance(got, str):
             self.stats.drop(got)
-            return []
+            return None
         self.stats.count("commits used")
+        return got
+
+    def examples_for(self, item: IngestItem) -> list[Example]:
+        got = self.load(item)
+        if got is None:
+            return []
+        sha = item.data[0]
         return split_commit(
             got,
             name=f"{self.repo.name}-{sha[:8]}",

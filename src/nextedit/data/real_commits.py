@@ -49,7 +49,7 @@ from pathlib import Path
 
 from nextedit.data.commit import OrderedCommit
 from nextedit.data.edit_kind import edit_kind, file_sections
-from nextedit.data.git_ingest import CommitFilter, GitError, GitIngest, load_commit
+from nextedit.data.git_ingest import CommitFilter, GitError, GitIngest
 from nextedit.data.ingest import IngestItem
 from nextedit.data.split_commit import SplitConfig, make_sample, split_commit
 from nextedit.data.stats import language
@@ -151,19 +151,7 @@ def next_hunk_cases(
     out = []
     for k in picked:
         sample = make_sample(commit, starts[k], random.Random(f"{seed}:{name}:{k}"), NEXT_HUNK_CONFIG)
-        out.append(
-            Example(
-                name=f"{name}-{k}",
-                repository_url=repository_url,
-                revision=revision,
-                tags=[*tags, f"split:{sample.kind}"],
-                uncommitted_diff=sample.uncommitted_diff,
-                cursor_path=sample.cursor_path,
-                cursor_position=sample.cursor_position,
-                edit_history=sample.edit_history,
-                expected_patches=[sample.expected_patch],
-            )
-        )
+        out.append(sample.to_example(f"{name}-{k}", repository_url, revision, tags))
     return out
 
 
@@ -203,12 +191,10 @@ class RealCommitIngest(GitIngest):
         self.next_hunk_samples = next_hunk_samples
 
     def examples_for(self, item: IngestItem) -> list[Example]:
-        sha, parent = item.data
-        got = load_commit(self.repo, sha, parent, self.flt, self.report)
-        if isinstance(got, str):
-            self.stats.drop(got)
+        got = self.load(item)
+        if got is None:
             return []
-        self.stats.count("commits used")
+        sha = item.data[0]
         base = f"{self.repo.name}-{sha[:8]}"
         common = {"repository_url": self.repo.url, "revision": f"{sha}~1", "seed": self.seed}
         tags = ("source:git", "source:real-commit", f"repo:{self.slug}")

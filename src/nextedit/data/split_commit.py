@@ -243,6 +243,20 @@ class Sample:
     uncommitted_diff: str
     expected_patch: str
 
+    def to_example(self, name: str, repository_url: str, revision: str, tags: Sequence[str]) -> Example:
+        """The example of this sample (tags plus ``split:<kind>``)."""
+        return Example(
+            name=name,
+            repository_url=repository_url,
+            revision=revision,
+            tags=[*tags, f"split:{self.kind}"],
+            uncommitted_diff=self.uncommitted_diff,
+            cursor_path=self.cursor_path,
+            cursor_position=self.cursor_position,
+            edit_history=self.edit_history,
+            expected_patches=[self.expected_patch],
+        )
+
     def key(self) -> tuple[str, ...]:
         return (
             self.uncommitted_diff,
@@ -471,16 +485,5 @@ def split_commit(
         if sample.key() in seen:
             continue
         seen.add(sample.key())
-        ex = Example(
-            name=name if not out else f"{name}-{len(out)}",
-            repository_url=repository_url,
-            revision=revision,
-            tags=[*tags, f"split:{sample.kind}"],
-            uncommitted_diff=sample.uncommitted_diff,
-            cursor_path=sample.cursor_path,
-            cursor_position=sample.cursor_position,
-            edit_history=sample.edit_history,
-            expected_patches=[sample.expected_patch],
-        )
-        out.append(ex)
+        out.append(sample.to_example(name if not out else f"{name}-{len(out)}", repository_url, revision, tags))
     return out
