@@ -32,6 +32,7 @@ END = 1_764_547_200.0
 CONFIG = """
 [server]
 store = "{store}"
+auth_tokens = ["s3cret"]
 [models.a]
 provider = "heuristic"
 [models.b]
@@ -92,7 +93,10 @@ def test_dashboard_renders_the_seeded_numbers_and_filters_change_them(browser, t
     app = create_app(load_config(tmp_path / "serve.toml"))
     mount_dashboard(app)
     with ServerThread(app) as srv:
-        browser.get(srv.url + "/dashboard")
+        browser.get(srv.url + "/dashboard")  # the page asks for the server's bearer token first
+        _wait(browser, "return !document.getElementById('login').hidden")
+        browser.find_element("name", "token").send_keys("s3cret")
+        browser.find_element("css selector", "#login button").click()
         _wait(browser, "return window.nexteditDashboard && window.nexteditDashboard.rendered >= 1")
         state = browser.execute_script("return window.nexteditDashboard")
         assert "error" not in state

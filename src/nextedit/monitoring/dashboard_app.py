@@ -4,7 +4,7 @@
 :func:`nextedit.server.app.create_app`, so the server's auth and request guard apply to it: the
 server never imports this package) and by ``nextedit dashboard`` on an app of its own
 (:func:`dashboard_app`). Every asset ships in ``monitoring/static`` (uPlot, vendored with its
-licence under ``static/vendor``); nothing is fetched from elsewhere.
+licence under ``static/vendor``), inlined into the one page; nothing is fetched from elsewhere.
 
 Endpoints (GET; query ``since``/``until`` unix seconds, ``bucket`` hour|day, ``group``
 model_version|experiment, ``model_version``, ``experiment``, ``api``):
@@ -13,6 +13,7 @@ model_version|experiment, ``model_version``, ``experiment``, ``api``):
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,22 +29,30 @@ from nextedit.monitoring import dashboard as D
 from nextedit.monitoring.store_reader import open_store_readonly
 
 DEFAULT_SPAN_S = 7 * 86400
-MEDIA = {
-    ".js": "text/javascript",
-    ".css": "text/css",
-    ".html": "text/html; charset=utf-8",
-    ".txt": "text/plain",
-}
 
 
-def _static(name: str) -> bytes | None:
-    base = resources.files("nextedit.monitoring").joinpath("static")
-    node = base
-    for part in name.split("/"):
-        if part in ("", ".", "..") or part.startswith("."):
-            return None
-        node = node.joinpath(part)
-    return node.read_bytes() if node.is_file() else None
+def _static(name: str) -> str:
+    return resources.files("nextedit.monitoring").joinpath("static", *name.split("/")).read_text("utf-8")
+
+
+_ASSET = re.compile(r'<link rel="stylesheet" href="([^"]+)">|<script src="([^"]+)"></script>')
+
+
+def page_html() -> str:
+    """``static/index.html`` with its stylesheets and scripts inlined: one self-contained page.
+    The server leaves only the path ``/dashboard`` open (a static shell, no data); the page asks
+    for the bearer token when ``/dashboard/api`` answers 401."""
+
+    def inline(m: re.Match) -> str:
+        css, js = m.group(1), m.group(2)
+        if css:
+            return "<style>\n" + _static(css) + "\n</style>"
+        body = _static(js)
+        if "</script" in body.lower():
+            raise ValueError(f"{js}: cannot be inlined (contains </script)")
+        return "<script>\n" + body + "\n</script>"
+
+    return _ASSET.sub(inline, _static("index.html"))
 
 
 def filters_from(request: Request) -> D.Filters:
@@ -89,16 +98,7 @@ def dashboard_router(store_url: str, arms: Callable[[], list[Any]] | None = None
 
     @router.get("/dashboard")
     def page() -> Response:
-        return Response(_static("index.html"), media_type=MEDIA[".html"])
-
-    @router.get("/dashboard/static/{name:path}", include_in_schema=False)
-    def asset(name: str) -> Response:
-        body = _static(name)
-        if body is None:
-            return JSONResponse({"error": {"type": "not_found", "message": f"no asset {name[:100]}"}}, 404)
-        ext = "." + name.rsplit(".", 1)[-1] if "." in name else ".txt"
-        return Response(body, media_type=MEDIA.get(ext, "application/octet-stream"),
-                        headers={"Cache-Control": "max-age=3600"})  # fmt: skip
+        return Response(page_html(), media_type="text/html; charset=utf-8")
 
     @router.get("/dashboard/api/options", include_in_schema=False)
     def options() -> Response:

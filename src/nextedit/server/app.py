@@ -164,7 +164,10 @@ def create_app(
     async def experiments() -> JSONResponse:
         return JSONResponse([e.name for e in service.config.experiments])
 
-    app.add_middleware(BearerAuth, tokens=lambda: service.config.auth_tokens, open_paths=("/healthz", "/"))
+    # /dashboard (mounted by the CLI when telemetry is kept) is a static page with no data, open so
+    # that a browser can load it and ask for the token; its data under /dashboard/api needs the token
+    open_paths = ("/healthz", "/", "/dashboard")
+    app.add_middleware(BearerAuth, tokens=lambda: service.config.auth_tokens, open_paths=open_paths)
     app.add_middleware(RequestGuard, config=lambda: service.config)  # outermost: runs first
     return app
 

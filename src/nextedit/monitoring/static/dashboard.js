@@ -24,8 +24,15 @@
     return p.toString();
   }
 
+  const TOKEN_KEY = "nextedit-dashboard-token";
+  class Unauthorized extends Error {}
+
   async function get(panel, q) {
-    const r = await fetch(`/dashboard/api/${panel}?${q}`, { headers: { Accept: "application/json" } });
+    const headers = { Accept: "application/json" };
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const r = await fetch(`/dashboard/api/${panel}?${q}`, { headers });
+    if (r.status === 401) throw new Unauthorized(token ? "that token was refused" : "this server needs its bearer token");
     const body = await r.json();
     if (!r.ok) throw new Error(body.error ? body.error.message : `${panel}: HTTP ${r.status}`);
     return body;
@@ -147,9 +154,19 @@
         form.elements.until.value = toLocal(o.span[1] + 60);
         form.elements.since.value = toLocal(Math.max(o.span[0], o.span[1] - 7 * 86400));
       }
-    } catch (e) { $("#status").innerHTML = `<span class="error">${esc(e.message)}</span>`; return; }
-    form.addEventListener("submit", (ev) => { ev.preventDefault(); render(); });
+    } catch (e) {
+      $("#status").innerHTML = `<span class="error">${esc(e.message)}</span>`;
+      if (e instanceof Unauthorized) $("#login").hidden = false;
+      return;
+    }
+    $("#login").hidden = true;
     render();
   }
+  form.addEventListener("submit", (ev) => { ev.preventDefault(); render(); });
+  $("#login").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, ev.target.elements.token.value.trim());
+    init();
+  });
   init();
 })();
