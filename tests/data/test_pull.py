@@ -124,3 +124,14 @@ def test_pull_refuses_bad_kind_and_since(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["pull", "sqlite:///x.db", "--kind", "settled", "--since", "soon",
                                  "-o", str(tmp_path / "o.jsonl")])  # fmt: skip
     assert r.exit_code == 2 and "--since" in r.output
+    missing = tmp_path / "missing.db"
+    r = CliRunner().invoke(
+        app, ["pull", f"sqlite:///{missing}", "--kind", "settled", "-o", str(tmp_path / "o.jsonl")]
+    )
+    assert r.exit_code == 2 and "no such file" in r.output and not missing.exists()
+    (tmp_path / "other.db").write_bytes(b"")
+    r = CliRunner().invoke(
+        app,
+        ["pull", f"sqlite:///{tmp_path / 'other.db'}", "--kind", "settled", "-o", str(tmp_path / "o.jsonl")],
+    )
+    assert r.exit_code == 2 and "not a telemetry store" in r.output

@@ -39,6 +39,10 @@ def pull(
         raise typer.BadParameter(str(e).removeprefix("--since: "), param_hint="--since") from None
     checks.writable_output(output, "--output")
     reader = StoreReader(store, kind, since=t)  # type: ignore[arg-type]
+    try:
+        reader.check()
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="STORE_URL") from None
     run_and_report([reader, ExampleWriter(output)], RunOptions(str(output), no_resume=no_resume))
 
 

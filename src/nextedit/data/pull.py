@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from nextedit.pipeline.readers import Item, Reader
@@ -93,6 +94,24 @@ class StoreReader(Reader):
         if self._engine is None:
             self._engine = engine_for(self.url)
         return self._engine
+
+    def check(self) -> None:
+        """``ValueError`` (one line) when the URL names no telemetry store: a missing SQLite file
+        (not created), an unreachable server, or a database without the two tables."""
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if self.url.startswith("sqlite:///"):
+            path = self.url.removeprefix("sqlite:///")
+            if path and path != ":memory:" and not Path(path).is_file():
+                raise ValueError(f"{path}: no such file")
+        try:
+            tables = set(inspect(self.engine).get_table_names())
+        except (SQLAlchemyError, ImportError) as e:
+            raise ValueError(f"cannot open the store: {str(e).splitlines()[0][:200]}") from None
+        missing = {"requests", "outcome_events"} - tables
+        if missing:
+            raise ValueError(f"not a telemetry store: no {', '.join(sorted(missing))} table")
 
     # ------------------------------------------------------------------ listing
     def _where(self) -> tuple[str, dict[str, Any]]:
