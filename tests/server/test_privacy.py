@@ -207,3 +207,7 @@ def test_purge(serve) -> None:  # noqa: ANN001
     assert len(srv.app.state.service.store.fetch()) == 1
     r = CliRunner().invoke(app, ["telemetry", "purge", "--store", f"sqlite:///{db}", "--older-than", "0"])
     assert r.exit_code == 2 and "--older-than" in r.output
+    r = CliRunner().invoke(
+        app, ["telemetry", "purge", "--store", f"sqlite:///{db}.missing", "--older-than", "1"]
+    )
+    assert r.exit_code == 2 and "no such file" in r.output

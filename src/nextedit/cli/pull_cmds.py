@@ -56,7 +56,10 @@ def purge(
 
     if not older_than > 0:
         raise typer.BadParameter("must be a number of days > 0", param_hint="--older-than")
-    n = purge_rows(store, older_than)
+    try:
+        n = purge_rows(store, older_than)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--store") from None
     typer.echo(f"deleted {n['requests']} requests and {n['outcome_events']} outcome events")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from sqlalchemy import delete
 
@@ -18,6 +19,10 @@ def purge(url: str, older_than_days: float, *, now: float | None = None) -> dict
     number of rows deleted per table."""
     if not older_than_days > 0:
         raise ValueError(f"--older-than must be a number of days > 0, not {older_than_days}")
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:" and not Path(path).is_file():
+            raise ValueError(f"{path}: no such file")
     cutoff = (time.time() if now is None else now) - older_than_days * DAY_S
     engine = make_engine(url)
     try:
