@@ -54,3 +54,20 @@ def test_no_pairs_is_an_error(tiny_model_dir) -> None:  # noqa: ANN001
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     with pytest.raises(ValueError, match="no preference pairs"):
         train_preference(model, [], steps=1)
+
+
+def test_train_preference_command(tiny_model_dir, tmp_path) -> None:  # noqa: ANN001
+    pytest.importorskip("torch")
+    from typer.testing import CliRunner
+
+    from nextedit.cli import app
+
+    src = tmp_path / "prompts.jsonl"
+    src.write_text("".join(ex.to_json() + "\n" for ex in _examples()))
+    out = tmp_path / "dpo-model"
+    args = ["train-preference", str(tiny_model_dir), str(src), "-o", str(out), "--steps", "5", "--lr", "3e-3"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "6 pairs, 5 steps" in r.output and (out / "config.json").is_file()
+    r = CliRunner().invoke(app, ["train-preference", str(tmp_path), str(src), "-o", str(out)])
+    assert r.exit_code == 2 and "not a model directory" in r.output

@@ -16,6 +16,7 @@ from nextedit.cli import (  # noqa: F401  (imported for their command registrati
     eval_cmds,
     io_cmds,
     model_cmds,
+    preference_cmds,
     prompt_cmds,
     pull_cmds,
     serve_cmds,
