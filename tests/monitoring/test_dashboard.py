@@ -38,14 +38,16 @@ def _truth(engine, mv: str | None = None) -> dict:  # noqa: ANN001 - straight SQ
     with engine.connect() as conn:
         q = select(func.count()).select_from(requests)
         n = conn.execute(q.where(r.model_version == mv) if mv else q).scalar()
-        j = select(e.kind, e.was_shown, e.edit_bytes_kept_rate).select_from(
+        j = select(e.kind, e.was_shown, e.edit_bytes_kept_rate, e.source).select_from(
             outcome_events.join(requests, r.id == e.request_id)
         )
         ev = conn.execute(j.where(r.model_version == mv) if mv else j).all()
-    shown = sum(k == "accept" or (k == "reject" and s) for k, s, _ in ev)
-    acc = sum(k == "accept" for k, _, _ in ev)
-    kept = [x for k, _, x in ev if k == "settled"]
-    return {"requests": n, "shown": shown, "accepted": acc, "kept_rate": sum(kept) / len(kept)}
+    shown = sum(k == "accept" or (k == "reject" and s) for k, s, _, _ in ev)
+    acc = sum(k == "accept" for k, _, _, _ in ev)
+    kept = [x for k, _, x, src in ev if k == "settled" and src is None]
+    inferred = [x for k, _, x, src in ev if k == "settled" and src == "inferred"]
+    return {"requests": n, "shown": shown, "accepted": acc, "kept_rate": sum(kept) / len(kept),
+            "kept_rate_inferred": sum(inferred) / len(inferred)}  # fmt: skip
 
 
 def test_timeseries_totals_match_the_raw_rows(seeded) -> None:
@@ -59,6 +61,7 @@ def test_timeseries_totals_match_the_raw_rows(seeded) -> None:
         assert got["requests"] == truth["requests"]
         assert got["acceptance_rate"] == pytest.approx(truth["accepted"] / truth["shown"])
         assert got["kept_rate"] == pytest.approx(truth["kept_rate"])
+        assert got["kept_rate_inferred"] == pytest.approx(truth["kept_rate_inferred"])
         assert sum(ts["series"][mv]["requests"]) == truth["requests"]
     assert len(ts["buckets"]) >= 48 and ts["buckets"] == sorted(ts["buckets"])
 

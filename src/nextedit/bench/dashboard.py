@@ -4,7 +4,7 @@
 ``executemany`` inserts, not through the HTTP API: ``requests`` rows from a realistic mix (two
 model versions × two experiments, three APIs, ~3 % errors, 1 % cancels, 0.5 % 429s, log-normal
 stage latencies) and outcome events (a shown prediction is accepted ~30 % of the time, an
-accepted one settles later with a kept rate). :func:`bench_dashboard` then times the one-time
+accepted one settles later with a kept rate; a third of the settles are marked inferred). :func:`bench_dashboard` then times the one-time
 rollup build, an incremental refresh and every panel's query, each the median of ``repeat``
 runs, in milliseconds; ``first_render_ms`` is what the page's first load asks for (options,
 timeseries, latency and recent requests, one after the other).
@@ -100,8 +100,9 @@ def fill_store(
                 )
                 if k == "accept" and counts["settled"] < settle_budget:
                     counts["settled"] += 1
+                    src = "inferred" if j % 3 == 0 else None  # a third inferred by the server
                     events.append(_event(ids[i], float(t[i]) + 60.0, "settled", None, True, MODEL_VERSIONS[arm[i]],
-                                         kept=float(kept[j]), recall=float(kept[j]) * 0.9))  # fmt: skip
+                                         kept=float(kept[j]), recall=float(kept[j]) * 0.9, source=src))  # fmt: skip
             conn.execute(insert(outcome_events), events)
     engine.dispose()
     return {"requests": n_requests, "events": counts["accept"] + counts["reject"] + counts["settled"], **counts,
@@ -109,12 +110,12 @@ def fill_store(
 
 
 def _event(rid: str, t: float, kind: str, reason: str | None, shown: bool, mv: str,
-           kept: float | None = None, recall: float | None = None) -> dict[str, Any]:  # fmt: skip
+           kept: float | None = None, recall: float | None = None, source: str | None = None) -> dict[str, Any]:  # fmt: skip
     from nextedit.server.telemetry.schema import outcome_events
 
     row = dict.fromkeys(c.name for c in outcome_events.columns if c.name != "id")
     row.update(request_id=rid, created_at=t, kind=kind, reason=reason, was_shown=shown, model_version=mv,
-               can_collect_data=False, edit_bytes_kept_rate=kept, edit_bytes_recall_rate=recall)  # fmt: skip
+               can_collect_data=False, edit_bytes_kept_rate=kept, edit_bytes_recall_rate=recall, source=source)  # fmt: skip
     return row
 
 

@@ -10,8 +10,9 @@ Metric definitions (one source of truth, also shown on the page):
 
 * shown rate = shown / requests; acceptance rate = accepted / shown (shown = accept events +
   reject events with ``was_shown``); kept rate and recall = mean ``edit_bytes_kept_rate`` /
-  ``edit_bytes_recall_rate`` of the settled events. The store has no ``source`` column, so every
-  settled event is an editor report: inferred outcomes are not told apart (``outcome_sources``).
+  ``edit_bytes_recall_rate`` of the settled events the editor reported, ``kept_rate_inferred``
+  / ``recall_inferred`` the same of those the server inferred (``outcome_events.source``; a
+  store from before that column holds reports only).
 * error rate = (HTTP ≥ 500, deadline or overload) / requests; cancel, 429 and deadline rates
   likewise; speculative acceptance = accepted / drafted tokens.
 * File extensions are not stored in ``requests`` (only in the prompt, when the client allowed
@@ -36,6 +37,10 @@ from nextedit.server.telemetry.schema import requests
 BUCKETS = {"hour": 3600, "day": 86400}
 GROUPS = ("model_version", "experiment")
 RECENT_ROWS = 50
+OUTCOME_SOURCES = (
+    "kept rate and recall are of settled reports from the editor; the *_inferred figures are of those the "
+    "server inferred from successive prompts (outcome_events.source); accepts and rejects count both"
+)
 
 
 def _unindexed(col):  # noqa: ANN001, ANN202 - a SQL expression
@@ -137,12 +142,13 @@ def timeseries(engine: Engine, f: Filters) -> dict[str, Any]:
         "buckets": buckets,
         "series": series,
         "totals": {g: {**tot, **rates(tot)} for g, tot in totals.items()},
-        "outcome_sources": "reported only: the store has no source column, inferred outcomes are not told apart",
+        "outcome_sources": OUTCOME_SOURCES,
     }
 
 
 RATES = (
-    "shown_rate", "acceptance_rate", "kept_rate", "recall", "error_rate", "cancel_rate",
+    "shown_rate", "acceptance_rate", "kept_rate", "recall", "kept_rate_inferred", "recall_inferred",
+    "error_rate", "cancel_rate",
     "overloaded_rate", "deadline_rate", "spec_acceptance",
 )  # fmt: skip
 
@@ -153,8 +159,10 @@ def rates(c: dict[str, float]) -> dict[str, float | None]:
     return {
         "shown_rate": _rate(c["shown"], n),
         "acceptance_rate": _rate(c["accepted"], c["shown"]),
-        "kept_rate": _rate(c["kept_sum"], c["settled"]),
-        "recall": _rate(c["recall_sum"], c["settled"]),
+        "kept_rate": _rate(c["kept_sum"], c["kept_n"]),
+        "recall": _rate(c["recall_sum"], c["recall_n"]),
+        "kept_rate_inferred": _rate(c["kept_sum_inferred"], c["kept_n_inferred"]),
+        "recall_inferred": _rate(c["recall_sum_inferred"], c["recall_n_inferred"]),
         "error_rate": _rate(c["errors"], n),
         "cancel_rate": _rate(c["canceled"], n),
         "overloaded_rate": _rate(c["overloaded"], n),

@@ -5,7 +5,8 @@ loses nothing, the next refresh rebuilds them):
 
 * ``dashboard_rollup`` — one row per (hour, model_version, experiment, api): request, error,
   cancel, 429 and deadline counts, token sums, speculative drafted/accepted sums, and the outcome
-  events of that hour (shown, accepted, rejected, settled, sums of kept rate and recall).
+  events of that hour (shown, accepted, rejected; settled, with counts and sums of kept rate and
+  recall, apart for reported and for inferred events, ``outcome_events.source``).
 * ``dashboard_latency`` — per (hour, model_version, experiment, api, stage, bin): how many ``ok``
   requests had that stage's latency in that bin (:data:`EDGES_MS`, four bins per octave).
 
@@ -34,8 +35,12 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    false,
     func,
+    inspect,
+    or_,
     select,
+    true,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -45,9 +50,13 @@ SETTLE_S = 300.0  # an hour is rolled up once it ended this long ago (late reque
 STAGES = ("queue", "context", "prompt", "model", "parse", "total")
 #: latency bin edges in ms: 2^(k/4) from 1/16 ms to ~ 70 s; bin i holds [EDGES_MS[i], EDGES_MS[i+1])
 EDGES_MS = np.array([0.0] + [2.0 ** (k / 4) for k in range(-16, 65)])
+SETTLED = ("settled", "kept_n", "kept_sum", "recall_n", "recall_sum")  # of reported settled events
+#: the same of settled events the server inferred (``outcome_events.source = 'inferred'``)
+INFERRED = tuple(c + "_inferred" for c in SETTLED)
+OUTCOMES = ("shown", "accepted", "rejected", *SETTLED, *INFERRED)
 COUNTS = (
     "requests", "errors", "canceled", "overloaded", "deadline", "prompt_tokens", "completion_tokens",
-    "spec_drafted", "spec_accepted", "shown", "accepted", "rejected", "settled", "kept_sum", "recall_sum",
+    "spec_drafted", "spec_accepted", *OUTCOMES,
 )  # fmt: skip
 DIMS = ("hour", "model_version", "experiment", "api")
 
@@ -91,7 +100,12 @@ def watermark_for(now: float) -> int:
 
 
 def ensure_tables(engine: Engine) -> None:
-    """Create the derived tables and the raw-table indexes they need (idempotent)."""
+    """Create the derived tables and the raw-table indexes they need (idempotent). Derived tables
+    of an older layout are dropped and rebuilt from the raw rows."""
+    cols = {c["name"] for c in inspect(engine).get_columns(rollup.name)} if inspect(engine).has_table(
+        rollup.name) else None  # fmt: skip
+    if cols is not None and cols != set(rollup.c.keys()):
+        _meta.drop_all(engine)
     _meta.create_all(engine)
     with engine.begin() as conn:
         for ix in RAW_INDEXES:
@@ -138,9 +152,7 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
             flag(shown).label("shown"),
             flag(e.kind == "accept").label("accepted"),
             flag(e.kind == "reject").label("rejected"),
-            flag(e.kind == "settled").label("settled"),
-            func.coalesce(func.sum(case((e.kind == "settled", e.edit_bytes_kept_rate), else_=0)), 0).label("kept_sum"),
-            func.coalesce(func.sum(case((e.kind == "settled", e.edit_bytes_recall_rate), else_=0)), 0).label("recall_sum"),
+            *_settled_sums(conn, e),
         )
         .select_from(outcome_events.join(requests, r.id == e.request_id))
         .where(e.created_at >= lo, e.created_at < hi)
@@ -149,9 +161,32 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
     for m in conn.execute(q).mappings():
         key = tuple(m[d] for d in DIMS)
         row = rows.setdefault(key, {**dict(zip(DIMS, key, strict=True)), **{c: 0.0 for c in COUNTS}})
-        for c in ("shown", "accepted", "rejected", "settled", "kept_sum", "recall_sum"):
+        for c in OUTCOMES:
             row[c] = m[c]
     return list(rows.values()), _latency_rows(conn, lo, hi)
+
+
+def _sources(conn: Connection, e):  # noqa: ANN001, ANN202 - SQL expressions
+    """(reported, inferred) conditions; a store from before the ``source`` column holds reports only."""
+    if not any(c["name"] == "source" for c in inspect(conn).get_columns(outcome_events.name)):
+        return true(), false()
+    return or_(e.source.is_(None), e.source != "inferred"), e.source == "inferred"
+
+
+def _settled_sums(conn: Connection, e) -> list:  # noqa: ANN001
+    """The :data:`SETTLED` and :data:`INFERRED` columns as SQL aggregates."""
+    out = []
+    for suffix, src in zip(("", "_inferred"), _sources(conn, e), strict=True):
+        settled = (e.kind == "settled") & src
+        kept, recall = e.edit_bytes_kept_rate, e.edit_bytes_recall_rate
+        out += [
+            func.sum(case((settled, 1), else_=0)).label("settled" + suffix),
+            func.sum(case((settled & kept.is_not(None), 1), else_=0)).label("kept_n" + suffix),
+            func.coalesce(func.sum(case((settled, kept), else_=None)), 0).label("kept_sum" + suffix),
+            func.sum(case((settled & recall.is_not(None), 1), else_=0)).label("recall_n" + suffix),
+            func.coalesce(func.sum(case((settled, recall), else_=None)), 0).label("recall_sum" + suffix),
+        ]
+    return out
 
 
 def _latency_rows(conn: Connection, lo: float, hi: float) -> list[dict]:

@@ -51,7 +51,7 @@
       scales: { x: { time: opts.time !== false } , y: opts.rate ? { range: [0, 1] } : {} },
       axes: [{}, { values: opts.rate || opts.pct ? (u, v) => v.map((x) => +(100 * x).toFixed(1) + "%") : undefined, size: 60 }],
       series: [{ label: opts.xlabel || "time" }, ...names.map((n, i) => ({
-        label: n, stroke: COLORS[i % COLORS.length], width: 2,
+        label: n, stroke: COLORS[i % COLORS.length], width: 2, dash: n.endsWith("(inferred)") ? [6, 4] : undefined,
         fill: opts.bars ? COLORS[i % COLORS.length] + "55" : undefined,
         paths: opts.bars ? uPlot.paths.bars({ size: [0.9, 40] }) : undefined, spanGaps: false,
       }))],
@@ -62,14 +62,15 @@
   function summary(ts) {
     const rows = Object.entries(ts.totals);
     $("#summary").innerHTML = `<tr><th class="l">${esc(ts.group.replace("_", " "))}</th><th>requests</th><th>shown</th>
-      <th>shown rate</th><th>accepted</th><th>acceptance</th><th>settled</th><th>kept rate</th><th>recall</th>
-      <th>errors</th><th>cancel</th><th>429</th><th>deadline</th><th>prompt tok</th><th>completion tok</th><th>spec. accept</th></tr>` +
+      <th>shown rate</th><th>accepted</th><th>acceptance</th><th>settled</th><th>kept</th><th>recall</th><th title="settled outcomes the server inferred">settled inf.</th><th>kept inf.</th><th>recall inf.</th>
+      <th>errors</th><th>cancel</th><th>429</th><th>deadline</th><th>prompt tok</th><th>compl. tok</th><th>spec. acc.</th></tr>` +
       rows.map(([g, t]) => `<tr data-group="${esc(g)}"><td class="l">${esc(g)}</td><td class="requests">${fmt(t.requests)}</td>
       <td>${fmt(t.shown)}</td><td>${pct(t.shown_rate)}</td><td>${fmt(t.accepted)}</td><td class="acceptance">${pct(t.acceptance_rate)}</td>
-      <td>${fmt(t.settled)}</td><td>${pct(t.kept_rate)}</td><td>${pct(t.recall)}</td><td>${pct(t.error_rate)}</td>
+      <td>${fmt(t.settled)}</td><td>${pct(t.kept_rate)}</td><td>${pct(t.recall)}</td>
+      <td>${fmt(t.settled_inferred)}</td><td>${pct(t.kept_rate_inferred)}</td><td>${pct(t.recall_inferred)}</td><td>${pct(t.error_rate)}</td>
       <td>${pct(t.cancel_rate)}</td><td>${pct(t.overloaded_rate)}</td><td>${pct(t.deadline_rate)}</td>
       <td>${fmt(t.prompt_tokens)}</td><td>${fmt(t.completion_tokens)}</td><td>${pct(t.spec_acceptance)}</td></tr>`).join("");
-    $("#sources").textContent = "Settled outcomes: " + ts.outcome_sources + ". Rates are per bucket of report time.";
+    $("#sources").textContent = "Settled outcomes: " + ts.outcome_sources + ". Outcomes count in the bucket they were reported in.";
   }
 
   function pick(ts, key) {
@@ -128,7 +129,9 @@
       draw("chart-requests", xs, pick(ts, "requests"));
       draw("chart-acceptance", xs, pick(ts, "acceptance_rate"), { rate: true });
       draw("chart-shown", xs, pick(ts, "shown_rate"), { rate: true });
-      draw("chart-kept", xs, pick(ts, "kept_rate"), { rate: true });
+      const kept = pick(ts, "kept_rate");
+      for (const [g, v] of Object.entries(pick(ts, "kept_rate_inferred"))) if (v.some((x) => x !== null)) kept[g + " (inferred)"] = v;
+      draw("chart-kept", xs, kept, { rate: true });
       draw("chart-errors", xs, pick(ts, "error_rate"), { pct: true });
       draw("chart-tokens", xs, pick(ts, "completion_tokens"));
       latencyPanel(lat);
