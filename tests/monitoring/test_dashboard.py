@@ -186,3 +186,18 @@ def test_cli_dashboard_on_a_missing_store_is_one_line_and_bench_runs(tmp_path) -
     assert {"options", "latency (7 d)", "recent requests", "A/B report (7 d, cached)"} <= set(panels)
     again = runner.invoke(app, args)
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_a_store_from_before_the_source_column_and_an_old_rollup_layout(tmp_path) -> None:
+    from sqlalchemy import text
+
+    path = tmp_path / "old.db"
+    fill_store(path, 500, 500, days=1, end=END, seed=1, users=20)
+    engine = open_store_readonly(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE outcome_events DROP COLUMN source"))
+        conn.execute(text("CREATE TABLE dashboard_rollup (hour INTEGER, requests FLOAT)"))  # an older layout
+    totals = D.timeseries(engine, ALL)["totals"]
+    assert sum(t["requests"] for t in totals.values()) == 500
+    assert all(t["kept_rate_inferred"] is None and t["kept_rate"] is not None for t in totals.values())
+    assert all(t["settled_inferred"] == 0 for t in totals.values())
