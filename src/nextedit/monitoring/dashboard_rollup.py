@@ -222,7 +222,7 @@ def refresh(engine: Engine, now: float | None = None) -> int:
     with lock:
         ensure_tables(engine)
         with engine.begin() as conn:
-            old = conn.execute(select(state.c.watermark)).scalar()
+            old = conn.execute(select(state.c.watermark).with_for_update()).scalar()  # PostgreSQL: one refresher
             new = watermark_for(now)
             if old is None:
                 first = conn.execute(select(func.min(requests.c.created_at))).scalar()
