@@ -245,7 +245,9 @@ def test_deadline_counts_from_arrival() -> None:
     from tests.server.fakes import TodoProvider
 
     todo = TodoProvider()
-    cfg = parse_config({"models": {"m": {"provider": "test"}}, "server": {"store": "none", "deadline_ms": 1000}})
+    cfg = parse_config(
+        {"models": {"m": {"provider": "test"}}, "server": {"store": "none", "deadline_ms": 1000}}
+    )
     svc = PredictionService(cfg, providers={"m": Backend(todo)})
 
     async def scenario() -> None:
@@ -284,3 +286,45 @@ def test_queue_deeper_than_the_deadline_allows_is_shed_at_once() -> None:
         w.close()
 
     asyncio.run(scenario())
+
+
+def test_wait_budget_sheds_at_submission_and_refuses_a_job_that_waited_too_long() -> None:
+    """``max_wait_ms``: a queue deeper than the workers can drain within the budget sheds at once,
+    and a job still queued after the budget (here: behind a job held on an event, so it provably
+    waited) is refused with 429 when its turn comes, instead of answering late."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        w = ModelWorker("m", workers=1, max_queue=8, order="fifo", max_wait_ms=100)
+        blocker = Blocker()
+        running = asyncio.create_task(run_job(w, _job(blocker, "a", loop, 30)))
+        await blocker.running()
+        stale = asyncio.create_task(run_job(w, _job(lambda j: "b", "b", loop, 30)))
+        await asyncio.sleep(0)
+        assert w.queue_depth == 1
+        # ~50 ms each (the initial estimate), 100 ms budget: room for 2 queued, not 3
+        second = asyncio.create_task(run_job(w, _job(lambda j: "c", "c", loop, 30)))
+        await asyncio.sleep(0)
+        with pytest.raises(Overloaded, match="wait budget"):
+            w.submit(_job(lambda j: "d", "d", loop, 30))
+        await asyncio.sleep(0.25)  # b and c have now waited longer than 100 ms behind the held job
+        blocker.gate.set()
+        assert await running == "blocker"
+        for task in (stale, second):
+            with pytest.raises(Overloaded, match="queue wait exceeded") as e:
+                await task
+            assert e.value.retry_after >= 1
+        assert await run_job(w, _job(lambda j: "e", "e", loop, 30)) == "e"  # a fresh job is served
+        w.close()
+
+    asyncio.run(scenario())
+
+
+def test_config_max_wait_ms() -> None:
+    from nextedit.server.config import ConfigError, parse_config
+
+    cfg = parse_config({"models": {"m": {"provider": "heuristic", "max_wait_ms": 250}}})
+    assert cfg.models["m"].max_wait_ms == 250
+    assert parse_config({"models": {"m": {"provider": "heuristic"}}}).models["m"].max_wait_ms == 500
+    with pytest.raises(ConfigError, match="max_wait_ms"):
+        parse_config({"models": {"m": {"provider": "heuristic", "max_wait_ms": 0}}})

@@ -19,6 +19,7 @@
     prompt_format = "zeta2_1"   # the format /predict_edits/v3 uses for this model
     workers = 1
     max_queue = 32
+    max_wait_ms = 500           # the most a request waits queued for the model; longer: 429 + Retry-After
 
     [models.big]                # a remote OpenAI-compatible backend (vLLM, llama-server)
     provider = "openai-compatible:http://127.0.0.1:8000/v1/completions"
@@ -82,6 +83,7 @@ class ServedModel:
     timeout_s: float = 10.0  # remote backends only
     fallback: str | None = None  # provider to serve (logged) when `provider` fails to load
     queue_order: str = "adaptive-lifo"  # or "fifo" (see server/scheduler.py)
+    max_wait_ms: int = 500  # the most a request waits in the model's queue (more: 429 + Retry-After)
 
     @property
     def model_version(self) -> str:
@@ -166,6 +168,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None = None) -> ServerCon
         spec = ServedModel(name=name, **m)
         _int(spec.workers, f"{where}: models.{name}.workers", minimum=1)
         _int(spec.max_queue, f"{where}: models.{name}.max_queue", minimum=1)
+        _int(spec.max_wait_ms, f"{where}: models.{name}.max_wait_ms", minimum=1)
         if spec.queue_order not in QUEUE_ORDERS:
             raise ConfigError(
                 f"{where}: models.{name}.queue_order must be one of {', '.join(QUEUE_ORDERS)}, got {spec.queue_order!r}"

@@ -114,6 +114,7 @@ class ModelWorker:
         order: str = "adaptive-lifo",
         lifo_after_ms: float = 100.0,
         starvation_ms: float = 500.0,
+        max_wait_ms: float | None = None,
     ) -> None:
         if order not in QUEUE_ORDERS:
             raise ValueError(f"order must be one of {', '.join(QUEUE_ORDERS)}, got {order!r}")
@@ -123,6 +124,9 @@ class ModelWorker:
         self.order = order
         self.lifo_after_s = lifo_after_ms / 1000.0
         self.starvation_s = starvation_ms / 1000.0
+        # the most a job may wait in the queue: an editor would rather have a fast 429 than a late
+        # answer, so a deeper queue sheds at submission and a job that waited longer is refused
+        self.max_wait_s = max_wait_ms / 1000.0 if max_wait_ms else None
         self._cv = threading.Condition()
         self._queue: collections.deque[Job] = collections.deque()
         self._latest: dict[str, Job] = {}
@@ -170,9 +174,12 @@ class ModelWorker:
                     f"model {self.name} queue is full ({self.max_queue} waiting)",
                     retry_after=self.retry_after(),
                 )
-            if depth and depth >= self.capacity(job.deadline - time.monotonic()):
+            horizon = job.deadline - time.monotonic()
+            if self.max_wait_s is not None:
+                horizon = min(horizon, self.max_wait_s)
+            if depth and depth >= self.capacity(horizon):
                 raise Overloaded(
-                    f"model {self.name} cannot reach this request before its deadline "
+                    f"model {self.name} cannot reach this request before its deadline or wait budget "
                     f"({depth} waiting, ~{self._service_s * 1000:.0f} ms each)",
                     retry_after=self.retry_after(),
                 )
@@ -230,6 +237,18 @@ class ModelWorker:
                 job = self._pick(now)
                 if not job.cancel.canceled and now >= job.deadline:
                     job.abort("deadline")
+                if self._waited_too_long(job, now):
+                    job.state = "done"
+                    job.finished_at = now
+                    if self._latest.get(job.client_key) is job:
+                        del self._latest[job.client_key]
+                    job._settle(
+                        error=Overloaded(
+                            f"model {self.name} queue wait exceeded {self.max_wait_s * 1000:.0f} ms",
+                            retry_after=self.retry_after(),
+                        )
+                    )
+                    continue
                 if job.cancel.canceled:
                     job.state = "done"
                     job.finished_at = now
@@ -262,6 +281,14 @@ class ModelWorker:
                 if self._latest.get(job.client_key) is job:
                     del self._latest[job.client_key]
             job._settle(result, error)
+
+    def _waited_too_long(self, job: Job, now: float) -> bool:
+        """A live job that spent more than the wait budget queued (then it is refused: 429)."""
+        return (
+            self.max_wait_s is not None
+            and not job.cancel.canceled
+            and now - job.enqueued_at > self.max_wait_s
+        )
 
     def _pick(self, now: float) -> Job:
         """Remove and return the next job (see the module docstring for the order); lock held."""
