@@ -1,4 +1,5 @@
-"""`nextedit train-preference`: DPO from a model directory on formatted examples (§3.8)."""
+"""`nextedit train-preference`: DPO from a model directory on formatted examples (§3.8) — the
+standalone form of a recipe's ``kind = "dpo"`` phase (same code: :mod:`nextedit.training.preference`)."""
 
 from __future__ import annotations
 

@@ -6,19 +6,28 @@ For a pair the loss is ``-log σ(β · ((log π(c) − log π_ref(c)) − (log �
 where ``log π(·)`` is the summed log-probability (nats) of the response tokens given the prompt
 under the trained model and ``π_ref`` the frozen model the run started from. Responses end with
 the tokenizer's EOS, like SFT records (:func:`nextedit.training.batches.encode_sft`); prompts are
-cut from the left when a pair would exceed ``max_len`` tokens. Not yet a phase of ``nextedit
-train``: :func:`train_preference` runs on a model object.
+cut from the left when a pair would exceed ``max_len`` tokens.
+
+One implementation, two entry points: a ``[[phases]] kind = "dpo"`` phase of ``nextedit train``
+(:mod:`nextedit.training.train`: the reference is the model at the phase's start) and
+:func:`train_preference` (``nextedit train-preference``, on a model object) both draw batches from
+:func:`preference_batch_stream` and compute the loss with :func:`dpo_step`.
 """
 
 from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from nextedit.errors import NexteditError
 from nextedit.schema.example import Example
+
+
+class PreferenceDataError(NexteditError, ValueError):
+    """No usable preference pairs (the message names the inputs when known)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,15 @@ def preference_pairs(
             continue
         pairs.append(encode_pair(tokenizer, p.input, p.expected_output, p.rejected_output, max_len=max_len))
     return pairs
+
+
+def preference_pairs_from_files(
+    paths: list[str], tokenizer: Any, *, max_len: int = 2048
+) -> list[PreferencePair]:
+    """:func:`preference_pairs` of the examples in ``paths`` (JSONL/.md files or directories)."""
+    from nextedit.io.inputs import expand_inputs, read_examples
+
+    return preference_pairs(read_examples(expand_inputs(paths)), tokenizer, max_len=max_len)
 
 
 def encode_pair(
@@ -87,6 +105,64 @@ def dpo_loss(
     return -F.logsigmoid(beta * margin).mean()
 
 
+def preference_batch_stream(
+    pairs: list[PreferencePair], batch_size: int, seed: int
+) -> Iterator[list[PreferencePair]]:
+    """The infinite deterministic stream of batches: ``batch_size`` pairs (all when fewer) drawn
+    without replacement for each batch, by a ``random.Random(seed)``."""
+    if not pairs:
+        raise PreferenceDataError(
+            "no preference pairs (examples need prompt.input, expected_output and rejected_output)"
+        )
+    return _batches(pairs, batch_size, random.Random(seed))
+
+
+def _batches(
+    pairs: list[PreferencePair], batch_size: int, rng: random.Random
+) -> Iterator[list[PreferencePair]]:
+    while True:
+        yield rng.sample(pairs, min(batch_size, len(pairs)))
+
+
+def frozen_copy(model: Any) -> Any:
+    """A copy of ``model`` in eval mode without gradients: the DPO reference."""
+    reference = copy.deepcopy(model).eval()
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    return reference
+
+
+@dataclass(frozen=True)
+class DpoStep:
+    """One batch: the loss (a tensor with its graph), the policy's mean chosen / rejected
+    log-probabilities (nats) and the number of tokens it ran (prompt + response, both responses)."""
+
+    loss: Any
+    chosen_logp: float
+    rejected_logp: float
+    tokens: int
+
+
+def dpo_step(model: Any, reference: Any, batch: list[PreferencePair], beta: float) -> DpoStep:
+    """The DPO loss of ``batch`` under ``model`` against ``reference``. Chosen and rejected
+    responses go through one forward pass per model (one graph, as data-parallel wrappers want)."""
+    import torch
+
+    prompts = [b.prompt for b in batch] * 2
+    responses = [b.chosen for b in batch] + [b.rejected for b in batch]
+    n = len(batch)
+    policy = sequence_logprobs(model, prompts, responses)
+    with torch.no_grad():
+        ref = sequence_logprobs(reference, prompts, responses)
+    loss = dpo_loss(policy[:n], policy[n:], ref[:n], ref[n:], beta)
+    return DpoStep(
+        loss,
+        policy[:n].detach().mean().item(),
+        policy[n:].detach().mean().item(),
+        sum(len(p) + len(r) for p, r in zip(prompts, responses, strict=True)),
+    )
+
+
 def train_preference(
     model: Any,
     pairs: list[PreferencePair],
@@ -101,35 +177,18 @@ def train_preference(
     record per step: ``loss``, ``chosen_logp``, ``rejected_logp`` (policy, nats, batch means)."""
     import torch
 
-    if not pairs:
-        raise ValueError(
-            "no preference pairs (examples need prompt.input, expected_output and rejected_output)"
-        )
-    reference = copy.deepcopy(model).eval()
-    for p in reference.parameters():
-        p.requires_grad_(False)
+    stream = preference_batch_stream(pairs, batch_size, seed)
+    reference = frozen_copy(model)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
-    rng = random.Random(seed)
     log = []
     for _ in range(steps):
-        batch = rng.sample(pairs, min(batch_size, len(pairs)))
-        prompts = [b.prompt for b in batch]
-        pc = sequence_logprobs(model, prompts, [b.chosen for b in batch])
-        pr = sequence_logprobs(model, prompts, [b.rejected for b in batch])
-        with torch.no_grad():
-            rc = sequence_logprobs(reference, prompts, [b.chosen for b in batch])
-            rr = sequence_logprobs(reference, prompts, [b.rejected for b in batch])
-        loss = dpo_loss(pc, pr, rc, rr, beta)
+        out = dpo_step(model, reference, next(stream), beta)
         opt.zero_grad()
-        loss.backward()
+        out.loss.backward()
         opt.step()
         log.append(
-            {
-                "loss": loss.item(),
-                "chosen_logp": pc.detach().mean().item(),
-                "rejected_logp": pr.detach().mean().item(),
-            }
+            {"loss": out.loss.item(), "chosen_logp": out.chosen_logp, "rejected_logp": out.rejected_logp}
         )
     model.eval()
     return log

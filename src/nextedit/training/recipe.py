@@ -95,13 +95,17 @@ class EvalSpec:
 
 @dataclass
 class PhaseSpec:
-    """One training phase. ``kind`` = ``lm`` (packed raw code, loss everywhere) or ``sft`` (prompt +
-    response, loss on the response only).
+    """One training phase. ``kind`` = ``lm`` (packed raw code, loss everywhere), ``sft`` (prompt +
+    response, loss on the response only) or ``dpo`` (preference training on ``prompt.expected_output``
+    = chosen vs ``prompt.rejected_output`` = rejected of the ``train`` examples, against the model as
+    it was at the phase's start: :mod:`nextedit.training.preference`).
 
     Sources: ``lm`` reads ``corpus`` (JSONL with ``text``, or directories of .py files); ``sft``
     reads ``train`` JSONL files and/or generates ``synthetic`` examples (see ``model/synthetic.py``;
     ``synthetic_kinds`` chooses the tasks, ``synthetic_max_lines`` the excerpt size). ``lm_mix``
-    (0..1) interleaves that fraction of LM batches into an SFT phase.
+    (0..1) interleaves that fraction of LM batches into an SFT phase. ``dpo`` reads ``train`` only:
+    ``batch_pairs`` pairs per micro-batch, ``beta`` the DPO β, ``seq_len`` the longest prompt +
+    response (prompts are cut from the left).
     """
 
     name: str
@@ -119,6 +123,8 @@ class PhaseSpec:
     overlong: str = "truncate"  # truncate (left of the prompt) | skip
     lm_mix: float = 0.0
     lr_scale: float = 1.0
+    beta: float = 0.1  # dpo
+    batch_pairs: int = 4  # dpo
 
 
 @dataclass
@@ -173,8 +179,14 @@ def recipe_from_dict(data: dict[str, Any], *, where: str = "recipe") -> Recipe:
     if data:
         raise ValueError(f"{where}: unknown top-level key(s) {', '.join(sorted(data))}")
     for p in recipe.phases:
-        if p.kind not in ("lm", "sft"):
-            raise ValueError(f"{where}: phase {p.name!r}: kind must be 'lm' or 'sft', got {p.kind!r}")
+        if p.kind not in ("lm", "sft", "dpo"):
+            raise ValueError(f"{where}: phase {p.name!r}: kind must be 'lm', 'sft' or 'dpo', got {p.kind!r}")
+        if p.kind == "dpo" and (not p.train or p.synthetic or p.corpus or p.lm_mix):
+            raise ValueError(
+                f"{where}: phase {p.name!r}: a dpo phase reads `train` files only (and needs them)"
+            )
+        if p.kind == "dpo" and (p.beta <= 0 or p.batch_pairs < 1):
+            raise ValueError(f"{where}: phase {p.name!r}: beta must be > 0 and batch_pairs >= 1")
         if p.overlong not in ("truncate", "skip"):
             raise ValueError(f"{where}: phase {p.name!r}: overlong must be 'truncate' or 'skip'")
     return recipe

@@ -1,4 +1,4 @@
-"""The training loop: phases of LM pretraining and SFT, checkpoints, exact resume, evaluation.
+"""The training loop: phases of LM pretraining, SFT and DPO, checkpoints, exact resume, evaluation.
 
 ``train(recipe, out=..., resume=..., max_steps=...)`` runs the recipe's phases back to back on one
 global step counter. One optimizer step = ``grad_accum`` micro-batches per process. The learning
@@ -13,8 +13,13 @@ RNG states, step, per-phase data position) and ``trainer_state.json`` (step, eva
 rebuilds the deterministic batch stream of the current phase and skips the batches already
 consumed, so the continued run sees the same data in the same order (same world size required).
 
+A ``dpo`` phase (:mod:`nextedit.training.preference`) optimises the DPO loss against a frozen copy
+of the model as it was when the phase started, kept in ``<out>/dpo-reference-<phase index>.pt`` so
+that a resume inside the phase compares against the same reference.
+
 Logs: one JSON object per ``log_every`` steps in ``<out>/train_log.jsonl`` (step, phase, loss, lr,
-tokens/s counting non-padding tokens, elapsed seconds); eval records carry ``"eval": true``.
+tokens/s counting non-padding tokens, elapsed seconds; a dpo phase adds the policy's mean
+``chosen_logp`` / ``rejected_logp`` in nats); eval records carry ``"eval": true``.
 """
 
 from __future__ import annotations
@@ -194,6 +199,8 @@ def phase_stream(phase, recipe: Recipe, tokenizer, seed: int, message: Callable[
 
     if phase.kind == "lm":
         return lm(), {}
+    if phase.kind == "dpo":
+        return _dpo_stream(phase, tokenizer, seed, message or (lambda text: None))
     stats = SftStats()
     records = _sft_records(phase, recipe, tokenizer, seed, stats, message or (lambda text: None))
     stream = sft_batch_stream(
@@ -215,6 +222,47 @@ def phase_stream(phase, recipe: Recipe, tokenizer, seed: int, message: Callable[
         "skipped_missing": stats.skipped_missing,
     }
     return stream, info
+
+
+def _dpo_stream(phase, tokenizer, seed: int, message: Callable[[str], None]):
+    from nextedit.training.preference import (
+        PreferenceDataError,
+        preference_batch_stream,
+        preference_pairs_from_files,
+    )
+
+    existing = [p for p in phase.train if Path(p).exists()]
+    for missing in sorted(set(phase.train) - set(existing)):
+        message(f"[train] phase {phase.name!r}: {missing} does not exist; skipped")
+    pairs = preference_pairs_from_files(existing, tokenizer, max_len=phase.seq_len) if existing else []
+    if not pairs:
+        raise PreferenceDataError(
+            f"phase {phase.name!r}: no preference pairs in {', '.join(phase.train)} (examples need "
+            "prompt.input, expected_output and a different rejected_output: run format-prompt)"
+        )
+    return preference_batch_stream(pairs, phase.batch_pairs, seed), {"pairs": len(pairs)}
+
+
+def dpo_reference(model, out: Path, phase_idx: int, at_start: bool, is_main: bool):
+    """The frozen reference of a dpo phase: a copy of ``model`` at the phase's start (saved to
+    ``<out>/dpo-reference-<phase_idx>.pt`` by the main process), or, resuming inside the phase,
+    that copy's saved weights."""
+    import torch
+
+    from nextedit.training.preference import frozen_copy
+
+    path = out / f"dpo-reference-{phase_idx}.pt"
+    reference = frozen_copy(model)
+    if at_start:
+        if is_main:
+            torch.save(reference.state_dict(), path)
+    elif path.exists():
+        reference.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    else:
+        raise FileNotFoundError(
+            f"{path}: the dpo phase's reference is missing; cannot resume inside the phase"
+        )
+    return reference
 
 
 def eval_records(recipe: Recipe, tokenizer, seed: int) -> list[tuple[SftRecord, str]]:
@@ -526,6 +574,8 @@ def train(
     tokens_total = 0
     t0 = time.time()
     window_loss, window_n, window_tokens, window_t = 0.0, 0, 0, time.time()
+    window_pref: list[tuple[float, float]] = []  # dpo: (chosen, rejected) log-probs of each micro-batch
+    reference = None
     best = _read_best(out)
     last_loss = None
 
@@ -543,6 +593,11 @@ def train(
                 position = (step - bounds[idx]) * t.grad_accum * world
                 if position:
                     stream = islice(stream, position, None)  # resume: skip consumed batches
+                reference = None
+                if phase.kind == "dpo":
+                    reference = dpo_reference(
+                        accelerator.unwrap_model(model), out, idx, at_start=position == 0, is_main=is_main
+                    ).to(device)
                 if is_main:
                     log(
                         {
@@ -556,13 +611,20 @@ def train(
             for micro in range(t.grad_accum):
                 batches = [next(stream) for _ in range(world)]
                 position += world
-                batch = {k: v.to(device) for k, v in batches[rank].items()}
                 sync = micro == t.grad_accum - 1
                 ctx = accelerator.no_sync(model) if (not sync and world > 1) else _null()
                 with ctx:
-                    loss = model(**batch).loss
+                    if reference is not None:  # dpo: a list of preference pairs
+                        from nextedit.training.preference import dpo_step
+
+                        out_step = dpo_step(model, reference, batches[rank], phase.beta)
+                        loss, n_tok = out_step.loss, out_step.tokens * world
+                        window_pref.append((out_step.chosen_logp, out_step.rejected_logp))
+                    else:
+                        batch = {k: v.to(device) for k, v in batches[rank].items()}
+                        loss = model(**batch).loss
+                        n_tok = int(batch["attention_mask"].sum()) * world
                     accelerator.backward(loss / t.grad_accum)
-                n_tok = int(batch["attention_mask"].sum()) * world
                 window_loss += float(loss.detach())
                 window_n += 1
                 window_tokens += n_tok
@@ -585,9 +647,13 @@ def train(
                     "tokens": tokens_total,
                     "elapsed_s": round(time.time() - t0, 1),
                 }
+                if window_pref:
+                    rec["chosen_logp"] = round(sum(c for c, _ in window_pref) / len(window_pref), 4)
+                    rec["rejected_logp"] = round(sum(r for _, r in window_pref) / len(window_pref), 4)
                 log(rec)
                 listener.logged(rec)
                 window_loss, window_n, window_tokens, window_t = 0.0, 0, 0, time.time()
+                window_pref = []
             if step % t.checkpoint_every == 0 or step == stop:
                 accelerator.wait_for_everyone()
                 if is_main:
