@@ -8,6 +8,16 @@ replaced); the server supersedes older requests of the same client (reported as 
 Outcomes are reported like Zed: accept (30 % of shown edits), batched rejects (Canceled, Empty,
 Replaced/Discarded) and settled reports.
 
+With ``--api openai`` (stock Zed's raw prompts, which carry no reports) a typist behaves as a user
+the server can only observe through later prompts: it accepts 30 % of the predictions shown for
+its current buffer (the prediction replaces the region and the next prompt's edit history holds it
+under ``// User accepted prediction:``, as Zed sends it), then leaves the file. It keeps the ground
+truth of every prediction it received (:class:`Truth`: accepted or not, the region when it left the
+file, its kept rate by :func:`nextedit.metrics.kept_rate.compute_kept_rate`), and
+:func:`inferred_vs_truth` scores the server's inferred outcomes (``outcome_events.source =
+"inferred"``, server/inferred.py) against it: precision / recall of inferred accepts, mean absolute
+error of the inferred kept rate.
+
 Figures (:meth:`BenchResult.summary`): request count, p50/p95/p99 latency of successful requests (client-side round trip, ms),
 throughput, errors by status, cancellations, share of requests with an edit, and load shed by
 the server (429 with ``Retry-After``: counted apart from errors, with how fast it came back and
@@ -17,6 +27,7 @@ the ``Retry-After`` seconds it asked for).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -39,6 +50,9 @@ from nextedit.paths import examples_dir
 _ZSTD = zstandard.ZstdCompressor(level=3)
 THROTTLE_S = 0.3
 MAX_IN_FLIGHT = 2
+ACCEPT_SHARE = 0.3  # of the predictions shown for the current buffer
+REVISIT_AFTER_S = 12.0  # openai typists leave a file alone this long (> the server's 10 s quiescence)
+SETTLE_WAIT_S = 11.0  # after the load: past the quiescence, then one prompt lets the server settle
 
 
 class BenchServeError(NexteditError):
@@ -118,6 +132,152 @@ def _keystroke_request(base: dict[str, Any], typed: str) -> dict[str, Any]:
     return req
 
 
+# ---------------------------------------------------------------------- ground truth (openai api)
+@dataclass
+class Visit:
+    """One pass of a typist over a session's file: the excerpt as it is now (bytes) and the edits
+    made to it so far, as ``(start, end, new_length)`` byte replacements in order."""
+
+    session: Session
+    excerpt: bytes
+    edits: list[tuple[int, int, int]] = field(default_factory=list)
+    accepted: bool = False
+
+    def replace(self, start: int, end: int, new: bytes) -> None:
+        self.excerpt = self.excerpt[:start] + new + self.excerpt[end:]
+        self.edits.append((start, end, len(new)))
+
+
+def _map_range(start: int, end: int, edits: list[tuple[int, int, int]]) -> tuple[int, int]:
+    """A byte range carried through ``edits`` like an editor's anchors: text inserted at either
+    boundary joins the range; a replacement overlapping a boundary moves it to the new text's edge."""
+    for a, b, n in edits:
+        delta = n - (b - a)
+        start = start + delta if start >= b and start > a else (a if a < start < b else start)
+        end = end + delta if end >= b else (a + n if a < end < b else end)
+    return start, end
+
+
+@dataclass
+class Truth:
+    """What a typist knows of one prediction it received with an edit: the server's request id, the
+    region before and as predicted, where the region was (bytes of the excerpt after ``version``
+    edits of ``visit``) and whether the typist accepted it."""
+
+    request_id: str
+    before: str
+    predicted: str
+    start: int
+    end: int
+    visit: Visit
+    version: int
+    accepted: bool = False
+
+    def final_region(self) -> str:
+        """The region as the typist left it (the visit's current excerpt)."""
+        s, e = _map_range(self.start, self.end, self.visit.edits[self.version :])
+        return self.visit.excerpt[s:e].decode("utf-8", "replace")
+
+    def kept_rate(self) -> float:
+        from nextedit.metrics.kept_rate import compute_kept_rate
+
+        return compute_kept_rate(self.before, self.predicted, self.final_region()).kept_rate
+
+
+def _accepted_request(req: dict[str, Any], t: Truth) -> dict[str, Any]:
+    """``req`` (the buffer the prediction was made for) with the prediction applied, the cursor at
+    the end of what it changed and the edit recorded as Zed records an accepted prediction."""
+    from nextedit.context.excerpt_ranges import compute_legacy_excerpt_ranges
+    from nextedit.text.diff import unified_diff
+
+    excerpt = req["cursor_excerpt"].encode()
+    new = t.predicted.encode()
+    old = excerpt[t.start : t.end]
+    common = 0
+    while common < min(len(old), len(new)) and old[-1 - common] == new[-1 - common]:
+        common += 1
+    new_excerpt = excerpt[: t.start] + new + excerpt[t.end :]
+    cursor = t.start + len(new) - common
+    while 0 < cursor < len(new_excerpt) and (new_excerpt[cursor] & 0xC0) == 0x80:
+        cursor -= 1  # never inside a UTF-8 sequence
+    row = (req.get("excerpt_start_row") or 0) + excerpt[: t.start].count(b"\n")
+    path = req["cursor_path"]
+    event = {
+        "event": "BufferChange",
+        "path": path,
+        "old_path": path,
+        "diff": unified_diff(
+            t.before, t.predicted, path, headers=False, old_start_row=row, new_start_row=row
+        ),
+        "old_range": {"start": t.start, "end": t.end},
+        "new_range": {"start": t.start, "end": t.start + len(new)},
+        "predicted": True,
+        "in_open_source_repo": True,
+    }
+    out = dict(req)
+    out["cursor_excerpt"] = new_excerpt.decode()
+    out["cursor_offset_in_excerpt"] = cursor
+    out["events"] = [*req.get("events", [])[-9:], event]
+    out["excerpt_ranges"] = compute_legacy_excerpt_ranges(new_excerpt, cursor, None).to_zed_json()
+    return out
+
+
+#: the summary fields :func:`inferred_vs_truth` adds, in display order
+INFERRED_FIELDS = ("inferred_predictions", "inferred_true_accepts", "inferred_accepts", "inferred_accept_precision",
+                   "inferred_accept_recall", "inferred_settled", "inferred_kept_rate_mae", "inferred_kept_rate_mean",
+                   "truth_kept_rate_mean")  # fmt: skip
+
+
+def inferred_vs_truth(truths: list[Truth], events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Score inferred outcome events (``request_id``, ``kind``, ``edit_bytes_kept_rate``) against
+    the typists' truths: ``inferred_accept_precision`` = inferred accepts truly accepted / inferred
+    accepts, ``inferred_accept_recall`` = true accepts inferred / true accepts (None when the
+    denominator is 0), ``inferred_kept_rate_mae`` = mean |inferred − true kept rate| over the
+    predictions the server settled (kept rates in [0, 1]). Events of other requests are ignored."""
+    by_id = {t.request_id: t for t in truths}
+    inferred_accepts = {e["request_id"] for e in events if e["kind"] == "accept" and e["request_id"] in by_id}
+    settled = {e["request_id"]: e["edit_bytes_kept_rate"] for e in events
+               if e["kind"] == "settled" and e["request_id"] in by_id and e["edit_bytes_kept_rate"] is not None}  # fmt: skip
+    true_accepts = {t.request_id for t in truths if t.accepted}
+    hits = len(inferred_accepts & true_accepts)
+    errors = [abs(k - by_id[rid].kept_rate()) for rid, k in settled.items()]
+
+    def ratio(a: int, b: int) -> float | None:
+        return round(a / b, 3) if b else None
+
+    return {
+        "inferred_predictions": len(truths),
+        "inferred_true_accepts": len(true_accepts),
+        "inferred_accepts": len(inferred_accepts),
+        "inferred_accept_precision": ratio(hits, len(inferred_accepts)),
+        "inferred_accept_recall": ratio(hits, len(true_accepts)),
+        "inferred_settled": len(settled),
+        "inferred_kept_rate_mae": round(statistics.fmean(errors), 3) if errors else None,
+        "inferred_kept_rate_mean": round(statistics.fmean(settled.values()), 3) if settled else None,
+        "truth_kept_rate_mean": round(statistics.fmean(by_id[r].kept_rate() for r in settled), 3)
+        if settled
+        else None,
+    }
+
+
+def read_inferred_events(db: Path) -> list[dict[str, Any]]:
+    """The ``source = "inferred"`` rows of a SQLite telemetry store (read-only)."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "SELECT request_id, kind, edit_bytes_kept_rate FROM outcome_events WHERE source = 'inferred'"
+        ).fetchall()
+    finally:
+        con.close()
+    return [{"request_id": r, "kind": k, "edit_bytes_kept_rate": kr} for r, k, kr in rows]
+
+
+#: what an openai-api prompt was built from: the request, its visit and the visit's edit count then
+Origin = tuple[dict[str, Any], Visit, int]
+
+
 # ---------------------------------------------------------------------- results
 @dataclass
 class BenchResult:
@@ -135,6 +295,7 @@ class BenchResult:
     outcome_errors: int = 0
     keystrokes: int = 0
     duration_s: float = 0.0
+    truths: list[Truth] = field(default_factory=list)  # openai api: every prediction received with an edit
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies_ms)
@@ -188,8 +349,16 @@ class Typist:
         self.rejections: list[dict[str, Any]] = []
         self.settled: list[dict[str, Any]] = []
         self.last_sent = 0.0
+        # openai api: the ground truth of each prediction received, the file being edited and the
+        # prediction shown for its current buffer (not yet accepted or typed past)
+        self.truths: list[Truth] = []
+        self.visit: Visit | None = None
+        self.shown: Truth | None = None
+        self.left_at: dict[str, float] = {}  # cursor path -> when the typist last left it (monotonic s)
 
-    async def _request(self, body: dict[str, Any]) -> None:
+    async def _request(self, body: dict[str, Any], origin: Origin | None = None) -> None:
+        """Send one prediction request; ``origin`` (openai api): the buffer the prompt was built
+        from, so that an answer with an edit becomes a :class:`Truth`."""
         self.res.sent += 1
         t0 = time.perf_counter()
         try:
@@ -224,6 +393,8 @@ class Typist:
                 self.res.server_ms.append(float(dur))
         d = r.json()
         if self.api == "openai":
+            if origin is not None:
+                self._observe_completion(d, *origin)
             return
         rid, mv = d["request_id"], d.get("model_version")
         if d["output"] == "" and d["editable_range"] == {"start": 0, "end": 0}:
@@ -244,6 +415,44 @@ class Typist:
                 {"request_id": rid, "reason": reason, "was_shown": True, "model_version": mv}
             )
 
+    def _observe_completion(self, d: dict[str, Any], req: dict[str, Any], visit: Visit, version: int) -> None:
+        """Parse a raw completion as Zed would; an edit becomes a :class:`Truth`, shown when the
+        buffer has not changed since the prompt was built."""
+        from nextedit.prompts import get_format
+        from nextedit.prompts.registry import DEFAULT_FORMAT
+        from nextedit.schema.request import Zeta2PromptInput
+
+        fmt = get_format(DEFAULT_FORMAT)
+        request = Zeta2PromptInput.from_json(req)
+        choices = d.get("choices") or [{}]
+        parsed = fmt.parse_output(request, choices[0].get("text") or "")
+        if not getattr(parsed, "ok", False) or parsed.is_no_edit(request):
+            return
+        self.res.with_edit += 1
+        r = parsed.range_in_excerpt
+        before = request.excerpt_bytes()[r.start : r.end].decode("utf-8", "replace")
+        t = Truth(d["id"].removeprefix("cmpl-"), before, parsed.new_editable_region, r.start, r.end, visit,
+                  version)  # fmt: skip
+        self.truths.append(t)
+        if visit is self.visit and not visit.accepted and version == len(visit.edits):
+            self.shown = t
+
+    def _accept_shown(self) -> bool:
+        """Maybe accept the prediction shown for the current buffer (each is decided once); an
+        accepted one is applied and sent in the next prompt's edit history."""
+        t, self.shown = self.shown, None
+        visit = self.visit
+        if t is None or visit is None or t.visit is not visit or t.version != len(visit.edits):
+            return False
+        if self.rng.random() >= ACCEPT_SHARE:
+            return False
+        t.accepted = visit.accepted = True
+        req = _accepted_request(_keystroke_request(visit.session.request, visit.session.typing[: len(visit.edits)]),
+                                t)  # fmt: skip
+        visit.replace(t.start, t.end, t.predicted.encode())
+        self._send(self._body(req), (req, visit, len(visit.edits)))
+        return True
+
     async def _post(self, kind: str, body: dict[str, Any]) -> None:
         try:
             r = await self.client.post(f"{self.url}/predict_edits/{kind}", json=body, headers=self.headers)
@@ -261,12 +470,12 @@ class Typist:
             batch, self.settled = self.settled[:32], self.settled[32:]
             await self._post("settled", {"predictions": batch})
 
-    def _send(self, body: dict[str, Any]) -> None:
+    def _send(self, body: dict[str, Any], origin: Origin | None = None) -> None:
         self.in_flight = [t for t in self.in_flight if not t.done()]
         if len(self.in_flight) >= MAX_IN_FLIGHT:  # replace the newest pending one
             newest = self.in_flight.pop()
             newest.cancel()
-        self.in_flight.append(asyncio.create_task(self._request(body)))
+        self.in_flight.append(asyncio.create_task(self._request(body, origin)))
         self.last_sent = time.monotonic()
 
     def _body(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -292,20 +501,31 @@ class Typist:
         while time.monotonic() < until:
             session = self.sessions[s_idx % len(self.sessions)]
             s_idx += 1
+            if self.api == "openai" and not await self._may_visit(session, until):
+                continue
+            visit = self.visit = Visit(session, session.request["cursor_excerpt"].encode())
+            self.shown = None
+            cursor = session.request["cursor_offset_in_excerpt"]
             for n in range(1, len(session.typing) + 1):
                 if time.monotonic() >= until:
                     break
                 await asyncio.sleep(self.rng.uniform(0.08, 0.2))
+                if self.api == "openai" and self._accept_shown():
+                    break  # accepted: the typist leaves the file as the prediction made it
                 self.res.keystrokes += 1
+                char = session.typing[n - 1].encode()
+                visit.replace(cursor, cursor, char)
+                cursor += len(char)
                 wait = self.last_sent + THROTTLE_S - time.monotonic()
                 if pending is not None and not pending.done():
                     pending.cancel()  # a newer keystroke replaces the throttled refresh
                 pending = asyncio.create_task(
-                    self._throttled(session.request, session.typing[:n], max(0.0, wait))
+                    self._throttled(session.request, session.typing[:n], max(0.0, wait), visit)
                 )
                 if time.monotonic() - last_flush > 5:
                     await self.flush_outcomes(force=True)
                     last_flush = time.monotonic()
+            self.left_at[session.request["cursor_path"]] = time.monotonic()
             await asyncio.sleep(self.rng.uniform(0.5, 1.5))  # between sessions
         if pending is not None and not pending.done():
             pending.cancel()
@@ -313,14 +533,29 @@ class Typist:
             await asyncio.gather(*self.in_flight, return_exceptions=True)
         await self.flush_outcomes(force=True)
 
-    async def _throttled(self, base: dict[str, Any], typed: str, wait: float) -> None:
+    async def _may_visit(self, session: Session, until: float) -> bool:
+        """openai api: a file left less than :data:`REVISIT_AFTER_S` ago is skipped (the server
+        must see its region settle before the replay starts it over); waits when all are recent."""
+        left = self.left_at.get(session.request["cursor_path"])
+        if left is None or time.monotonic() - left >= REVISIT_AFTER_S:
+            return True
+        paths = {s.request["cursor_path"] for s in self.sessions}
+        if all(time.monotonic() - self.left_at.get(p, -1e9) < REVISIT_AFTER_S for p in paths):
+            await asyncio.sleep(max(0.05, min(1.0, until - time.monotonic())))
+        return False
+
+    async def _throttled(self, base: dict[str, Any], typed: str, wait: float, visit: Visit) -> None:
         if wait > 0:
             await asyncio.sleep(wait)
-        self._send(self._body(_keystroke_request(base, typed)))  # built only when sent, like Zed
+        req = _keystroke_request(base, typed)  # built only when sent, like Zed
+        self._send(self._body(req), (req, visit, len(visit.edits)) if self.api == "openai" else None)
 
 
 async def run_bench(url: str, *, typists: int, duration: float, sessions: list[Session], api: str = "v3",
-                    api_key: str | None = None, seed: int = 0) -> BenchResult:  # fmt: skip
+                    api_key: str | None = None, seed: int = 0, settle: bool = False) -> BenchResult:  # fmt: skip
+    """``typists`` typists for ``duration`` seconds against ``url``. ``settle`` (openai api): then
+    wait :data:`SETTLE_WAIT_S` and send one more prompt (client ``bench-settle``), so that the
+    server's inference settles what the typists left (it judges quiescence when a prompt arrives)."""
     import httpx
 
     res = BenchResult()
@@ -343,6 +578,15 @@ async def run_bench(url: str, *, typists: int, duration: float, sessions: list[S
         ]
         await asyncio.gather(*(t.run(until) for t in ts))
         res.duration_s = time.monotonic() - t0
+        res.truths = [truth for t in ts for truth in t.truths]
+        if settle and api == "openai":
+            await asyncio.sleep(SETTLE_WAIT_S)
+            body = Typist(typists, clients[0], url, sessions, res, api, headers, rng)._body(
+                sessions[0].request
+            )
+            with contextlib.suppress(httpx.HTTPError):  # not counted in the figures
+                await clients[0].post(url + "/v1/completions", json=body,
+                                      headers={**headers, "x-client-id": "bench-settle"})  # fmt: skip
     finally:
         for c in clients:
             await c.aclose()
@@ -395,27 +639,42 @@ def spawn_server(provider: str, config: str | None) -> tuple[subprocess.Popen, s
 
 def bench_serve(*, url: str | None, provider: str = "heuristic", config: str | None = None, typists: int = 20,
                 duration: float = 30.0, sessions: list[str] | None = None, api: str = "v3",
-                api_key: str | None = None, seed: int = 0,
+                api_key: str | None = None, seed: int = 0, settle: bool = True,
                 log: Callable[[str], None] = lambda _msg: None) -> dict[str, Any]:  # fmt: skip
     """Run the benchmark against ``url``, or (``url`` None) a server spawned with ``provider`` /
     ``config`` and stopped afterwards; return :meth:`BenchResult.summary` plus the run's settings.
-    ``log`` receives progress lines (the spawned server's address and log directory)."""
+    With ``api`` openai and a spawned server that keeps its own store (no ``config``), the summary
+    also scores the server's inferred outcomes against the typists' truth (:func:`inferred_vs_truth`;
+    ``settle``: wait for the last regions to settle first). ``log`` receives progress lines (the
+    spawned server's address and log directory)."""
     ss = load_sessions(sessions)
-    proc = None
+    proc = tmp = None
     if url is None:
         proc, url, tmp = spawn_server(provider, config)
         log(f"spawned server at {url} (provider {config or provider}); logs in {tmp}")
+    scored = api == "openai" and proc is not None and not config
     try:
         res = asyncio.run(
             run_bench(
-                url, typists=typists, duration=duration, sessions=ss, api=api, api_key=api_key, seed=seed
-            )
+                url,
+                typists=typists,
+                duration=duration,
+                sessions=ss,
+                api=api,
+                api_key=api_key,
+                seed=seed,
+                settle=settle and scored,
+            )  # fmt: skip
         )
     finally:
         if proc is not None:
-            proc.terminate()
+            proc.terminate()  # a clean stop: the store writes what it queued
             try:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    return {**res.summary(), "typists": typists, "api": api, "sessions": len(ss), "url": url}
+    out = {**res.summary(), "typists": typists, "api": api, "sessions": len(ss), "url": url}
+    if scored and tmp is not None:
+        db = tmp / "telemetry.db"
+        out.update(inferred_vs_truth(res.truths, read_inferred_events(db) if db.exists() else []))
+    return out

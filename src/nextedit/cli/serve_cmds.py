@@ -150,7 +150,11 @@ def bench_serve(
         typer.Option("--sessions", help="Examples to replay (.md/.jsonl/dirs; default: examples/)."),
     ] = None,
     api: Annotated[
-        BenchApi, typer.Option(help="v3 (native JSON) or openai (zeta2_1 raw prompts).")
+        BenchApi,
+        typer.Option(
+            help="v3 (native JSON) or openai (zeta2_1 raw prompts, as stock Zed; with --spawn the "
+            "server's inferred outcomes are scored against what the typists did)."
+        ),
     ] = BenchApi.v3,
     api_key: Annotated[str | None, typer.Option(help="Bearer token.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -196,6 +200,10 @@ def bench_serve(
         for k in ("shed_429", "shed_p50_ms", "shed_p99_ms", "shed_retry_after_s"):
             rows.append({"metric": k, "value": json.dumps(s[k]) if isinstance(s[k], dict) else str(s[k])})
     rows.append({"metric": "outcome_posts", "value": json.dumps(s["outcome_posts"])})
+    if "inferred_predictions" in s:  # openai api, spawned: inferred outcomes against the typists' truth
+        from nextedit.bench.serve import INFERRED_FIELDS
+
+        rows += [{"metric": k, "value": str(s[k])} for k in INFERRED_FIELDS]
     print_figures(
         f"bench serve: {typists} typists, {duration:.0f} s, api {api.value}", rows, ("metric", "value")
     )
