@@ -2,7 +2,7 @@
 
 :func:`fill_store` writes a synthetic SQLite telemetry store (the server's schema) with bulk
 ``executemany`` inserts, not through the HTTP API: ``requests`` rows from a realistic mix (two
-model versions × two experiments, three APIs, ~3 % errors, 1 % cancels, 0.5 % 429s, log-normal
+model versions × two experiments, three APIs, five file extensions, ~3 % errors, 1 % cancels, 0.5 % 429s, log-normal
 stage latencies) and outcome events (a shown prediction is accepted ~30 % of the time, an
 accepted one settles later with a kept rate; a third of the settles are marked inferred). :func:`bench_dashboard` then times the one-time
 rollup build, an incremental refresh and every panel's query, each the median of ``repeat``
@@ -22,6 +22,7 @@ import numpy as np
 MODEL_VERSIONS = ("nextedit-tiny@v1", "nextedit-tiny@v2")
 EXPERIMENTS = ("control", "treatment")
 APIS = ("v3", "openai", "ollama")
+FILE_EXTS = ("rs", "py", "ts", "go", "md", None)  # None: a raw prompt that names no path
 REJECT_REASONS = ("Rejected", "Discarded", "Canceled", "Empty", "InterpolatedEdit")
 
 
@@ -48,6 +49,7 @@ def fill_store(
     user = rng.integers(0, users, n_requests)
     arm = user % 2  # a user stays in one experiment, one model version per experiment
     api = rng.choice(len(APIS), n_requests, p=[0.6, 0.3, 0.1])
+    ext = rng.choice(len(FILE_EXTS), n_requests, p=[0.35, 0.3, 0.2, 0.08, 0.05, 0.02])
     u = rng.random(n_requests)
     status = np.where(u < 0.02, "deadline_exceeded", np.where(u < 0.025, "overloaded",
              np.where(u < 0.035, "canceled", np.where(u < 0.04, "internal_error", "ok"))))  # fmt: skip
@@ -67,7 +69,7 @@ def fill_store(
         return {
             "id": ids[i], "created_at": float(t[i]), "client_id": f"c{user[i]:05d}",
             "model_version": MODEL_VERSIONS[arm[i]], "experiment": EXPERIMENTS[arm[i]], "api": APIS[api[i]],
-            "prompt_format": "zeta2", "status": str(status[i]), "http_status": int(http[i]),
+            "file_ext": FILE_EXTS[ext[i]], "prompt_format": "zeta2", "status": str(status[i]), "http_status": int(http[i]),
             **{f"{s}_ms": float(v[i]) if ok else None for s, v in stage.items()},
             "total_ms": float(total[i]), "prompt_tokens": int(ptok[i]) if ok else None,
             "completion_tokens": int(ctok[i]) if ok else None,
@@ -133,6 +135,7 @@ def bench_dashboard(
     with_ab: bool = True,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Fill ``path`` and time each panel (rows: ``{"panel", "ms", "target_ms"}``)."""
+    from nextedit.monitoring import ab_rollup
     from nextedit.monitoring import dashboard as D
     from nextedit.monitoring import dashboard_rollup as R
     from nextedit.monitoring.dashboard_app import ab_panel
@@ -149,11 +152,16 @@ def bench_dashboard(
     R.refresh(engine, now=end)
     rows.append({"panel": "rollup build (once per store)", "ms": (time.perf_counter() - t0) * 1000,
                  "target_ms": None})  # fmt: skip
+    t0 = time.perf_counter()
+    ab_rollup.refresh(engine, now=end)
+    rows.append({"panel": "A/B rollup build (once per store)", "ms": (time.perf_counter() - t0) * 1000,
+                 "target_ms": None})  # fmt: skip
     rows.append({"panel": "rollup refresh (per request)", "ms": _median_ms(lambda: R.refresh(engine), repeat),
                  "target_ms": 500})  # fmt: skip
     week = D.Filters(since=end - 7 * 86400, until=end + 1)
     span = D.Filters(since=end - 15 * 86400, until=end + 1, bucket="day", group="experiment")
-    one = D.Filters(since=end - 7 * 86400, until=end + 1, model_version=MODEL_VERSIONS[1], api="v3")
+    one = D.Filters(since=end - 7 * 86400, until=end + 1, model_version=MODEL_VERSIONS[1], api="v3",
+                    file_ext="rs")  # fmt: skip
     panels = {
         "options": lambda: D.options(engine),
         "timeseries (7 d, hourly, by model)": lambda: D.timeseries(engine, week),

@@ -17,6 +17,7 @@ from nextedit.cli import (  # noqa: F401  (imported for their command registrati
     io_cmds,
     model_cmds,
     preference_cmds,
+    promote_cmds,
     prompt_cmds,
     pull_cmds,
     serve_cmds,

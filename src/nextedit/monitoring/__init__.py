@@ -3,6 +3,11 @@
 * :mod:`~nextedit.monitoring.report` — ``nextedit ab report``: per-arm figures, comparisons,
   SRM, sequential tests and the decision, as one JSON-ready dict
 * :mod:`~nextedit.monitoring.store_reader` — the store (SQLite / PostgreSQL) → per-user totals
+* :mod:`~nextedit.monitoring.ab_rollup` — per (hour, experiment, client) totals and latency
+  histograms, kept up to date incrementally; :mod:`~nextedit.monitoring.arm_reader` assembles the
+  report's arms from it and the open hours' raw rows
+* :mod:`~nextedit.monitoring.promote` — ``nextedit promote``: the winner gets 100 % in the server
+  config (atomic edit) and the running server reloads it
 * :mod:`~nextedit.monitoring.user_table` — per-user totals of an arm and the metric definitions
 * :mod:`~nextedit.monitoring.ratio` — ratio metrics over user clusters: delta method, CUPED
 * :mod:`~nextedit.monitoring.quantile` — latency p95 with a user-cluster (Poisson) bootstrap
@@ -18,7 +23,7 @@
   (``/dashboard``, its JSON API and the static page in ``static/``; see ``docs/dashboard.md``)
 
 Layering: above ``server`` (it reads ``server.config`` and ``server.telemetry``, never writes
-their tables; the dashboard's derived ``dashboard_*`` tables are its own), below ``bench`` and ``cli``; nothing under it imports it. Pure Python + numpy + SQLAlchemy;
+their tables; the derived ``dashboard_*`` and ``ab_*`` tables are its own; ``promote`` edits the config file), below ``bench`` and ``cli``; nothing under it imports it. Pure Python + numpy + SQLAlchemy;
 it prints nothing and raises :class:`nextedit.errors.NexteditError` for what the user can fix.
 The statistics are described, with their parameters, in ``docs/ab.md``.
 """

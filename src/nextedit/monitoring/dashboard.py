@@ -15,8 +15,8 @@ Metric definitions (one source of truth, also shown on the page):
   store from before that column holds reports only).
 * error rate = (HTTP ≥ 500, deadline or overload) / requests; cancel, 429 and deadline rates
   likewise; speculative acceptance = accepted / drafted tokens.
-* File extensions are not stored in ``requests`` (only in the prompt, when the client allowed
-  collection), so there is no extension filter (``filters_unavailable``).
+* File extension: ``requests.file_ext`` (of the request's cursor path, no dot; None when the
+  request named no path, or on a store from before that column).
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class Filters:
     model_version: str | None = None
     experiment: str | None = None
     api: str | None = None
+    file_ext: str | None = None
 
     def check(self) -> Filters:
         if self.bucket not in BUCKETS:
@@ -72,7 +73,7 @@ class Filters:
         return self
 
     def as_dict(self) -> dict[str, Any]:
-        return {"model_version": self.model_version, "experiment": self.experiment, "api": self.api}
+        return {k: getattr(self, k) for k in R.FILTERS}
 
     def keeps(self, row: dict) -> bool:
         return all(row.get(k) == v for k, v in self.as_dict().items() if v)
@@ -228,7 +229,9 @@ def recent(engine: Engine, f: Filters, limit: int = RECENT_ROWS) -> dict[str, An
     q = select(*cols).where(r.created_at >= f.since, r.created_at < f.until)
     for k, v in f.as_dict().items():
         if v:
-            q = q.where(_unindexed(r[k]) == v)
+            with engine.connect() as conn:
+                col = R.file_ext_column(conn) if k == "file_ext" else r[k]
+            q = q.where(_unindexed(col) == v)
     q = q.order_by(r.created_at.desc()).limit(limit)
     with engine.connect() as conn:
         rows = [dict(m) for m in conn.execute(q).mappings()]
@@ -239,19 +242,20 @@ def recent(engine: Engine, f: Filters, limit: int = RECENT_ROWS) -> dict[str, An
 
 
 def options(engine: Engine) -> dict[str, Any]:
-    """What the filters can choose: model versions, experiments and APIs seen, and the time span."""
+    """What the filters can choose: model versions, experiments, APIs and file extensions seen
+    (keys ``model_versions``, ``experiments``, ``apis``, ``file_exts``), and the time span."""
     R.refresh(engine)
     t, r = R.rollup, requests.c
     open_hours = r.created_at >= R.watermark_for(time.time())
     out: dict[str, Any] = {}
     with engine.connect() as conn:
-        for k in ("model_version", "experiment", "api"):
+        for k in R.FILTERS:
             seen = {v for (v,) in conn.execute(select(t.c[k]).distinct())}
-            live = select(_unindexed(r[k])).distinct().where(open_hours)
+            col = R.file_ext_column(conn) if k == "file_ext" else r[k]
+            live = select(_unindexed(col)).distinct().where(open_hours)
             seen |= {v for (v,) in conn.execute(live)}
             out[k + "s"] = sorted(v for v in seen if v is not None)
         lo = conn.execute(select(func.min(r.created_at))).scalar()  # one each: both in one scans
         hi = conn.execute(select(func.max(r.created_at))).scalar()
     out["span"] = [lo, hi]
-    out["filters_unavailable"] = {"file_extension": "not stored in the requests table"}
     return out

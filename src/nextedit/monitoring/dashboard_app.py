@@ -7,7 +7,7 @@ server never imports this package) and by ``nextedit dashboard`` on an app of it
 licence under ``static/vendor``), inlined into the one page; nothing is fetched from elsewhere.
 
 Endpoints (GET; query ``since``/``until`` unix seconds, ``bucket`` hour|day, ``group``
-model_version|experiment, ``model_version``, ``experiment``, ``api``):
+model_version|experiment, ``model_version``, ``experiment``, ``api``, ``file_ext``):
 ``/dashboard/api/options``, ``/timeseries``, ``/latency``, ``/recent``, ``/ab``.
 """
 
@@ -75,6 +75,7 @@ def filters_from(request: Request) -> D.Filters:
         model_version=q.get("model_version") or None,
         experiment=q.get("experiment") or None,
         api=q.get("api") or None,
+        file_ext=(q.get("file_ext") or "").lower().lstrip(".") or None,
     ).check()
 
 
@@ -123,7 +124,7 @@ def dashboard_router(store_url: str, arms: Callable[[], list[Any]] | None = None
     return router
 
 
-AB_CACHE_S = 300.0  # the A/B report reads every request of the window (seconds on a big store)
+AB_CACHE_S = 300.0  # the A/B report reads per-user rows of the window (O(hours × users))
 _ab_cache: dict[tuple, tuple[float, dict]] = {}
 _ab_lock = threading.Lock()
 
@@ -132,8 +133,8 @@ def ab_panel(
     store_url: str, engine: Any, f: D.Filters, arms: Callable[[], list[Any]] | None, *, cache: bool = True
 ) -> dict:
     """``monitoring.report.ab_report``'s JSON over the filter's time range, or ``{"unavailable"}``
-    saying why (fewer than two experiments, no users yet). Unlike the other panels it reads raw
-    rows (per user), so a report is reused for :data:`AB_CACHE_S` seconds for windows that start
+    saying why (fewer than two experiments, no users yet). It reads per-user rows (the A/B rollup,
+    :mod:`~nextedit.monitoring.ab_rollup`, and the open hours' raw rows), so a report is reused for :data:`AB_CACHE_S` seconds for windows that start
     and end in the same 5-minute slots (``computed_at`` says when it was made)."""
     from nextedit.monitoring.report import ArmSpec, ab_report
     from nextedit.monitoring.window import Window

@@ -3,11 +3,11 @@
 Two derived tables live next to the server's tables (the server never reads them; dropping them
 loses nothing, the next refresh rebuilds them):
 
-* ``dashboard_rollup`` — one row per (hour, model_version, experiment, api): request, error,
+* ``dashboard_rollup`` — one row per (hour, model_version, experiment, api, file_ext): request, error,
   cancel, 429 and deadline counts, token sums, speculative drafted/accepted sums, and the outcome
   events of that hour (shown, accepted, rejected; settled, with counts and sums of kept rate and
   recall, apart for reported and for inferred events, ``outcome_events.source``).
-* ``dashboard_latency`` — per (hour, model_version, experiment, api, stage, bin): how many ``ok``
+* ``dashboard_latency`` — per (hour, model_version, experiment, api, file_ext, stage, bin): how many ``ok``
   requests had that stage's latency in that bin (:data:`EDGES_MS`, four bins per octave).
 
 An outcome event counts in the hour it was *reported* (its ``created_at``), under the model
@@ -38,6 +38,7 @@ from sqlalchemy import (
     false,
     func,
     inspect,
+    null,
     or_,
     select,
     true,
@@ -58,7 +59,8 @@ COUNTS = (
     "requests", "errors", "canceled", "overloaded", "deadline", "prompt_tokens", "completion_tokens",
     "spec_drafted", "spec_accepted", *OUTCOMES,
 )  # fmt: skip
-DIMS = ("hour", "model_version", "experiment", "api")
+FILTERS = ("model_version", "experiment", "api", "file_ext")  # the dimensions a panel filters on
+DIMS = ("hour", *FILTERS)
 
 _meta = MetaData()
 rollup = Table(
@@ -68,6 +70,7 @@ rollup = Table(
     Column("model_version", String(200)),
     Column("experiment", String(200)),
     Column("api", String(32)),
+    Column("file_ext", String(16)),
     *[Column(c, Float, nullable=False, default=0.0) for c in COUNTS],
     Index("ix_dashboard_rollup_hour", "hour"),
 )
@@ -78,6 +81,7 @@ latency = Table(
     Column("model_version", String(200)),
     Column("experiment", String(200)),
     Column("api", String(32)),
+    Column("file_ext", String(16)),
     Column("stage", String(16), nullable=False),
     Column("bin", Integer, nullable=False),
     Column("n", Integer, nullable=False),
@@ -123,10 +127,11 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
     """(rollup rows, latency rows) of the raw rows with ``lo <= created_at < hi``, grouped by hour."""
     r = requests.c
     hour = _hour_of(conn, r.created_at)
+    ext = file_ext_column(conn)
     flag = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     q = (
         select(
-            hour, r.model_version, r.experiment, r.api,
+            hour, r.model_version, r.experiment, r.api, ext,
             func.count().label("requests"),
             flag((r.http_status >= 500) | r.status.in_(("deadline_exceeded", "overloaded"))).label("errors"),
             flag(r.status == "canceled").label("canceled"),
@@ -138,7 +143,7 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
             func.coalesce(func.sum(r.spec_accepted), 0).label("spec_accepted"),
         )
         .where(r.created_at >= lo, r.created_at < hi)
-        .group_by(hour, r.model_version, r.experiment, r.api)
+        .group_by(hour, r.model_version, r.experiment, r.api, ext)
     )  # fmt: skip
     rows: dict[tuple, dict] = {}
     for m in conn.execute(q).mappings():
@@ -148,7 +153,7 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
     shown = (e.kind == "accept") | ((e.kind == "reject") & (e.was_shown == True))  # noqa: E712
     q = (
         select(
-            ehour, r.model_version, r.experiment, r.api,
+            ehour, r.model_version, r.experiment, r.api, ext,
             flag(shown).label("shown"),
             flag(e.kind == "accept").label("accepted"),
             flag(e.kind == "reject").label("rejected"),
@@ -156,7 +161,7 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
         )
         .select_from(outcome_events.join(requests, r.id == e.request_id))
         .where(e.created_at >= lo, e.created_at < hi)
-        .group_by(ehour, r.model_version, r.experiment, r.api)
+        .group_by(ehour, r.model_version, r.experiment, r.api, ext)
     )  # fmt: skip
     for m in conn.execute(q).mappings():
         key = tuple(m[d] for d in DIMS)
@@ -164,6 +169,13 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
         for c in OUTCOMES:
             row[c] = m[c]
     return list(rows.values()), _latency_rows(conn, lo, hi)
+
+
+def file_ext_column(conn: Connection):  # noqa: ANN201 - a SQL expression
+    """``requests.file_ext``, or NULL on a store from before that column (labelled ``file_ext``)."""
+    if any(c["name"] == "file_ext" for c in inspect(conn).get_columns(requests.name)):
+        return requests.c.file_ext
+    return null().label("file_ext")
 
 
 def _sources(conn: Connection, e):  # noqa: ANN001, ANN202 - SQL expressions
@@ -191,25 +203,26 @@ def _settled_sums(conn: Connection, e) -> list:  # noqa: ANN001
 
 def _latency_rows(conn: Connection, lo: float, hi: float) -> list[dict]:
     r = requests.c
-    cols = [r.created_at, r.model_version, r.experiment, r.api] + [r[f"{s}_ms"] for s in STAGES]
+    cols = [r.created_at, r.model_version, r.experiment, r.api, file_ext_column(conn)]
+    cols += [r[f"{s}_ms"] for s in STAGES]
     raw = conn.execute(select(*cols).where(r.created_at >= lo, r.created_at < hi, r.status == "ok")).all()
     if not raw:
         return []
     hours = np.array([_hour(x[0]) for x in raw])
-    keys = [(h, x[1], x[2], x[3]) for h, x in zip(hours.tolist(), raw, strict=True)]
+    keys = [(h, x[1], x[2], x[3], x[4]) for h, x in zip(hours.tolist(), raw, strict=True)]
     uniq: dict[tuple, int] = {}
     gid = np.array([uniq.setdefault(k, len(uniq)) for k in keys])
     out = []
     ninf = len(EDGES_MS)
     for i, s in enumerate(STAGES):
-        v = np.array([x[4 + i] for x in raw], dtype=float)
+        v = np.array([x[5 + i] for x in raw], dtype=float)
         ok = ~np.isnan(v)
         b = np.clip(np.searchsorted(EDGES_MS, v[ok], side="right") - 1, 0, ninf - 1)
         pairs, n = np.unique(gid[ok] * ninf + b, return_counts=True)
         inv = list(uniq)
         for p, c in zip(pairs.tolist(), n.tolist(), strict=True):
-            h, mv, ex, api = inv[p // ninf]
-            out.append({"hour": h, "model_version": mv, "experiment": ex, "api": api,
+            h, mv, ex, api, fe = inv[p // ninf]
+            out.append({"hour": h, "model_version": mv, "experiment": ex, "api": api, "file_ext": fe,
                         "stage": s, "bin": p % ninf, "n": c})  # fmt: skip
     return out
 
@@ -240,6 +253,6 @@ def refresh(engine: Engine, now: float | None = None) -> int:
 
 
 def filter_clause(table: Table, f: dict[str, Any]):  # noqa: ANN201 - a SQL expression
-    """``model_version`` / ``experiment`` / ``api`` equality filters (None = all)."""
-    conds = [table.c[k] == f[k] for k in ("model_version", "experiment", "api") if f.get(k)]
+    """:data:`FILTERS` equality filters (None = all)."""
+    conds = [table.c[k] == f[k] for k in FILTERS if f.get(k)]
     return and_(True, *conds)

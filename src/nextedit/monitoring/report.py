@@ -39,7 +39,12 @@ from nextedit.errors import NexteditError
 from nextedit.monitoring import sequential
 from nextedit.monitoring.decision import GUARDRAIL, PRIMARY, SECONDARY, Comparison, decide
 from nextedit.monitoring.distributions import two_sided_p
-from nextedit.monitoring.quantile import QuantileBootstrap, bootstrap_quantile, quantile_difference
+from nextedit.monitoring.quantile import (
+    QuantileBootstrap,
+    bootstrap_quantile,
+    bootstrap_quantile_binned,
+    quantile_difference,
+)
 from nextedit.monitoring.ratio import RatioSample, ratio_difference, ratio_estimate
 from nextedit.monitoring.srm import SRM_ALPHA, srm_check
 from nextedit.monitoring.user_table import LATENCY_METRIC, RATIO_METRICS, ArmUsers
@@ -123,6 +128,17 @@ def information_fractions(arms: Sequence[ArmUsers], since: float, until: float, 
     return fractions or [min(1.0, max(len(seen), 1) / planned)]
 
 
+def _p95(arm: ArmUsers, settings: AbSettings, rng: np.random.Generator) -> QuantileBootstrap:
+    """The arm's latency p95 with its user-cluster bootstrap, of the binned latencies when it has them."""
+    if arm.latency_hist is not None and arm.latency_bin_ms is not None:
+        return bootstrap_quantile_binned(
+            arm.latency_hist, arm.latency_bin_ms, q=0.95, replicates=settings.bootstrap, rng=rng
+        )
+    return bootstrap_quantile(
+        arm.latency_ms, arm.latency_user, arm.users, q=0.95, replicates=settings.bootstrap, rng=rng
+    )
+
+
 def _exact_p(diff: float) -> float:
     """The p-value of a difference estimated without variance: 1 when it is 0, else 0."""
     return 1.0 if diff == 0 else 0.0
@@ -197,12 +213,7 @@ def build_report(
         else None
     )
     seq = _Sequential(settings, fractions)
-    latency: dict[str, QuantileBootstrap] = {
-        a.name: bootstrap_quantile(
-            a.latency_ms, a.latency_user, a.users, q=0.95, replicates=settings.bootstrap, rng=rng
-        )
-        for a in arms
-    }
+    latency: dict[str, QuantileBootstrap] = {a.name: _p95(a, settings, rng) for a in arms}
     weights = {s.name: s.weight for s in specs}
     arm_rows = []
     for a in arms:
@@ -357,12 +368,16 @@ def ab_report(
     *,
     control: str | None = None,
     settings: AbSettings = AbSettings(),  # noqa: B008 - frozen
+    rollup: bool = True,
 ) -> dict:
     """Read the arms of ``specs`` from the store at ``store_url`` over ``window`` and report.
+    ``rollup``: closed hours from :mod:`~nextedit.monitoring.ab_rollup` (refreshed, so the
+    derived tables are created on first use); ``False``: every raw row (the same figures).
 
     ``window.since = None``: from the first request of any arm. ``window.pre_since = None``: a
     pre-period as long as the period, just before it (``settings.cuped=False``: none)."""
-    from nextedit.monitoring.store_reader import experiment_start, open_store_readonly, read_arms
+    from nextedit.monitoring.arm_reader import read_arms
+    from nextedit.monitoring.store_reader import experiment_start, open_store_readonly
 
     settings.check()
     window.check()
@@ -387,7 +402,9 @@ def ab_report(
         if not settings.cuped:
             pre_since = None
         resolved = Window(since, window.until, pre_since)
-        arms, several = read_arms(engine, names, since=since, until=window.until, pre_since=pre_since)
+        arms, several = read_arms(
+            engine, names, since=since, until=window.until, pre_since=pre_since, rollup=rollup
+        )
     finally:
         engine.dispose()
     if not any(a.users for a in arms):

@@ -1,18 +1,10 @@
 """Reading the telemetry store (SQLite or PostgreSQL, through SQLAlchemy Core) into per-user totals.
 
-Read-only: it never creates tables or files (a SQLite path that does not exist is an error), and it
-uses the server's schema (:mod:`nextedit.server.telemetry.schema`) as it is. Four grouped queries
-per report: requests per (client, experiment) in the period, outcome flags per request rolled up
-per (client, experiment), the same two per client over the pre-period, and the latencies of the
-period's ``ok`` requests (one row per request: the only query whose size grows with traffic rather
-than with users).
-
-What would make it cheaper on large stores (the schema is someone else's; these are wishes): an
-index on ``requests (experiment, created_at)`` and on ``requests (client_id, created_at)``; a
-``pinned`` flag on ``requests`` (a header-pinned request is not randomized and should be left out);
-and a per (day, experiment, client) rollup with request / error / shown / accepted / settled /
-kept-rate sums plus a fixed log-spaced latency histogram, maintained on write: every figure of the
-report except the exact p95 could then be read from it.
+It never creates the server's tables (a SQLite path that does not exist is an error) and uses the
+server's schema (:mod:`nextedit.server.telemetry.schema`) as it is. :func:`grouped_totals` is the one
+definition of a user's totals (grouped queries: requests per key, outcome flags per request rolled
+up per key); :mod:`~nextedit.monitoring.arm_reader` assembles the arms from it and from
+:mod:`~nextedit.monitoring.ab_rollup`.
 """
 
 from __future__ import annotations
@@ -22,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import and_, case, func, inspect, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from nextedit.errors import NexteditError
-from nextedit.monitoring.user_table import ArmUsers
+from nextedit.monitoring.user_table import LATENCY_EDGES_MS
 from nextedit.server.telemetry.schema import outcome_events, requests
 from nextedit.server.telemetry.store import make_engine
 
@@ -103,14 +95,14 @@ def _run(engine: Engine, query, *, one: bool = False):  # noqa: ANN001, ANN202
         ) from None
 
 
-def _outcomes_per_request(where, by_experiment: bool):  # noqa: ANN001, ANN202
-    """Subquery: one row per request matching ``where`` with its shown / accepted flags and settled
-    sums (grouped by the request's primary key: SQLite then walks the event index per request)."""
+def _outcomes_per_request(where, keys: list):  # noqa: ANN001, ANN202
+    """Subquery: one row per request matching ``where`` with ``keys`` (SQL expressions of the request,
+    labelled), its shown / accepted flags and settled sums (grouped by the request's primary key:
+    SQLite then walks the event index per request)."""
     e = outcome_events.c
     shown = case((or_(e.kind == "accept", and_(e.kind == "reject", e.was_shown.is_(True))), 1), else_=0)
     settled = case((and_(e.kind == "settled", e.edit_bytes_kept_rate.is_not(None)), 1), else_=0)
     kept = case((e.kind == "settled", func.coalesce(e.edit_bytes_kept_rate, 0.0)), else_=0.0)
-    keys = [requests.c.client_id] + ([requests.c.experiment] if by_experiment else [])
     return (
         select(
             *keys,
@@ -126,93 +118,64 @@ def _outcomes_per_request(where, by_experiment: bool):  # noqa: ANN001, ANN202
     )
 
 
-def _totals(engine: Engine, start: float, end: float, arms: Sequence[str] | None):
-    """{(client, experiment or None): {total: value}} and first-seen times, over ``[start, end)``."""
-    by_experiment = arms is not None
-    keys = [requests.c.client_id] + ([requests.c.experiment] if by_experiment else [])
-    where = _window(start, end)
-    if by_experiment:
-        where = and_(where, requests.c.experiment.in_(list(arms)))
-    req_rows = _run(
-        engine,
+def grouped_totals(conn: Connection, where, keys: list) -> dict[tuple, dict[str, float]]:  # noqa: ANN001
+    """The :data:`~nextedit.monitoring.user_table.TOTALS` and ``first_seen`` (min ``created_at``) of
+    the requests matching ``where``, per value of ``keys`` (labelled SQL expressions of ``requests``).
+    The one definition of a user's totals: the raw-row report and the A/B rollup both use it."""
+    req_rows = conn.execute(
         select(*keys, func.count(), func.sum(_error_flag()), func.min(requests.c.created_at))
         .where(where)
-        .group_by(*keys),
-    )
-    per = _outcomes_per_request(where, by_experiment)
-    okeys = [per.c.client_id] + ([per.c.experiment] if by_experiment else [])
-    out_q = select(
-        *okeys,
-        func.sum(per.c.shown),
-        func.sum(per.c.accepted),
-        func.sum(per.c.settled),
-        func.sum(per.c.kept_sum),
-    ).group_by(*okeys)
-    out_rows = _run(engine, out_q)
+        .group_by(*keys)
+    ).all()
+    per = _outcomes_per_request(where, keys)
+    okeys = [per.c[k.name] for k in keys]
+    out_rows = conn.execute(
+        select(
+            *okeys,
+            func.sum(per.c.shown),
+            func.sum(per.c.accepted),
+            func.sum(per.c.settled),
+            func.sum(per.c.kept_sum),
+        ).group_by(*okeys)
+    ).all()
+    n = len(keys)
     totals: dict[tuple, dict[str, float]] = {}
-    first_seen: dict[tuple, float] = {}
     for row in req_rows:
-        key = (row[0], row[1] if by_experiment else None)
-        n = len(keys)
-        totals[key] = {"requests": float(row[n]), "errors": float(row[n + 1] or 0)}
-        first_seen[key] = float(row[n + 2])
+        totals[tuple(row[:n])] = {
+            "requests": float(row[n]), "errors": float(row[n + 1] or 0), "first_seen": float(row[n + 2]),
+            "shown": 0.0, "accepted": 0.0, "settled": 0.0, "kept_sum": 0.0,
+        }  # fmt: skip
     for row in out_rows:
-        key = (row[0], row[1] if by_experiment else None)
-        n = len(okeys)
-        t = totals.setdefault(key, {"requests": 0.0, "errors": 0.0})
+        t = totals[tuple(row[:n])]
         for i, name in enumerate(("shown", "accepted", "settled", "kept_sum")):
             t[name] = float(row[n + i] or 0)
-    return totals, first_seen
+    return totals
 
 
-def read_arms(
-    engine: Engine,
-    arms: Sequence[str],
-    *,
-    since: float,
-    until: float,
-    pre_since: float | None,
-) -> tuple[list[ArmUsers], int]:
-    """Per-user totals of each arm over ``[since, until)``, pre-period totals over
-    ``[pre_since, since)``, and the latencies; returns the arms (in ``arms`` order) and the number
-    of users left out because they appear in several arms (pinned or reassigned clients)."""
-    totals, first_seen = _totals(engine, since, until, arms)
-    arm_of: dict[str, str] = {}
-    several: set[str] = set()
-    for client, experiment in totals:
-        if arm_of.setdefault(client, experiment) != experiment:
-            several.add(client)
-    clients = {a: sorted(c for c, e in arm_of.items() if e == a and c not in several) for a in arms}
-    pre: dict[tuple, dict[str, float]] = {}
-    if pre_since is not None and pre_since < since:
-        pre, _ = _totals(engine, pre_since, since, None)
-    lat_rows = _run(
-        engine,
+def raw_totals(conn: Connection, start: float, end: float, arms: Sequence[str] | None) -> dict[tuple, dict]:
+    """{(client, experiment or None): totals with ``first_seen``} of the raw rows in ``[start, end)``;
+    ``arms=None``: every request of the client (the pre-period), experiment key None."""
+    where = _window(start, end)
+    keys = [requests.c.client_id.label("client_id")]
+    if arms is not None:
+        where = and_(where, requests.c.experiment.in_(list(arms)))
+        keys.append(requests.c.experiment.label("experiment"))
+    out = grouped_totals(conn, where, keys)
+    return out if arms is not None else {(k[0], None): v for k, v in out.items()}
+
+
+def latency_rows(conn: Connection, start: float, end: float, arms: Sequence[str]) -> list[tuple]:
+    """(client, experiment, total_ms) of the ``ok`` requests of ``arms`` in ``[start, end)``."""
+    return conn.execute(
         select(requests.c.client_id, requests.c.experiment, requests.c.total_ms).where(
-            _window(since, until),
+            _window(start, end),
             requests.c.experiment.in_(list(arms)),
             requests.c.status == "ok",
             requests.c.total_ms.is_not(None),
-        ),
-    )
-    lat_by_arm: dict[str, tuple[list[int], list[float]]] = {a: ([], []) for a in arms}
-    indexes = {a: {c: i for i, c in enumerate(clients[a])} for a in arms}
-    for c, e, ms in lat_rows:
-        i = indexes[e].get(c)
-        if i is not None:
-            lat_by_arm[e][0].append(i)
-            lat_by_arm[e][1].append(ms)
-    out: list[ArmUsers] = []
-    for name in arms:
-        ids = clients[name]
-        arm = ArmUsers.empty(name, ids)
-        for c, i in indexes[name].items():
-            for k, v in totals[(c, name)].items():
-                arm.during[k][i] = v
-            for k, v in pre.get((c, None), {}).items():
-                arm.pre[k][i] = v
-            arm.first_seen[i] = first_seen.get((c, name), since)
-        arm.latency_user = np.array(lat_by_arm[name][0], dtype=np.int64)
-        arm.latency_ms = np.array(lat_by_arm[name][1], dtype=float)
-        out.append(arm)
-    return out, len(several)
+        )
+    ).all()
+
+
+def latency_bin(ms: np.ndarray) -> np.ndarray:
+    """The :data:`LATENCY_EDGES_MS` bin of each latency (ms)."""
+    return np.clip(np.searchsorted(LATENCY_EDGES_MS, ms, side="right") - 1, 0, len(LATENCY_EDGES_MS) - 1)

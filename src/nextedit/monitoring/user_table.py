@@ -34,6 +34,12 @@ RATIO_METRICS: dict[str, tuple[str, str]] = {
     "error_rate": ("errors", "requests"),
 }
 LATENCY_METRIC = "latency_p95_ms"
+#: latency bins of a report read from the store, in ms: 2^(k/32) from 1/16 ms to 2^17 ms (~ 131 s),
+#: bin i = [EDGES[i], EDGES[i+1]) (the last one open); a bin stands for its geometric middle, so a
+#: binned p95 is within 1.1 % of the exact one (the guardrail margin is 10 %)
+LATENCY_EDGES_MS = np.array([0.0] + [2.0 ** (k / 32) for k in range(-128, 545)])
+LATENCY_BIN_MS = np.append([LATENCY_EDGES_MS[1] / 2], np.sqrt(LATENCY_EDGES_MS[1:-1] * LATENCY_EDGES_MS[2:]))
+LATENCY_BIN_MS = np.append(LATENCY_BIN_MS, LATENCY_EDGES_MS[-1])
 
 
 def _zeros(n: int) -> dict[str, np.ndarray]:
@@ -45,7 +51,9 @@ class ArmUsers:
     """One arm: ``client_ids[i]`` is user ``i``; ``during[k][i]`` / ``pre[k][i]`` its totals (``k`` in
     :data:`TOTALS`) in the experiment period / its pre-period (zeros when it has none);
     ``first_seen[i]`` the unix time of its first request in the period; ``latency_ms[j]`` the
-    latency of ``ok`` request ``j``, made by user ``latency_user[j]``."""
+    latency of ``ok`` request ``j``, made by user ``latency_user[j]`` — or, read from the store,
+    ``latency_hist[i, j]`` the number of user ``i``'s ``ok`` requests in the latency bin that stands
+    for ``latency_bin_ms[j]`` ms (then ``latency_ms`` is empty and the p95 is of the bins)."""
 
     name: str
     client_ids: list[str]
@@ -54,6 +62,8 @@ class ArmUsers:
     first_seen: np.ndarray
     latency_ms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     latency_user: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    latency_hist: np.ndarray | None = None
+    latency_bin_ms: np.ndarray | None = None
 
     @classmethod
     def empty(cls, name: str, client_ids: list[str]) -> ArmUsers:

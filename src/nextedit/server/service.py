@@ -85,6 +85,7 @@ class RequestContext:
     input_json: str | None = None
     editable_range: tuple[int, int] | None = None  # v3: the answered range (excerpt bytes)
     private: bool = False  # a privacy-disabled path: nothing but counters is stored
+    file_ext: str | None = None  # of the cursor path (telemetry.schema.file_ext), never the path
     # the answer, recorded when the request finishes (see PredictionService.recorded)
     outcome: Outcome | None = None
     no_edit: bool | None = None
@@ -379,6 +380,7 @@ class PredictionService:
             "error": None if ctx.private else error,
             "editable_start": ctx.editable_range[0] if ctx.editable_range else None,
             "editable_end": ctx.editable_range[1] if ctx.editable_range else None,
+            "file_ext": None if ctx.private else ctx.file_ext,
         }
         if self.config.privacy.may_store(ctx.can_collect_data) and not ctx.private:
             row["prompt"] = outcome.prompt if outcome else None

@@ -150,7 +150,7 @@
   async function init() {
     try {
       const o = await get("options", "");
-      for (const [key, values] of [["model_version", o.model_versions], ["experiment", o.experiments], ["api", o.apis]]) {
+      for (const [key, values] of [["model_version", o.model_versions], ["experiment", o.experiments], ["api", o.apis], ["file_ext", o.file_exts]]) {
         form.elements[key].innerHTML = '<option value="">all</option>' + values.map((v) => `<option>${esc(v)}</option>`).join("");
       }
       if (o.span[1]) {

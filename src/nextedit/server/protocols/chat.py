@@ -45,6 +45,7 @@ from nextedit.server.predictor import EditOutcome, Predictor
 from nextedit.server.protocols.common import deadline_from, read_model, service_of
 from nextedit.server.scheduler import Job
 from nextedit.server.service import RequestContext
+from nextedit.server.telemetry.schema import file_ext
 
 router = APIRouter()
 TEACHER = TeacherFormat()
@@ -252,6 +253,7 @@ async def chat_completions(request: Request) -> JSONResponse:
         def work(predictor: Predictor, job: Job) -> EditOutcome:
             return predictor.predict(req, cancel=job.cancel, cache_key=ctx.client_key)
 
+        ctx.file_ext = file_ext(req.cursor_path)
         if svc.config.privacy.is_disabled(req.cursor_path):  # server/privacy.py: no edit, counters only
             ctx.private = True
             out = EditOutcome(prompt_format="teacher")

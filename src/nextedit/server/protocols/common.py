@@ -13,6 +13,7 @@ from nextedit.server.http import decode_json, read_body, validate
 from nextedit.server.predictor import Predictor, TextOutcome, detect_format
 from nextedit.server.scheduler import Job
 from nextedit.server.service import PredictionService, RequestContext
+from nextedit.server.telemetry.schema import file_ext
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -62,7 +63,9 @@ async def run_completion(
     prompt for a privacy-disabled path (server/privacy.py) gets the format's "no edit" answer
     without a model, and ``ctx.private`` keeps its row to counters."""
     svc = service_of(request)
-    if svc.config.privacy.is_disabled(raw_prompt_path(prompt)):
+    path = raw_prompt_path(prompt)
+    ctx.file_ext = file_ext(path)
+    if svc.config.privacy.is_disabled(path):
         ctx.private = True
         return TextOutcome(prompt_format=detect_format(prompt), text=no_edit_completion(prompt))
 

@@ -20,6 +20,7 @@ from nextedit.server.predictor import EditOutcome, Predictor
 from nextedit.server.protocols.common import deadline_from, read_model, service_of
 from nextedit.server.scheduler import Job
 from nextedit.server.service import RequestContext
+from nextedit.server.telemetry.schema import file_ext
 
 router = APIRouter()
 
@@ -55,6 +56,7 @@ async def predict_edits_v3(request: Request) -> JSONResponse:
             raise UnprocessableEntity(f"invalid Zeta2PromptInput: {e}") from None
         deadline = deadline_from(request)
         ctx.can_collect_data = bool(body.can_collect_data)
+        ctx.file_ext = file_ext(body.cursor_path)
         if svc.config.privacy.is_disabled(body.cursor_path):
             ctx.private = True
             ctx.answered(None, output="", no_edit=True)

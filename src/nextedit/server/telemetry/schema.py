@@ -17,6 +17,7 @@ accepts the store stores (PostgreSQL enforces ``String(n)`` and 32-bit ``Integer
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +35,7 @@ from sqlalchemy import (
 
 ID_CHARS = 64  # requests.id / outcome_events.request_id
 VERSION_CHARS = 200  # model_version
+FILE_EXT_CHARS = 16  # requests.file_ext
 INT_MAX = 2**31 - 1  # Integer columns (PostgreSQL ``integer``)
 JSON_DEPTH = 64  # nesting allowed in the ``extra`` JSON column
 
@@ -70,6 +72,7 @@ requests = Table(
     Column("output", Text),
     Column("editable_start", Integer),  # v3: the answered editable range, UTF-8 bytes of the excerpt
     Column("editable_end", Integer),
+    Column("file_ext", String(FILE_EXT_CHARS)),  # "rs" of the cursor path "src/main.rs" (file_ext())
     Index("ix_requests_created_at", "created_at"),
     Index("ix_requests_model_version", "model_version"),
 )
@@ -110,6 +113,23 @@ outcome_events = Table(
     Column("extra", JSON),  # other reported fields (sample_data only when can_collect_data)
     Index("ix_outcome_events_request_id", "request_id"),
 )
+
+
+_EXT = re.compile(r"[a-z0-9][a-z0-9+_-]*")
+
+
+def file_ext(path: str | None) -> str | None:
+    """The lowercased extension of ``path``'s file name without the dot (``src/Main.RS`` → ``rs``),
+    or None: no path, no extension (``Makefile``, ``.gitignore``), or not a short plain one
+    (at most :data:`FILE_EXT_CHARS` of ``a-z0-9+_-``). Never more of the path than that."""
+    if not path:
+        return None
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, ext = name.rpartition(".")
+    ext = ext.lower()
+    if not dot or not stem.strip(".") or len(ext) > FILE_EXT_CHARS or not _EXT.fullmatch(ext):
+        return None
+    return ext
 
 
 def add_missing_columns(engine: Any) -> list[str]:
