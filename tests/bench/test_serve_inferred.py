@@ -75,3 +75,33 @@ def test_short_openai_run_scores_inferred_outcomes() -> None:
     assert s["inferred_predictions"] >= s["inferred_true_accepts"] >= 1
     assert s["inferred_accepts"] >= 1  # the server saw at least one accept in a later prompt
     assert 0.0 <= s["inferred_accept_precision"] <= 1.0 and 0.0 <= s["inferred_accept_recall"] <= 1.0
+
+
+def test_inference_follows_a_whole_file_region_to_its_settled_state() -> None:
+    """The example files are small: the editable region is the whole visible context (no anchor
+    lines around it); an accepted prediction still settles with the prediction kept."""
+    from nextedit.server.inferred import OutcomeInference
+
+    session = load_sessions([str(EXAMPLES)])[1]
+    fmt = get_format(DEFAULT_FORMAT)
+    req = _keystroke_request(session.request, session.typing[:2])
+    request = Zeta2PromptInput.from_json(req)
+    region = fmt.region(request).editable
+    assert (region.start, region.end) == (0, len(request.excerpt_bytes()))  # the whole excerpt
+    before = request.excerpt_bytes()[region.start : region.end].decode()
+    predicted = before.replace(session.typing[:2], session.typing, 1)
+    t = Truth("r1", before, predicted, region.start, region.end, Visit(session, b""), 0, accepted=True)
+    clock, events = [1000.0], []
+    inf = OutcomeInference(lambda row, _o: events.append(row), clock=lambda: clock[0])
+
+    def send(r: dict, rid: str, completion: str | None = None) -> None:
+        prompt = fmt.format_prompt(Zeta2PromptInput.from_json(r)).prompt
+        inf.observe("typist", prompt, request_id=rid, model_version=None, completion=completion)
+
+    send(req, "r1", fmt.encode_output(before, predicted, None))
+    clock[0] += 1
+    send(_accepted_request(req, t), "r2")
+    clock[0] += 12
+    send(session.request, "r3")  # another prompt (here: the file reopened) after the quiescence
+    got = {(e["request_id"], e["kind"]): e for e in events}
+    assert ("r1", "accept") in got and got[("r1", "settled")]["edit_bytes_kept_rate"] == 1.0

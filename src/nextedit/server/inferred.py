@@ -63,10 +63,12 @@ def _anchors(context: str, start: int, end: int) -> tuple[str, str]:
 
 
 def locate(context: str, prefix: str, suffix: str) -> str | None:
-    """The text between ``prefix`` and the next ``suffix`` in ``context`` (prefix found once)."""
-    if not prefix or context.count(prefix) != 1:
+    """The text between ``prefix`` and the next ``suffix`` in ``context`` (prefix found once). An
+    empty ``prefix`` / ``suffix`` (the region began / ended the visible context, as in a file small
+    enough to be editable whole) anchors at the context's start / end."""
+    if prefix and context.count(prefix) != 1:
         return None
-    start = context.index(prefix) + len(prefix)
+    start = context.index(prefix) + len(prefix) if prefix else 0
     end = context.find(suffix, start) if suffix else len(context)
     return None if end < 0 else context[start:end]
 
