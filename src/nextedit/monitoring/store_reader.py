@@ -97,8 +97,9 @@ def _run(engine: Engine, query, *, one: bool = False):  # noqa: ANN001, ANN202
 
 def _outcomes_per_request(where, keys: list):  # noqa: ANN001, ANN202
     """Subquery: one row per request matching ``where`` with ``keys`` (SQL expressions of the request,
-    labelled), its shown / accepted flags and settled sums (grouped by the request's primary key:
-    SQLite then walks the event index per request)."""
+    labelled), its shown / accepted flags and settled sums. The join is on ``requests.id || ''`` so
+    that no index on ``requests.id`` serves it: SQLite then walks the window's requests by time and
+    the event index per request, instead of scanning every event."""
     e = outcome_events.c
     shown = case((or_(e.kind == "accept", and_(e.kind == "reject", e.was_shown.is_(True))), 1), else_=0)
     settled = case((and_(e.kind == "settled", e.edit_bytes_kept_rate.is_not(None)), 1), else_=0)
@@ -111,7 +112,7 @@ def _outcomes_per_request(where, keys: list):  # noqa: ANN001, ANN202
             func.sum(settled).label("settled"),
             func.sum(kept).label("kept_sum"),
         )
-        .select_from(requests.join(outcome_events, requests.c.id == e.request_id))
+        .select_from(requests.join(outcome_events, e.request_id == requests.c.id.concat("")))
         .where(where)
         .group_by(requests.c.id, *keys)
         .subquery()
