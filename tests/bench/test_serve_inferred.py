@@ -79,7 +79,8 @@ def test_short_openai_run_scores_inferred_outcomes() -> None:
 
 def test_inference_follows_a_whole_file_region_to_its_settled_state() -> None:
     """The example files are small: the editable region is the whole visible context (no anchor
-    lines around it); an accepted prediction still settles with the prediction kept."""
+    lines around it); an accepted prediction still settles with the prediction kept. The accepted
+    event credits the newest matching prediction only, once."""
     from nextedit.server.inferred import OutcomeInference
 
     session = load_sessions([str(EXAMPLES)])[1]
@@ -98,10 +99,13 @@ def test_inference_follows_a_whole_file_region_to_its_settled_state() -> None:
         prompt = fmt.format_prompt(Zeta2PromptInput.from_json(r)).prompt
         inf.observe("typist", prompt, request_id=rid, model_version=None, completion=completion)
 
+    send(req, "r0", fmt.encode_output(before, predicted, None))  # the same edit predicted twice
     send(req, "r1", fmt.encode_output(before, predicted, None))
     clock[0] += 1
     send(_accepted_request(req, t), "r2")
+    send(_accepted_request(req, t), "r2b")  # the accepted event is still in the history
     clock[0] += 12
     send(session.request, "r3")  # another prompt (here: the file reopened) after the quiescence
     got = {(e["request_id"], e["kind"]): e for e in events}
-    assert ("r1", "accept") in got and got[("r1", "settled")]["edit_bytes_kept_rate"] == 1.0
+    assert [e["request_id"] for e in events if e["kind"] == "accept"] == ["r1"]  # one event, one accept
+    assert got[("r1", "settled")]["edit_bytes_kept_rate"] == 1.0

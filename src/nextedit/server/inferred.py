@@ -5,7 +5,9 @@ Zed's own rules (§3.13). The client key is the request's (a keyed hash of the b
 remote address, never the raw value) plus the cursor path; what is tracked lives in memory only.
 
 * **accepted** — a later prompt's edit history holds an event rendered after ``// User accepted
-  prediction:`` whose added lines contain every line the prediction added.
+  prediction:`` whose added lines contain every line the prediction added. One event accepts one
+  prediction: the newest pending one it matches (the one Zed was showing; older predictions of the
+  same edit had been replaced); an event is credited once while it stays in the history.
 * **settled** — the region (found in later prompts between the context lines that surrounded it)
   did not change for :data:`QUIESCENCE_S` seconds: an event with kept rate / recall
   (:func:`nextedit.metrics.kept_rate.compute_kept_rate`, base = region before, candidate =
@@ -80,19 +82,11 @@ def _added_lines(old: str, new: str) -> set[str]:
     return {ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and ln[1:].strip()}
 
 
-def _accepted_in(events: list[Any], p: Pending) -> bool:
+def _event_accepts(ev: Any, p: Pending) -> bool:
+    """True when the accepted-prediction event ``ev`` adds every line ``p`` added."""
     want = _added_lines(p.before, p.predicted)
-    if not want:
-        return False
-    for ev in events:
-        if not getattr(ev, "predicted", False):
-            continue
-        added = {
-            ln[1:].strip() for ln in ev.diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")
-        }
-        if want <= added:
-            return True
-    return False
+    added = {ln[1:].strip() for ln in ev.diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")}
+    return bool(want) and want <= added
 
 
 class OutcomeInference:
@@ -109,6 +103,7 @@ class OutcomeInference:
     ) -> None:
         self._emit, self._may_store, self.clock = emit, may_store_code, clock
         self._pending: dict[tuple[str, str], list[Pending]] = {}
+        self._credited: dict[tuple[str, str], set[str]] = {}  # accepted-event diffs already counted
         self._lock = threading.Lock()
 
     def observe(
@@ -147,10 +142,24 @@ class OutcomeInference:
         key = (client_id, parts.cursor_path)
         with self._lock:
             self._advance(now)
-            for p in self._pending.get(key, []):
-                if not p.accepted and _accepted_in(parts.events, p):
-                    p.accepted = True
-                    self._event("accept", p, now)
+            pend = self._pending.get(key, [])
+            accepted_events = [ev for ev in parts.events if getattr(ev, "predicted", False)]
+            # an event is credited once while it stays in the history
+            credited = self._credited.pop(key, set()) & {ev.diff for ev in accepted_events}
+            for ev in accepted_events:
+                if ev.diff in credited:
+                    continue
+                for p in reversed(pend):  # the newest match is the prediction that was shown
+                    if not p.accepted and _event_accepts(ev, p):
+                        p.accepted = True
+                        credited.add(ev.diff)
+                        self._event("accept", p, now)
+                        break
+            if credited:
+                if len(self._credited) >= MAX_KEYS:
+                    del self._credited[next(iter(self._credited))]  # the oldest
+                self._credited[key] = credited
+            for p in pend:
                 region = locate(parts.context, p.prefix, p.suffix)
                 if region is not None and region != p.region:
                     p.region, p.last_edit_at = region, now
