@@ -20,8 +20,6 @@ hours after its request.
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,6 +27,7 @@ from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, a
 from sqlalchemy.engine import Connection, Engine
 
 from nextedit.monitoring.dashboard_rollup import _hour_of
+from nextedit.monitoring.rollup_refresh import refresh_rollup
 from nextedit.monitoring.store_reader import _window, grouped_totals, latency_bin, latency_rows, raw_totals
 from nextedit.monitoring.user_table import TOTALS
 from nextedit.server.telemetry.schema import requests
@@ -58,7 +57,6 @@ latency = Table(
     Index("ix_ab_latency_hour", "hour"),
 )
 state = Table("ab_state", _meta, Column("watermark", Float, nullable=False))
-_locks: dict[str, threading.Lock] = {}
 
 
 def watermark_for(now: float) -> int:
@@ -100,29 +98,16 @@ def aggregate(conn: Connection, lo: float, hi: float) -> tuple[list[dict], list[
 
 def refresh(engine: Engine, now: float | None = None) -> int:
     """Roll up the hours that closed since the last refresh; returns the watermark (unix s).
-    Safe to call from several threads (one refresh at a time per store)."""
-    now = time.time() if now is None else now
-    lock = _locks.setdefault(str(engine.url), threading.Lock())
-    with lock:
-        ensure_tables(engine)
-        with engine.begin() as conn:
-            old = conn.execute(
-                select(state.c.watermark).with_for_update()
-            ).scalar()  # PostgreSQL: one refresher
-            new = watermark_for(now)
-            if old is None:
-                first = conn.execute(select(func.min(requests.c.created_at))).scalar()
-                old = int(first // HOUR * HOUR) if first is not None else new
-                conn.execute(state.insert(), {"watermark": old})
-            if new <= old:
-                return int(old)
-            rows, lat = aggregate(conn, old, new)
-            if rows:
-                conn.execute(users.insert(), rows)
-            if lat:
-                conn.execute(latency.insert(), lat)
-            conn.execute(state.update().values(watermark=new))
-            return new
+    Safe to call from several threads and processes (:func:`~nextedit.monitoring.rollup_refresh.refresh_rollup`)."""
+    return refresh_rollup(
+        engine,
+        state=state,
+        tables=(users, latency),
+        ensure_tables=ensure_tables,
+        watermark_for=watermark_for,
+        aggregate=aggregate,
+        now=now,
+    )
 
 
 def _watermark(conn: Connection) -> float:

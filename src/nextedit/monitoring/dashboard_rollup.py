@@ -20,8 +20,6 @@ Units: times are unix seconds, latencies milliseconds.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import numpy as np
@@ -45,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from nextedit.monitoring.rollup_refresh import refresh_rollup
 from nextedit.server.telemetry.schema import outcome_events, requests
 
 SETTLE_S = 300.0  # an hour is rolled up once it ended this long ago (late request rows land before)
@@ -91,7 +90,6 @@ state = Table("dashboard_state", _meta, Column("watermark", Float, nullable=Fals
 #: raw-table indexes the open-hour queries and the refresh need (created if missing)
 RAW_INDEXES = (Index("ix_outcome_events_created_at", outcome_events.c.created_at),)
 
-_locks: dict[str, threading.Lock] = {}
 
 
 def _hour(t: float) -> int:
@@ -229,27 +227,16 @@ def _latency_rows(conn: Connection, lo: float, hi: float) -> list[dict]:
 
 def refresh(engine: Engine, now: float | None = None) -> int:
     """Roll up the hours that closed since the last refresh; returns the watermark (unix s).
-    Safe to call from several threads (one refresh at a time per store)."""
-    now = time.time() if now is None else now
-    lock = _locks.setdefault(str(engine.url), threading.Lock())
-    with lock:
-        ensure_tables(engine)
-        with engine.begin() as conn:
-            old = conn.execute(select(state.c.watermark).with_for_update()).scalar()  # PostgreSQL: one refresher
-            new = watermark_for(now)
-            if old is None:
-                first = conn.execute(select(func.min(requests.c.created_at))).scalar()
-                old = _hour(first) if first is not None else new
-                conn.execute(state.insert(), {"watermark": old})
-            if new <= old:
-                return int(old)
-            rows, lat = aggregate(conn, old, new)
-            if rows:
-                conn.execute(rollup.insert(), rows)
-            if lat:
-                conn.execute(latency.insert(), lat)
-            conn.execute(state.update().values(watermark=new))
-            return new
+    Safe to call from several threads and processes (:func:`~nextedit.monitoring.rollup_refresh.refresh_rollup`)."""
+    return refresh_rollup(
+        engine,
+        state=state,
+        tables=(rollup, latency),
+        ensure_tables=ensure_tables,
+        watermark_for=watermark_for,
+        aggregate=aggregate,
+        now=now,
+    )
 
 
 def filter_clause(table: Table, f: dict[str, Any]):  # noqa: ANN201 - a SQL expression
