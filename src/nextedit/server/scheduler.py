@@ -237,24 +237,13 @@ class ModelWorker:
                 job = self._pick(now)
                 if not job.cancel.canceled and now >= job.deadline:
                     job.abort("deadline")
-                if self._waited_too_long(job, now):
+                refusal = self._refusal(job, now)
+                if refusal is not None:  # never runs: settled here with its error
                     job.state = "done"
                     job.finished_at = now
                     if self._latest.get(job.client_key) is job:
                         del self._latest[job.client_key]
-                    job._settle(
-                        error=Overloaded(
-                            f"model {self.name} queue wait exceeded {self.max_wait_s * 1000:.0f} ms",
-                            retry_after=self.retry_after(),
-                        )
-                    )
-                    continue
-                if job.cancel.canceled:
-                    job.state = "done"
-                    job.finished_at = now
-                    if self._latest.get(job.client_key) is job:
-                        del self._latest[job.client_key]
-                    job._settle(error=job.error())
+                    job._settle(error=refusal)
                     continue
                 job.state = "running"
                 job.started_at = now
@@ -282,13 +271,18 @@ class ModelWorker:
                     del self._latest[job.client_key]
             job._settle(result, error)
 
-    def _waited_too_long(self, job: Job, now: float) -> bool:
-        """A live job that spent more than the wait budget queued (then it is refused: 429)."""
-        return (
-            self.max_wait_s is not None
-            and not job.cancel.canceled
-            and now - job.enqueued_at > self.max_wait_s
-        )
+    def _refusal(self, job: Job, now: float) -> ServerError | None:
+        """Why the job just picked must not run (lock held): canceled (superseded, deadline,
+        disconnected, shutdown: :meth:`Job.error`) or queued longer than the wait budget
+        (429); None = run it."""
+        if job.cancel.canceled:
+            return job.error()
+        if self.max_wait_s is not None and now - job.enqueued_at > self.max_wait_s:
+            return Overloaded(
+                f"model {self.name} queue wait exceeded {self.max_wait_s * 1000:.0f} ms",
+                retry_after=self.retry_after(),
+            )
+        return None
 
     def _pick(self, now: float) -> Job:
         """Remove and return the next job (see the module docstring for the order); lock held."""
