@@ -138,23 +138,22 @@ def provider_spec(spec: str, param: str = "--provider") -> str:
 def telemetry_store(url: str | None, param: str = "--store") -> None:
     """``url`` is a database URL, and a SQLite store's database file can be created or written
     (other databases are checked on connect); ``none``/``off``/``null`` keep nothing."""
-    if not url or url.lower() in ("none", "off", "null"):
-        return
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    from nextedit.server.telemetry.store import keeps_nothing
+
+    if keeps_nothing(url):
+        return
     try:
-        make_url(url)
+        parsed = make_url(url)
     except ArgumentError:
         raise typer.BadParameter(
             f"{url!r} is not a database URL (e.g. sqlite:///telemetry.db, postgresql+psycopg://host/db)",
             param_hint=param,
         ) from None
-    if not url.startswith("sqlite"):
-        return
-    path = url.split("///", 1)[1] if "///" in url else ""
-    if path and path != ":memory:":
-        writable_output(path, param)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        writable_output(parsed.database, param)
 
 
 def recipe_inputs(recipe: Any, out: str | Path | None = None) -> list[str]:

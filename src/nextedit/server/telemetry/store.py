@@ -306,8 +306,11 @@ def _full_row(table: Any, row: dict[str, Any]) -> dict[str, Any]:
     return {c.name: row.get(c.name) for c in table.columns if not (c.primary_key and c.autoincrement is True)}
 
 
+def keeps_nothing(url: str | None) -> bool:
+    """``"none"``/``"off"``/``"null"``/``""``/``None``: the URL of a store that keeps nothing."""
+    return not url or url.lower() in ("none", "off", "null")
+
+
 def open_store(url: str | None, **kw: Any) -> TelemetryStore:
-    """``"none"``/``""``/``None`` → a store that keeps nothing."""
-    if not url or url.lower() in ("none", "off", "null"):
-        return TelemetryStore(None, **kw)
-    return TelemetryStore(url, **kw)
+    """The store at ``url`` (one that keeps nothing for :func:`keeps_nothing` URLs)."""
+    return TelemetryStore(None if keeps_nothing(url) else url, **kw)
