@@ -93,7 +93,9 @@ def mount_dashboard(application: Any) -> None:
     """``/dashboard`` on the prediction server (its auth and guard apply) when it keeps telemetry;
     mounted here because ``server`` never imports ``monitoring``."""
     cfg = application.state.service.config
-    if not cfg.store or cfg.store.lower() in ("none", "off", "null"):
+    from nextedit.server.telemetry.store import keeps_nothing
+
+    if keeps_nothing(cfg.store):
         return
     from nextedit.monitoring.dashboard_app import dashboard_router
     from nextedit.monitoring.report import arms_from_config

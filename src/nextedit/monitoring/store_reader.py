@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from nextedit.errors import NexteditError
 from nextedit.monitoring.user_table import LATENCY_EDGES_MS
 from nextedit.server.telemetry.schema import outcome_events, requests
-from nextedit.server.telemetry.store import make_engine
+from nextedit.server.telemetry.store import keeps_nothing, make_engine
 
 SERVER_ERROR_STATUSES = ("deadline_exceeded", "overloaded")
 
@@ -31,7 +31,7 @@ class StoreError(NexteditError):
 
 def open_store_readonly(url: str) -> Engine:
     """An engine on an existing store that has the telemetry tables."""
-    if not url or url.lower() in ("none", "off", "null"):
+    if keeps_nothing(url):
         raise StoreError("no telemetry store: give --store URL or a config whose [server] store is set")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
